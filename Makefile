@@ -1,0 +1,35 @@
+# Canopy: `make run` serves the API and the scheduler, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test lint venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	CANOPY_TEST_DATABASE_URL= $(BIN)/pytest
+	@if [ -n "$$CANOPY_TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$CANOPY_TEST_DATABASE_URL"; \
+		$(BIN)/pytest; \
+	fi
+
+run: venv
+	$(BIN)/flask db-upgrade
+	$(BIN)/flask seed
+	PORT=$(PORT) $(BIN)/python -m api.serve
+
+clean:
+	rm -rf $(VENV) canopy.db

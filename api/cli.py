@@ -1,0 +1,74 @@
+"""`flask` commands for operators: migrate, seed, tokens, partner keys (others register here)."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+from flask import Flask
+
+from api.auth import make_token
+from api.context import config, uow
+from db import utcnow_aware
+from db.migrate import upgrade
+
+# Modules under api/ that define `register(cli_group_app: Flask)`; packages add their own line.
+CLI_MODULES: list[str] = []
+
+# Seeders: functions (uow, now) -> int, run by `flask seed` in order.
+SEEDERS = ["carbon.services.catalog:seed_default_methodology"]
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(db_upgrade)
+    app.cli.add_command(seed)
+    app.cli.add_command(token)
+    app.cli.add_command(partner)
+    for name in CLI_MODULES:
+        importlib.import_module(name).register(app)
+
+
+@click.command("db-upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to DATABASE_URL."""
+    upgrade(config().DATABASE_URL)
+    click.echo("database is at the latest revision")
+
+
+@click.command("seed")
+def seed() -> None:
+    """Seed the default catalog (methodology, projects, ...); existing rows are kept."""
+    for path in SEEDERS:
+        module, func = path.split(":")
+        added = getattr(importlib.import_module(module), func)(uow(), utcnow_aware())
+        click.echo(f"{path}: {added} added")
+
+
+@click.command("token")
+@click.argument("user_id")
+@click.option("--tz", default=None, help="IANA time zone claim")
+@click.option("--hours", default=24 * 30, show_default=True)
+def token(user_id: str, tz: str | None, hours: int) -> None:
+    """Print a development JWT for USER_ID."""
+    click.echo(make_token(config().JWT_SECRET, user_id, tz, hours))
+
+
+@click.group("partner")
+def partner() -> None:
+    """Partner keys."""
+
+
+@partner.command("create")
+@click.argument("name")
+@click.option("--scopes", required=True, help="comma separated: events:write,plantings,donations,admin")
+def partner_create(name: str, scopes: str) -> None:
+    """Create a partner key; prints the key id and secret once."""
+    from carbon.errors import CanopyError
+    from carbon.services.partners import create_partner
+
+    try:
+        ref = create_partner(uow(), name, [s.strip() for s in scopes.split(",") if s.strip()],
+                             utcnow_aware())
+    except CanopyError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"key_id: {ref.key_id}\nsecret: {ref.secret}\nscopes: {','.join(sorted(ref.scopes))}")

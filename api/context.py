@@ -1,0 +1,31 @@
+"""Per-application database handles and the per-request clock and unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, g
+
+from config import Config
+from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+
+
+def init_db(app: Flask, config: Config) -> None:
+    engine = make_engine(config.DATABASE_URL)
+    app.extensions["canopy_engine"] = engine
+    app.extensions["canopy_sessions"] = make_session_factory(engine)
+
+
+def config() -> Config:
+    return current_app.config["CANOPY"]
+
+
+def uow() -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["canopy_sessions"])
+
+
+def now() -> datetime:
+    """The request's instant, read once so that one request sees one time."""
+    if "now" not in g:
+        g.now = utcnow_aware()
+    return g.now

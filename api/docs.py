@@ -1,0 +1,44 @@
+"""Shared OpenAPI pieces: the problem schema, security requirements, error responses."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+USER = [{"user": []}]
+PARTNER = [{"partner": []}]
+
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing or invalid credentials",
+    403: "Missing scope",
+    404: "Not found",
+    409: "Refused by a rule of the current state",
+    422: "Invalid input",
+}
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    status = fields.Integer()
+    title = fields.String()
+    detail = fields.String()
+    errors = fields.Dict()
+
+
+def documented(blp, security=None, errors=(401, 422)):
+    """Add security and problem+json error responses to a view's OpenAPI entry."""
+
+    def decorator(fn):
+        if security is not None:
+            fn = blp.doc(security=security)(fn)
+        for code in errors:
+            fn = blp.alt_response(code, schema=ProblemSchema, description=_DESCRIPTIONS[code],
+                                  content_type="application/problem+json")(fn)
+        return fn
+
+    return decorator
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+    cursor = fields.String(load_default=None, allow_none=True)

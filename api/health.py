@@ -1,0 +1,30 @@
+"""GET /healthz."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import text
+
+from api.context import uow
+from api.errors import ApiProblem
+
+blp = Blueprint("health", __name__, description="Liveness")
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """200 when the database answers."""
+        try:
+            with uow() as u:
+                u.session.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is down: say so, do not crash
+            raise ApiProblem(503, "Unavailable", "The database does not answer.") from exc
+        return {"status": "ok"}

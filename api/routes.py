@@ -1,0 +1,18 @@
+"""Blueprint registry: each resource module exposes `blp`."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask_smorest import Api
+
+# Modules under api/ that define a `blp`; a package adds its own line here.
+BLUEPRINT_MODULES = [
+    "api.health",
+]
+
+
+def register_blueprints(api: Api) -> None:
+    for name in BLUEPRINT_MODULES:
+        module = importlib.import_module(name)
+        api.register_blueprint(module.blp)

@@ -1,0 +1,1 @@
+"""The carbon account: users, methodology, activity events, settlement and the energy ledger."""

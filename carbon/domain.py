@@ -1,0 +1,81 @@
+"""Pure rules of the carbon account: local days, ripening, valuation and caps (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+RIPE_LOCAL_TIME = time(7, 0)  # a ball ripens at 07:00 local the morning after its day
+BALL_LIFETIME = timedelta(hours=72)  # and expires 72 h after ripening
+FUTURE_SKEW = timedelta(minutes=5)  # events more than 5 min in the future are refused
+MAX_DAILY_STEPS = 100_000
+MAX_USER_ID_LENGTH = 64
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name`; ValueError for anything else."""
+    if not name or len(name) > 64:
+        raise ValueError(f"'{name}' is not an IANA time zone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{name}' is not an IANA time zone") from exc
+
+
+def is_valid_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except ValueError:
+        return False
+    return True
+
+
+def local_date_of(instant: datetime, tz: str) -> date:
+    return instant.astimezone(zone(tz)).date()
+
+
+def local_midnight_after(day: date, tz: str) -> datetime:
+    """The instant (aware) at which `day` ends in zone `tz`."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone(tz))
+
+
+def day_has_ended(day: date, tz: str, now: datetime, grace: timedelta = timedelta(0)) -> bool:
+    return now >= local_midnight_after(day, tz) + grace
+
+
+def ripe_at(day: date, tz: str) -> datetime:
+    return datetime.combine(day + timedelta(days=1), RIPE_LOCAL_TIME, tzinfo=zone(tz))
+
+
+def expires_at(day: date, tz: str) -> datetime:
+    return ripe_at(day, tz) + BALL_LIFETIME
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A rational factor so that 296 g per 18,000 steps needs no float: g = floor(q * num / den)."""
+
+    num: int
+    den: int
+
+    def value(self, quantity: int) -> int:
+        return quantity * self.num // self.den
+
+
+def capped(raw_g: int, cap_g: int | None, already_g: int = 0) -> int:
+    """Energy that counts under a cap, given what already counted in the same period."""
+    if cap_g is None:
+        return raw_g
+    return max(0, min(raw_g, cap_g - already_g))
+
+
+def ball_status(status: str, ripe: datetime, now: datetime) -> str:
+    """growing | ripe | collected | expired, as a client sees it at `now`."""
+    if status != "open":
+        return status
+    return "ripe" if now >= ripe else "growing"

@@ -1,0 +1,233 @@
+"""Typed ORM models of the carbon account."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, BigId, UTCDateTime
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    co2e_total_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    shield_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_users_timezone_id", "timezone", "id"),)
+
+
+class Partner(Base):
+    """An upstream source, planting or charity partner, or operator key (HMAC-signed requests)."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[str] = mapped_column(String(255))  # comma separated
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerAccount(Base):
+    """A place energy can be. User and group accounts keep a running balance (never negative);
+    busy system accounts (issued, balls, expired, ...) do not, their balance is the sum of entries."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    code: Mapped[str] = mapped_column(String(64))
+    tracks_balance: Mapped[bool] = mapped_column(Boolean)
+    balance_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    __table_args__ = (
+        UniqueConstraint("user_id", "code"),
+        Index("uq_ledger_accounts_system_code", "code", unique=True,
+              postgresql_where=text("user_id IS NULL"), sqlite_where=text("user_id IS NULL")),
+        CheckConstraint("balance_g >= 0", name="balance_not_negative"),
+    )
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    cause_type: Mapped[str] = mapped_column(String(32))
+    cause_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_ledger_transactions_cause", "cause_type", "cause_id"),)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount_g: Mapped[int] = mapped_column(BigInteger)
+
+
+class ActivityType(Base):
+    __tablename__ = "activity_types"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(128))
+    # "sum": every event adds; "max": the day's highest quantity counts (steps).
+    aggregate: Mapped[str] = mapped_column(String(8))
+    max_quantity: Mapped[int] = mapped_column(BigInteger)
+    # Attribute that must be unique per user and local month (utility_bill: account_no).
+    dedupe_attribute: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MethodologyVersion(Base):
+    """co2e_g = floor(quantity * factor_num / factor_den), capped at cap_g per cap_period."""
+
+    __tablename__ = "methodology_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_type: Mapped[str] = mapped_column(ForeignKey("activity_types.key"))
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_to: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    factor_num: Mapped[int] = mapped_column(BigInteger)
+    factor_den: Mapped[int] = mapped_column(BigInteger)
+    cap_g: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cap_period: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    note: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("activity_type", "effective_from"),
+        CheckConstraint("factor_den > 0", name="factor_den_positive"),
+        CheckConstraint("factor_num >= 0", name="factor_num_not_negative"),
+    )
+
+
+class ActivityEvent(Base):
+    __tablename__ = "activity_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    activity_type: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    local_date: Mapped[date] = mapped_column(Date)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("source", "source_event_id"),
+        Index("ix_activity_events_local_date_user", "local_date", "user_id"),
+        Index("ix_activity_events_dedupe", "user_id", "activity_type", "dedupe_key",
+              postgresql_where=text("dedupe_key IS NOT NULL"),
+              sqlite_where=text("dedupe_key IS NOT NULL")),
+    )
+
+
+class SettlementRun(Base):
+    """One local date of one time zone; completed_at set when every batch is done."""
+
+    __tablename__ = "settlement_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (UniqueConstraint("local_date", "timezone"),)
+
+
+class SettlementBatch(Base):
+    """Users first_user_id..last_user_id of one zone settled for one date (committed with the balls)."""
+
+    __tablename__ = "settlement_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    first_user_id: Mapped[int] = mapped_column(BigInteger)
+    last_user_id: Mapped[int] = mapped_column(BigInteger)
+    balls: Mapped[int] = mapped_column(BigInteger, default=0)
+    energy_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("local_date", "timezone", "first_user_id"),)
+
+
+class Ball(Base):
+    """An energy ball. status: open (growing before ripe_at, then ripe) | collected | expired.
+
+    energy_g = remaining_g + stolen_g + collected_g always; an expired ball keeps in remaining_g
+    what expired. The ledger's system "balls" account holds the remaining_g of open balls."""
+
+    __tablename__ = "balls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # settlement | water
+    activity_type: Mapped[str] = mapped_column(String(32))
+    local_date: Mapped[date] = mapped_column(Date)
+    co2e_g: Mapped[int] = mapped_column(BigInteger)
+    energy_g: Mapped[int] = mapped_column(BigInteger)
+    remaining_g: Mapped[int] = mapped_column(BigInteger)
+    stolen_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    collected_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    stealable: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    ripe_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    settlement_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("settlement_batches.id"), nullable=True, index=True)
+    issue_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    close_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("uq_balls_settlement_user_date_type", "user_id", "local_date", "activity_type",
+              unique=True, postgresql_where=text("kind = 'settlement'"),
+              sqlite_where=text("kind = 'settlement'")),
+        Index("ix_balls_user_status", "user_id", "status"),
+        Index("ix_balls_open_expiry", "expires_at",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        CheckConstraint("remaining_g >= 0", name="remaining_not_negative"),
+        CheckConstraint("2 * stolen_g <= energy_g", name="stolen_at_most_half"),
+        CheckConstraint("remaining_g + stolen_g + collected_g = energy_g", name="conserved"),
+    )
+
+
+class IdempotencyKey(Base):
+    """A user POST's Idempotency-Key, with the first response to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("user_id", "key"),)

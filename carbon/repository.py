@@ -1,0 +1,30 @@
+"""Queries of the carbon account. Take a Session, never commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carbon.models import LedgerAccount, User
+
+
+def user_by_external_id(session: Session, external_id: str) -> User | None:
+    return session.scalars(select(User).where(User.external_id == external_id)).one_or_none()
+
+
+def users_by_external_ids(session: Session, external_ids: list[str]) -> list[tuple[int, str, str]]:
+    rows = session.execute(
+        select(User.id, User.external_id, User.timezone).where(User.external_id.in_(external_ids)))
+    return [tuple(r) for r in rows]
+
+
+def account_id(session: Session, user_id: int | None, code: str) -> int | None:
+    cond = LedgerAccount.user_id.is_(None) if user_id is None else LedgerAccount.user_id == user_id
+    return session.scalar(select(LedgerAccount.id).where(cond, LedgerAccount.code == code))
+
+
+def balance(session: Session, user_id: int | None, code: str) -> int:
+    cond = LedgerAccount.user_id.is_(None) if user_id is None else LedgerAccount.user_id == user_id
+    value = session.scalar(
+        select(LedgerAccount.balance_g).where(cond, LedgerAccount.code == code))
+    return value or 0

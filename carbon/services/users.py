@@ -1,0 +1,73 @@
+"""Users are created on first sight (a JWT `sub` or a partner event's user_id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from carbon import repository
+from carbon.domain import MAX_USER_ID_LENGTH, is_valid_zone
+from carbon.errors import InvalidInput, UserNotFound
+from carbon.models import User
+from db.sql import insert_ignore
+
+
+@dataclass(frozen=True)
+class UserRef:
+    id: int
+    external_id: str
+    timezone: str
+
+
+def check_external_id(external_id: object) -> str | None:
+    """The reason `external_id` is not a usable user id, or None when it is."""
+    if not isinstance(external_id, str) or not external_id.strip():
+        return "user_id must be a non-empty string"
+    if len(external_id) > MAX_USER_ID_LENGTH:
+        return f"user_id is longer than {MAX_USER_ID_LENGTH} characters"
+    return None
+
+
+def ensure_user(session: Session, external_id: str, timezone: str, now: datetime) -> UserRef:
+    """The user with this id, created with `timezone` if new (a user's zone is fixed at creation,
+    so that the local days of stored events and of settlement always agree)."""
+    reason = check_external_id(external_id)
+    if reason:
+        raise InvalidInput(reason, {"user_id": [reason]})
+    if not is_valid_zone(timezone):
+        raise InvalidInput(f"'{timezone}' is not an IANA time zone", {"tz": ["unknown zone"]})
+    return ensure_users(session, [external_id], timezone, now)[external_id]
+
+
+def ensure_users(session: Session, external_ids: list[str], timezone: str,
+                 now: datetime) -> dict[str, UserRef]:
+    """Bulk version for event ingestion: one INSERT ... ON CONFLICT and one SELECT."""
+    unique = sorted(set(external_ids))
+    if not unique:
+        return {}
+    rows = [{"external_id": e, "timezone": timezone, "co2e_total_g": 0, "created_at": now}
+            for e in unique]
+    insert_ignore(session, User.__table__, rows, ["external_id"])
+    found = repository.users_by_external_ids(session, unique)
+    return {ext: UserRef(uid, ext, tz) for uid, ext, tz in found}
+
+
+def get_user(session: Session, external_id: str) -> User:
+    user = repository.user_by_external_id(session, external_id)
+    if user is None:
+        raise UserNotFound(f"No user '{external_id}' is known.")
+    return user
+
+
+def find_or_create_user(uow, external_id: str, timezone: str, now: datetime) -> UserRef:
+    """Resolve a JWT subject: a read when the user exists, a write only on first sight."""
+    with uow:
+        user = repository.user_by_external_id(uow.session, external_id)
+        if user is not None:
+            return UserRef(user.id, user.external_id, user.timezone)
+    with uow:
+        ref = ensure_user(uow.session, external_id, timezone, now)
+        uow.commit()
+        return ref

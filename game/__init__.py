@@ -1,0 +1,1 @@
+"""The game: forest (balls, friends, plantings, certificates, groups) and farm (chicken, eggs, donations)."""

@@ -1,0 +1,1 @@
+"""game.farm.__init__ (to be built)."""

@@ -1,0 +1,1 @@
+"""game.farm.domain (to be built)."""

@@ -1,0 +1,1 @@
+"""game.farm.errors (to be built)."""

@@ -1,0 +1,1 @@
+"""game.farm.models (to be built)."""

@@ -1,0 +1,1 @@
+"""game.farm.repository (to be built)."""

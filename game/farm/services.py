@@ -1,0 +1,1 @@
+"""game.farm.services (to be built)."""

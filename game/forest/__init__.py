@@ -1,0 +1,1 @@
+"""game.forest.__init__ (to be built)."""

@@ -1,0 +1,1 @@
+"""game.forest.domain (to be built)."""

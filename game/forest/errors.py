@@ -1,0 +1,1 @@
+"""game.forest.errors (to be built)."""

@@ -1,0 +1,1 @@
+"""game.forest.models (to be built)."""

@@ -1,0 +1,1 @@
+"""game.forest.repository (to be built)."""

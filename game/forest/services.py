@@ -1,0 +1,1 @@
+"""game.forest.services (to be built)."""
