@@ -1,0 +1,61 @@
+"""What the scheduler should settle now: every (local date, time zone) that is due, oldest first."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carbon.domain import local_midnight_after
+from carbon.models import SettlementRun, User
+from carbon.settlement_days import days_due
+from db import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def due_settlements(uow: UnitOfWork, now: datetime, grace: timedelta) -> list[tuple[date, str]]:
+    """(local_date, zone) pairs to settle at `now`, in the order their days ended.
+
+    For each zone users live in: every ended day (at least `grace` ago) after the zone's last
+    completed settlement (catch-up after downtime), or only the last ended day for a zone never
+    settled; plus any settlement that started and did not complete (a crash), to resume it."""
+    with uow:
+        s = uow.session
+        zones = _user_zones(s)
+        last_completed = _last_completed(s)
+        unfinished = _unfinished(s)
+    due: list[tuple[date, str]] = []
+    for tz in zones:
+        try:
+            days = days_due(tz, now, grace, last_completed.get(tz), unfinished.get(tz, ()))
+        except ValueError:
+            log.error("users have time zone %r, which is not an IANA zone: not settled", tz)
+            continue
+        due.extend((day, tz) for day in days)
+    due.sort(key=lambda item: (local_midnight_after(*item), item[1]))
+    return due
+
+
+def _user_zones(s: Session) -> list[str]:
+    return list(s.scalars(select(User.timezone).distinct()))
+
+
+def _last_completed(s: Session) -> dict[str, date]:
+    rows = s.execute(
+        select(SettlementRun.timezone, func.max(SettlementRun.local_date))
+        .where(SettlementRun.completed_at.is_not(None))
+        .group_by(SettlementRun.timezone))
+    return {tz: day for tz, day in rows}
+
+
+def _unfinished(s: Session) -> dict[str, list[date]]:
+    found: dict[str, list[date]] = defaultdict(list)
+    rows = s.execute(select(SettlementRun.timezone, SettlementRun.local_date)
+                     .where(SettlementRun.completed_at.is_(None)))
+    for tz, day in rows:
+        found[tz].append(day)
+    return found
