@@ -9,6 +9,9 @@ from flask_smorest import Api
 # Modules under api/ that define a `blp`; a package adds its own line here.
 BLUEPRINT_MODULES = [
     "api.health",
+    "api.partner_events",
+    "api.steps",
+    "api.admin_catalog",
 ]
 
 

@@ -1,0 +1,56 @@
+"""POST /v1/partner/events: a signed batch of up to 1000 activity events."""
+
+from __future__ import annotations
+
+import json
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import current_partner, partner_required
+from api.context import config, now, uow
+from api.docs import PARTNER, documented
+from api.errors import ApiProblem
+from api.schemas.events import EventBatchSchema, IngestResultSchema
+from carbon.services.events import ingest_events
+
+blp = Blueprint("partner_events", __name__, description="Activity events from partners")
+
+
+def _invalid(detail: str) -> ApiProblem:
+    return ApiProblem(422, "Invalid input", detail, {"events": [detail]})
+
+
+def events_from_body(max_batch: int) -> list:
+    """The body's event list, read by hand (see EventSchema): the batch as a whole is refused
+    here only when it is not a batch; each event is judged on its own by the service."""
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(body, dict):
+        raise _invalid("The body must be a JSON object: {\"events\": [...]}.")
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise _invalid("events must be a list of 1 to 1000 events.")
+    if not events:
+        raise _invalid("events is empty: send 1 to 1000 events.")
+    if len(events) > max_batch:
+        raise _invalid(f"A batch holds at most {max_batch} events; this one has {len(events)}. "
+                       "Split it.")
+    return events
+
+
+@blp.route("/v1/partner/events")
+class PartnerEvents(MethodView):
+    @partner_required("events:write")
+    @blp.doc(requestBody={"required": True,
+                          "content": {"application/json": {"schema": EventBatchSchema}}})
+    @blp.response(200, IngestResultSchema)
+    @documented(blp, security=PARTNER, errors=(400, 401, 403, 422))
+    def post(self):
+        """Post 1 to 1000 activity events; each is accepted, a duplicate, or rejected."""
+        events = events_from_body(config().EVENTS_MAX_BATCH)
+        return ingest_events(uow(), current_partner().name, events, config().DEFAULT_TIMEZONE,
+                             now())

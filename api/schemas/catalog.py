@@ -1,0 +1,57 @@
+"""Schemas of the methodology catalog (admin): activity types and their versions."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class VersionSchema(Schema):
+    id = fields.Integer()
+    effective_from = fields.DateTime()
+    effective_to = fields.DateTime(allow_none=True)
+    factor_num = fields.Integer()
+    factor_den = fields.Integer()
+    cap_g = fields.Integer(allow_none=True)
+    cap_period = fields.String(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
+class ActivityTypeSchema(Schema):
+    key = fields.String(attribute="type.key")
+    unit = fields.String(attribute="type.unit")
+    aggregate = fields.String(attribute="type.aggregate")
+    max_quantity = fields.Integer(attribute="type.max_quantity")
+    dedupe_attribute = fields.String(attribute="type.dedupe_attribute", allow_none=True)
+    active = fields.Boolean(attribute="type.active")
+    created_at = fields.DateTime(attribute="type.created_at")
+    versions = fields.List(fields.Nested(VersionSchema))
+
+
+class ActivityTypePageSchema(Schema):
+    items = fields.List(fields.Nested(ActivityTypeSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class VersionCreateSchema(Schema):
+    effective_from = fields.AwareDateTime(load_default=None, metadata={
+        "description": "ISO 8601 with offset, not in the past; default now"})
+    factor_num = fields.Integer(required=True, strict=True, metadata={
+        "description": "co2e_g = floor(quantity * factor_num / factor_den)"})
+    factor_den = fields.Integer(required=True, strict=True)
+    cap_g = fields.Integer(load_default=None, allow_none=True, strict=True)
+    cap_period = fields.String(load_default=None, allow_none=True,
+                               validate=validate.OneOf(["day", "month"]))
+    note = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class ActivityTypeCreateSchema(VersionCreateSchema):
+    key = fields.String(required=True, metadata={"example": "bike_ride"})
+    unit = fields.String(required=True, metadata={"example": "ride on a shared bike"})
+    aggregate = fields.String(required=True, validate=validate.OneOf(["sum", "max"]))
+    max_quantity = fields.Integer(required=True, strict=True)
+    dedupe_attribute = fields.String(load_default=None, allow_none=True)
+
+
+class ActivityTypePatchSchema(Schema):
+    active = fields.Boolean(required=True)
