@@ -72,12 +72,16 @@ def parse_instant(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def payload_hash(user_id: str, type_key: str, quantity: int, occurred_at: datetime,
-                 attributes: dict) -> str:
-    """Identity of an event's content; the same instant written in two offsets hashes equal."""
-    canonical = json.dumps([user_id, type_key, quantity, occurred_at.isoformat(), attributes],
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+                 attributes_json: str) -> str:
+    """Identity of an event's content (attributes as canonical_json); the same instant written
+    in two offsets hashes equal."""
+    head = json.dumps([user_id, type_key, quantity, occurred_at.isoformat()], ensure_ascii=False)
+    return hashlib.sha256(f"{head}{attributes_json}".encode()).hexdigest()
 
 
 def _event_id(raw: dict) -> str:
@@ -134,18 +138,20 @@ def _occurred_at(raw: dict, rule: TypeRule, now: datetime) -> datetime:
     return instant
 
 
-def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str | None]:
+def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
+    """The attributes, their canonical JSON (hashed) and the type's dedupe key."""
     attrs = raw.get("attributes")
     if attrs is None:
         attrs = {}
     if not isinstance(attrs, dict):
         raise _Bad("invalid_attributes", "attributes must be a JSON object.")
-    if len(json.dumps(attrs, ensure_ascii=False)) > MAX_ATTRIBUTES_CHARS:
+    encoded = canonical_json(attrs)
+    if len(encoded) > MAX_ATTRIBUTES_CHARS:
         raise _Bad("invalid_attributes",
                    f"attributes are larger than {MAX_ATTRIBUTES_CHARS} characters of JSON.")
     name = rule.dedupe_attribute
     if name is None:
-        return attrs, None
+        return attrs, encoded, None
     value = attrs.get(name)
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise _Bad("missing_dedupe_attribute",
@@ -154,7 +160,7 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str | None]:
     if len(key) > MAX_DEDUPE_KEY_LENGTH:
         raise _Bad("invalid_attributes",
                    f"attributes.{name} is longer than {MAX_DEDUPE_KEY_LENGTH} characters.")
-    return attrs, key
+    return attrs, encoded, key
 
 
 def check_event(index: int, raw: object, types: dict[str, TypeRule],
@@ -171,10 +177,10 @@ def check_event(index: int, raw: object, types: dict[str, TypeRule],
         rule = _type(raw, types)
         quantity = _quantity(raw, rule)
         occurred_at = _occurred_at(raw, rule, now)
-        attrs, dedupe_key = _attributes(raw, rule)
+        attrs, attrs_json, dedupe_key = _attributes(raw, rule)
     except _Bad as bad:
         return Rejection(index, event_id, bad.code, bad.error)
-    digest = payload_hash(user_id, rule.key, quantity, occurred_at, attrs)
+    digest = payload_hash(user_id, rule.key, quantity, occurred_at, attrs_json)
     return CheckedEvent(index, event_id, user_id, rule.key, quantity, occurred_at, attrs, digest,
                         dedupe_key)
 

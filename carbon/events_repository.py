@@ -15,7 +15,7 @@ from carbon.models import (
     SettlementBatch,
     SettlementRun,
 )
-from db.sql import insert_ignore, is_postgres
+from db.sql import in_values, insert_ignore, is_postgres
 
 EVENTS = ActivityEvent.__table__
 
@@ -86,7 +86,8 @@ def stored_hashes(session: Session, source: str, event_ids: list[str]) -> dict[s
         return {}
     rows = session.execute(
         select(ActivityEvent.source_event_id, ActivityEvent.payload_hash)
-        .where(ActivityEvent.source == source, ActivityEvent.source_event_id.in_(event_ids)))
+        .where(ActivityEvent.source == source,
+               in_values(session, ActivityEvent.source_event_id, event_ids)))
     return {event_id: digest for event_id, digest in rows}
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbon.models import LedgerAccount, User
+from db.sql import in_values
 
 
 def user_by_external_id(session: Session, external_id: str) -> User | None:
@@ -14,7 +15,8 @@ def user_by_external_id(session: Session, external_id: str) -> User | None:
 
 def users_by_external_ids(session: Session, external_ids: list[str]) -> list[tuple[int, str, str]]:
     rows = session.execute(
-        select(User.id, User.external_id, User.timezone).where(User.external_id.in_(external_ids)))
+        select(User.id, User.external_id, User.timezone)
+        .where(in_values(session, User.external_id, external_ids)))
     return [tuple(r) for r in rows]
 
 

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+# From this many rows on, PostgreSQL inserts read their rows from one JSON parameter
+# (json_to_recordset): one short statement, instead of a VALUES list whose thousands of
+# placeholders psycopg must parse again on every call (it caches statements under 4 KB only),
+# and no per-value adaptation in Python.
+UNNEST_MIN_ROWS = 2
 
 
 def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elements, index_where=None,
@@ -12,12 +22,57 @@ def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elemen
 
     Returns the statement result; with `returning=(columns...)` its rows are the inserted ones
     (rows skipped by the conflict are not returned)."""
+    rows = rows if isinstance(rows, list) else [rows]
+    if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
+        return _insert_from_json(session, table, rows, index_elements, index_where, returning)
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     stmt = dialect.insert(table).on_conflict_do_nothing(
         index_elements=index_elements, index_where=index_where)
     if returning:
         stmt = stmt.returning(*returning)
-    return session.execute(stmt, rows if isinstance(rows, list) else [rows])
+    return session.execute(stmt, rows)
+
+
+def _uniform(table, rows: list[dict]) -> bool:
+    """Every row has the same keys and no missing column needs a Python-side default."""
+    keys = rows[0].keys()
+    if any(r.keys() != keys for r in rows) or any(table.c[k].name != k for k in keys):
+        return False
+    return all(c.default is None for c in table.columns if c.key not in keys)
+
+
+def _insert_from_json(session: Session, table, rows, index_elements, index_where, returning):
+    dialect = session.get_bind().dialect
+    columns = [table.c[k] for k in rows[0]]
+    record = ", ".join(f'"{c.name}" {c.type.compile(dialect=dialect)}' for c in columns)
+    target = ", ".join(f'"{e}"' if isinstance(e, str) else f'"{e.name}"' for e in index_elements)
+    where = ""
+    if index_where is not None:
+        where = " WHERE " + str(index_where.compile(dialect=dialect,
+                                                    compile_kwargs={"literal_binds": True}))
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    sql = (f'INSERT INTO "{table.name}" ({names}) SELECT {names} '
+           f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record}) "
+           f"ON CONFLICT ({target}){where} DO NOTHING")
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{c.name}"' for c in returning)
+    return session.execute(text(sql), {"rows": json.dumps(rows, default=_json_value)})
+
+
+def _json_value(value):
+    if isinstance(value, datetime | date):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be inserted through json_to_recordset")
+
+
+def in_values(session: Session, column, values: list) -> ColumnElement[bool]:
+    """`column IN values`, as `= ANY(array)` on PostgreSQL: one short statement psycopg parses
+    once, however many values."""
+    if not is_postgres(session):
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
 
 
 def is_postgres(session: Session) -> bool:

@@ -120,7 +120,7 @@ def record_steps(uow: UnitOfWork, user: UserRef, day: date, steps: int,
         row = {"source": APP_SOURCE, "source_event_id": f"steps:{user.id}:{day}:{steps}",
                "user_id": user.id, "activity_type": WALK, "quantity": steps,
                "occurred_at": now, "local_date": day, "attributes": {},
-               "payload_hash": payload_hash(user.external_id, WALK, steps, now, {}),
+               "payload_hash": payload_hash(user.external_id, WALK, steps, now, "{}"),
                "dedupe_key": None, "received_at": now}
         repo.insert_events(s, [row])
         highest = repo.highest_quantity(s, user.id, WALK, day) or 0
