@@ -1,1 +1,1 @@
-"""game.farm.__init__ (to be built)."""
+"""The farm: feed, the chicken and its eggs, thief chickens, charity projects and donations."""

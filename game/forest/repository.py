@@ -1,1 +1,0 @@
-"""game.forest.repository (to be built)."""

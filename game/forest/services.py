@@ -1,1 +1,0 @@
-"""game.forest.services (to be built)."""
