@@ -16,7 +16,8 @@ from db.migrate import upgrade
 CLI_MODULES: list[str] = []
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.
-SEEDERS = ["carbon.services.catalog:seed_default_methodology"]
+SEEDERS = ["carbon.services.catalog:seed_default_methodology",
+           "game.forest.services.projects:seed_default_projects"]
 
 
 def init_cli(app: Flask) -> None:

@@ -9,6 +9,10 @@ from flask_smorest import Api
 # Modules under api/ that define a `blp`; a package adds its own line here.
 BLUEPRINT_MODULES = [
     "api.health",
+    "api.forest_friends",
+    "api.forest_plantings",
+    "api.partner_plantings",
+    "api.admin_projects",
     "api.partner_events",
     "api.steps",
     "api.admin_catalog",

@@ -1,0 +1,119 @@
+"""Friends: requests, list, unfriend, and the friends leaderboard."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.auth import current_user, user_required
+from api.context import now, uow
+from api.docs import USER, PageQuerySchema, documented
+from api.idempotency import idempotent
+from game.forest.domain import LEADERBOARD_PERIODS
+from game.forest.services import friends
+
+blp = Blueprint("forest_friends", __name__, description="Friends and the leaderboard")
+
+
+class FriendRequestSchema(Schema):
+    user_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+class FriendRequestResultSchema(Schema):
+    user_id = fields.String()
+    status = fields.String(metadata={"description": "requested | friends"})
+    since = fields.DateTime(allow_none=True)
+
+
+class FriendSchema(Schema):
+    user_id = fields.String()
+    since = fields.DateTime()
+
+
+class FriendPageSchema(Schema):
+    items = fields.List(fields.Nested(FriendSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class IncomingRequestSchema(Schema):
+    user_id = fields.String()
+    asked_at = fields.DateTime()
+
+
+class IncomingPageSchema(Schema):
+    items = fields.List(fields.Nested(IncomingRequestSchema))
+
+
+class LeaderboardQuerySchema(Schema):
+    period = fields.String(load_default="day", validate=validate.OneOf(LEADERBOARD_PERIODS))
+
+
+class RankSchema(Schema):
+    rank = fields.Integer()
+    user_id = fields.String()
+    energy_g = fields.Integer()
+    me = fields.Boolean()
+
+
+class LeaderboardSchema(Schema):
+    period = fields.String()
+    from_ = fields.DateTime(data_key="from")
+    to = fields.DateTime()
+    items = fields.List(fields.Nested(RankSchema))
+
+
+@blp.route("/v1/me/friends")
+class Friends(MethodView):
+    @user_required
+    @idempotent
+    @blp.arguments(FriendRequestSchema)
+    @blp.response(200, FriendRequestResultSchema)
+    @documented(blp, security=USER, errors=(401, 404, 422))
+    def post(self, body):
+        """Ask a user to be friends; when both have asked, you are friends."""
+        return friends.request_friend(uow(), current_user().id, body["user_id"], now())
+
+    @user_required
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, FriendPageSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """My friends."""
+        items, cursor = friends.list_friends(uow(), current_user().id, query["cursor"],
+                                             query["limit"])
+        return {"items": items, "next_cursor": cursor}
+
+
+@blp.route("/v1/me/friends/<string:user_id>")
+class Friend(MethodView):
+    @user_required
+    @blp.response(204)
+    @documented(blp, security=USER, errors=(401, 404, 422))
+    def delete(self, user_id):
+        """Unfriend, or withdraw or decline a friend request."""
+        friends.unfriend(uow(), current_user().id, user_id)
+
+
+@blp.route("/v1/me/friend-requests")
+class FriendRequests(MethodView):
+    @user_required
+    @blp.response(200, IncomingPageSchema)
+    @documented(blp, security=USER, errors=(401,))
+    def get(self):
+        """Friend requests others sent me that I have not answered."""
+        return {"items": friends.incoming_requests(uow(), current_user().id)}
+
+
+@blp.route("/v1/me/leaderboard")
+class Leaderboard(MethodView):
+    @user_required
+    @blp.arguments(LeaderboardQuerySchema, location="query")
+    @blp.response(200, LeaderboardSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """Me and my friends ranked by energy earned today or this week (my local time)."""
+        user = current_user()
+        board = friends.leaderboard(uow(), user.id, user.timezone, query["period"], now())
+        board["from_"] = board.pop("from")
+        return board

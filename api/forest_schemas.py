@@ -1,0 +1,90 @@
+"""Schemas shared by the forest's resources, and the checks of path ids and cursors."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.errors import ApiProblem
+
+MAX_ID = 2**63 - 1  # ids beyond BIGINT are simply not found (never a database error)
+ID = validate.Range(min=1, max=MAX_ID)
+
+
+def known_id(value: int, what: str) -> int:
+    if not 0 < value <= MAX_ID:
+        raise ApiProblem(404, "Not found", f"No {what} {value}.")
+    return value
+
+
+def cursor(raw: str | None) -> str | None:
+    if raw is not None and not (raw.isdigit() and len(raw) < 19):
+        raise ApiProblem(422, "Invalid input", "cursor must be a next_cursor value from a "
+                         "previous page.", {"cursor": ["not a cursor"]})
+    return raw
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "tree | reserve"})
+    unit = fields.String(metadata={"description": "tree | m2: what cost and budget count"})
+    region = fields.String()
+    energy_cost_g = fields.Integer(metadata={"description": "energy per tree or per m²"})
+    budget = fields.Integer(metadata={"description": "trees or m² left this season"})
+    status = fields.String(metadata={"description": "open | closed"})
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+
+
+class ProjectPageSchema(Schema):
+    items = fields.List(fields.Nested(ProjectSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class EvidenceOutSchema(Schema):
+    planted_at = fields.DateTime()
+    latitude = fields.Float()
+    longitude = fields.Float()
+    plot = fields.String()
+    photo_urls = fields.List(fields.String())
+    note = fields.String()
+
+
+class OrderSchema(Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    project_name = fields.String()
+    kind = fields.String()
+    quantity = fields.Integer()
+    energy_g = fields.Integer()
+    status = fields.String(metadata={"description": "pending | planted | rejected"})
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    reject_reason = fields.String(allow_none=True)
+    group_id = fields.Integer(allow_none=True)
+    evidence = fields.Nested(EvidenceOutSchema, allow_none=True)
+    certificates = fields.List(fields.String(), metadata={"description": "certificate numbers"})
+
+
+class OrderPageSchema(Schema):
+    items = fields.List(fields.Nested(OrderSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CertificateSchema(Schema):
+    number = fields.String(metadata={"example": "CNP-2026-000001"})
+    kind = fields.String(metadata={"description": "tree | reserve | duty"})
+    project_id = fields.Integer(allow_none=True)
+    order_id = fields.Integer(allow_none=True)
+    group_id = fields.Integer(allow_none=True)
+    quantity = fields.Integer(metadata={"description": "trees, m², or certificates exchanged"})
+    year = fields.Integer()
+    issued_at = fields.DateTime()
+    used_for = fields.String(allow_none=True,
+                             metadata={"description": "the duty certificate it was exchanged for"})
+
+
+class CertificatePageSchema(Schema):
+    items = fields.List(fields.Nested(CertificateSchema))
+    next_cursor = fields.String(allow_none=True)

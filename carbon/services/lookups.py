@@ -1,0 +1,57 @@
+"""Read-only lookups other packages need about users and energy (they never commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from carbon.models import LedgerAccount, LedgerEntry, LedgerTransaction, Partner, User
+from carbon.services.ledger import AVAILABLE, BALLS
+
+
+def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.external_id).where(User.id.in_(set(user_ids))))
+    return {uid: ext for uid, ext in rows}
+
+
+def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
+    if not partner_ids:
+        return {}
+    rows = session.execute(
+        select(Partner.id, Partner.name).where(Partner.id.in_(set(partner_ids))))
+    return {pid: name for pid, name in rows}
+
+
+def user_totals(session: Session) -> tuple[int, int]:
+    """(number of users, their total CO2e saved in grams)."""
+    count, total = session.execute(
+        select(func.count(User.id), func.coalesce(func.sum(User.co2e_total_g), 0))).one()
+    return int(count), int(total)
+
+
+def energy_from_balls(session: Session, user_ids: list[int], start: datetime,
+                      end: datetime) -> dict[int, int]:
+    """Grams that reached each user's available energy out of balls in [start, end): what
+    they collected (their own and watered balls) plus what they stole. Refunds, transfers
+    and spending are not earnings."""
+    if not user_ids:
+        return {}
+    mine, balls_side = aliased(LedgerEntry), aliased(LedgerEntry)
+    user_acct, balls_acct = aliased(LedgerAccount), aliased(LedgerAccount)
+    stmt = (
+        select(user_acct.user_id, func.sum(mine.amount_g))
+        .join(mine, mine.account_id == user_acct.id)
+        .join(LedgerTransaction, LedgerTransaction.id == mine.transaction_id)
+        .join(balls_side, and_(balls_side.transaction_id == mine.transaction_id,
+                               balls_side.amount_g < 0))
+        .join(balls_acct, and_(balls_acct.id == balls_side.account_id,
+                               balls_acct.code == BALLS, balls_acct.user_id.is_(None)))
+        .where(user_acct.user_id.in_(set(user_ids)), user_acct.code == AVAILABLE,
+               mine.amount_g > 0, LedgerTransaction.created_at >= start,
+               LedgerTransaction.created_at < end)
+        .group_by(user_acct.user_id))
+    return {uid: int(total) for uid, total in session.execute(stmt)}

@@ -1,0 +1,1 @@
+"""Queries of the forest, one module per area. Take a Session, never commit."""

@@ -1,0 +1,74 @@
+"""Friendship pairs (one row per unordered pair, lowest user id first)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.base import UTCDateTime
+from db.sql import insert_ignore
+from game.forest.domain import friend_pair
+from game.forest.models import Friendship
+
+
+def _pair_is(a: int, b: int):
+    low, high = friend_pair(a, b)
+    return and_(Friendship.low_user_id == low, Friendship.high_user_id == high)
+
+
+def record_request(session: Session, me: int, other: int, now: datetime) -> datetime | None:
+    """Record that `me` asked `other`; returns when they became friends (None while only one
+    side has asked). The UPDATE locks the pair's row, so two people asking each other at the
+    same instant both see the second request."""
+    low, high = friend_pair(me, other)
+    insert_ignore(session, Friendship.__table__, {"low_user_id": low, "high_user_id": high},
+                  ["low_user_id", "high_user_id"])
+    at = literal(now, UTCDateTime())
+    mine, theirs = ((Friendship.low_asked_at, Friendship.high_asked_at) if me == low
+                    else (Friendship.high_asked_at, Friendship.low_asked_at))
+    stmt = (update(Friendship).where(_pair_is(me, other))
+            .values({mine: func.coalesce(mine, at),
+                     Friendship.since: case((theirs.is_not(None),
+                                             func.coalesce(Friendship.since, at)),
+                                            else_=Friendship.since)})
+            .returning(Friendship.since).execution_options(synchronize_session=False))
+    return session.execute(stmt).scalar_one()
+
+
+def are_friends(session: Session, a: int, b: int) -> bool:
+    return session.scalar(
+        select(Friendship.id).where(_pair_is(a, b), Friendship.since.is_not(None))) is not None
+
+
+def friends_of(session: Session, user_id: int, after_id: int = 0,
+               limit: int | None = None) -> list[tuple[int, datetime]]:
+    """(friend user id, since), by friend id, starting after `after_id`."""
+    other = case((Friendship.low_user_id == user_id, Friendship.high_user_id),
+                 else_=Friendship.low_user_id)
+    stmt = (select(other, Friendship.since)
+            .where(or_(Friendship.low_user_id == user_id, Friendship.high_user_id == user_id),
+                   Friendship.since.is_not(None), other > after_id)
+            .order_by(other))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(uid, since) for uid, since in session.execute(stmt)]
+
+
+def incoming_requests(session: Session, user_id: int) -> list[tuple[int, datetime]]:
+    """(requester id, asked at) of requests `user_id` has not answered."""
+    as_low = select(Friendship.high_user_id, Friendship.high_asked_at).where(
+        Friendship.low_user_id == user_id, Friendship.since.is_(None),
+        Friendship.high_asked_at.is_not(None))
+    as_high = select(Friendship.low_user_id, Friendship.low_asked_at).where(
+        Friendship.high_user_id == user_id, Friendship.since.is_(None),
+        Friendship.low_asked_at.is_not(None))
+    rows = session.execute(as_low.union_all(as_high))
+    return sorted(((uid, at) for uid, at in rows), key=lambda r: (r[1], r[0]))
+
+
+def delete_pair(session: Session, a: int, b: int) -> bool:
+    result = session.execute(delete(Friendship).where(_pair_is(a, b))
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1

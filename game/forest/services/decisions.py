@@ -1,0 +1,95 @@
+"""A planting partner's side: its projects' orders, confirmed with evidence or rejected.
+A partner never sees or touches another partner's orders (they are simply not found)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from carbon.services import ledger
+from db import UnitOfWork
+from game.forest.domain import evidence_problems, planting_year, to_micro_degrees
+from game.forest.errors import InvalidEvidence, OrderAlreadyDecided, OrderNotFound
+from game.forest.models import PlantingOrder
+from game.forest.repository import groups as group_repo
+from game.forest.repository import plantings as repo
+from game.forest.services.certificates import issue_for_order
+from game.forest.services.plantings import ORDER_CAUSE, PLANTINGS, OrderView, order_view
+
+
+def partner_orders(uow: UnitOfWork, partner_id: int, status: str | None, cursor: str | None,
+                   limit: int):
+    after = int(cursor) if cursor and cursor.isdigit() else 0
+    with uow:
+        rows = repo.orders_of_partner(uow.session, partner_id, status, after, limit + 1)
+        items = [order_view(uow.session, o) for o in rows[:limit]]
+    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+def _partners_order(session: Session, order_id: int, partner_id: int) -> PlantingOrder:
+    order = repo.order_of_partner(session, order_id, partner_id)
+    if order is None:
+        raise OrderNotFound(f"No planting order {order_id} for your projects.")
+    return order
+
+
+def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
+            now: datetime) -> OrderView:
+    """Mark the order planted and issue its certificates; confirming again returns the same
+    order and certificates and changes nothing."""
+    problems = evidence_problems(evidence["planted_at"], evidence["latitude"],
+                                 evidence["longitude"], evidence["photo_urls"], now)
+    if problems:
+        raise InvalidEvidence("The evidence is not acceptable: " + "; ".join(
+            r for reasons in problems.values() for r in reasons) + ".", problems)
+    with uow:
+        s = uow.session
+        order = _partners_order(s, order_id, partner_id)
+        if repo.decide(s, order.id, "planted", now, planted_at=evidence["planted_at"],
+                       latitude_e6=to_micro_degrees(evidence["latitude"]),
+                       longitude_e6=to_micro_degrees(evidence["longitude"]),
+                       plot=evidence["plot"], photo_urls=list(evidence["photo_urls"]),
+                       note=evidence["note"]):
+            issue_for_order(s, order, repo.project(s, order.project_id),
+                            planting_year(evidence["planted_at"]), now)
+            if order.group_id is not None:
+                group_repo.set_status(s, order.group_id, "ordered", "planted")
+        order = repo.order(s, order.id)
+        if order.status == "rejected":
+            raise OrderAlreadyDecided(f"Order {order_id} was rejected on "
+                                      f"{order.decided_at.isoformat()}; it cannot be confirmed.")
+        result = order_view(s, order)
+        uow.commit()
+    return result
+
+
+def reject(uow: UnitOfWork, partner_id: int, order_id: int, reason: str,
+           now: datetime) -> OrderView:
+    """Reject a pending order: the energy goes back to whoever gave it and the budget comes
+    back. Rejecting again changes nothing; a planted order cannot be rejected."""
+    with uow:
+        s = uow.session
+        order = _partners_order(s, order_id, partner_id)
+        if repo.decide(s, order.id, "rejected", now, reject_reason=reason):
+            _refund(s, order, now)
+            repo.restore_budget(s, order.project_id, order.quantity)
+        order = repo.order(s, order.id)
+        if order.status == "planted":
+            raise OrderAlreadyDecided(f"Order {order_id} was confirmed as planted; it cannot "
+                                      "be rejected.")
+        result = order_view(s, order)
+        uow.commit()
+    return result
+
+
+def _refund(s: Session, order: PlantingOrder, now: datetime) -> None:
+    """One balanced transaction: plantings -> the user, or -> each member what they gave."""
+    if order.group_id is None:
+        shares = {order.user_id: order.energy_g}
+    else:
+        shares = group_repo.given_by_member(s, order.group_id)
+        group_repo.set_status(s, order.group_id, "ordered", "rejected")
+    entries = [(ledger.account(s, PLANTINGS), -sum(shares.values()))]
+    entries += [(ledger.available_account(s, uid), g) for uid, g in sorted(shares.items())]
+    ledger.post(s, "planting_refund", ORDER_CAUSE, order.id, entries, now)

@@ -1,0 +1,91 @@
+"""Friends: a request from each side makes a friendship; either side may end it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from carbon.errors import InvalidInput
+from carbon.services import lookups
+from carbon.services.users import get_user
+from db import UnitOfWork
+from game.forest.domain import LEADERBOARD_PERIODS, period_bounds, rank
+from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriends
+from game.forest.repository import friends as repo
+
+MAX_LEADERBOARD_FRIENDS = 1000
+
+
+@dataclass(frozen=True)
+class FriendView:
+    user_id: str
+    since: datetime
+
+
+def _other_id(session: Session, me_id: int, other_external: str) -> int:
+    other = get_user(session, other_external)
+    if other.id == me_id:
+        raise CannotBefriendSelf("You cannot send a friend request to yourself.")
+    return other.id
+
+
+def request_friend(uow: UnitOfWork, me_id: int, other_external: str, now: datetime) -> dict:
+    """Ask `other` to be friends; when they have asked too, you are friends at once."""
+    with uow:
+        other_id = _other_id(uow.session, me_id, other_external)
+        since = repo.record_request(uow.session, me_id, other_id, now)
+        uow.commit()
+    return {"user_id": other_external, "status": "friends" if since else "requested",
+            "since": since}
+
+
+def require_friends(session: Session, me_id: int, other_id: int) -> None:
+    if not repo.are_friends(session, me_id, other_id):
+        raise NotFriends("You are not friends with this user: both of you must send a "
+                         "friend request first.")
+
+
+def list_friends(uow: UnitOfWork, me_id: int, cursor: str | None,
+                 limit: int) -> tuple[list[FriendView], str | None]:
+    after = int(cursor) if cursor and cursor.isdigit() else 0
+    with uow:
+        rows = repo.friends_of(uow.session, me_id, after, limit + 1)
+        names = lookups.external_ids(uow.session, [uid for uid, _ in rows[:limit]])
+    page = [FriendView(names[uid], since) for uid, since in rows[:limit]]
+    next_cursor = str(rows[limit - 1][0]) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def incoming_requests(uow: UnitOfWork, me_id: int) -> list[dict]:
+    with uow:
+        rows = repo.incoming_requests(uow.session, me_id)
+        names = lookups.external_ids(uow.session, [uid for uid, _ in rows])
+    return [{"user_id": names[uid], "asked_at": at} for uid, at in rows]
+
+
+def unfriend(uow: UnitOfWork, me_id: int, other_external: str) -> None:
+    """End a friendship, or withdraw or decline a request."""
+    with uow:
+        other_id = _other_id(uow.session, me_id, other_external)
+        if not repo.delete_pair(uow.session, me_id, other_id):
+            raise FriendshipNotFound(f"You have no friendship or request with '{other_external}'.")
+        uow.commit()
+
+
+def leaderboard(uow: UnitOfWork, me_id: int, tz: str, period: str, now: datetime) -> dict:
+    """Me and my friends ranked by energy earned in my local day or week: grams that reached
+    each one's available energy out of balls (collected, including watered balls, plus stolen)."""
+    if period not in LEADERBOARD_PERIODS:
+        raise InvalidInput("period must be 'day' or 'week'.", {"period": ["day or week"]})
+    start, end = period_bounds(period, now, tz)
+    with uow:
+        ids = [me_id] + [uid for uid, _ in repo.friends_of(
+            uow.session, me_id, limit=MAX_LEADERBOARD_FRIENDS)]
+        earned = lookups.energy_from_balls(uow.session, ids, start, end)
+        names = lookups.external_ids(uow.session, ids)
+    ranked = rank({uid: earned.get(uid, 0) for uid in ids})
+    items = [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
+             for r, uid, g in ranked]
+    return {"period": period, "from": start, "to": end, "items": items}
