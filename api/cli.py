@@ -13,7 +13,9 @@ from db import utcnow_aware
 from db.migrate import upgrade
 
 # Modules under api/ that define `register(cli_group_app: Flask)`; packages add their own line.
-CLI_MODULES: list[str] = []
+CLI_MODULES: list[str] = [
+    "api.ops_cli",
+]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.
 SEEDERS = ["carbon.services.catalog:seed_default_methodology",

@@ -9,6 +9,8 @@ from flask_smorest import Api
 # Modules under api/ that define a `blp`; a package adds its own line here.
 BLUEPRINT_MODULES = [
     "api.health",
+    "api.me",
+    "api.admin_settlements",
     "api.forest_friends",
     "api.forest_plantings",
     "api.partner_plantings",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 RIPE_LOCAL_TIME = time(7, 0)  # a ball ripens at 07:00 local the morning after its day
@@ -49,7 +49,8 @@ def ripe_at(day: date, tz: str) -> datetime:
 
 
 def expires_at(day: date, tz: str) -> datetime:
-    return ripe_at(day, tz) + BALL_LIFETIME
+    # 72 real hours: aware arithmetic in a ZoneInfo zone is wall-clock time (71 h over a DST jump).
+    return ripe_at(day, tz).astimezone(UTC) + BALL_LIFETIME
 
 
 def month_start(day: date) -> date:

@@ -57,3 +57,5 @@ class BallFactory(factory.alchemy.SQLAlchemyModelFactory):
     expires_at = factory.LazyFunction(lambda: NOW.replace(year=NOW.year + 1))
     created_at = NOW
 
+
+from tests.factories.carbon import ActivityEventFactory  # noqa: E402,F401  (registers itself)

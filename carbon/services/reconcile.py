@@ -1,0 +1,89 @@
+"""Reconciliation: the ledger against itself and against the balls. An empty list means OK.
+
+Each check is one set-based query; a problem is a sentence an operator can act on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from carbon.models import Ball, LedgerAccount, LedgerEntry, LedgerTransaction, SettlementBatch
+from carbon.services import ledger
+from carbon.services.balls import open_energy_g
+from db import UnitOfWork
+
+
+def reconcile(uow: UnitOfWork) -> list[str]:
+    with uow:
+        s = uow.session
+        return [*_unbalanced_transactions(s), *_negative_balances(s), *_drifted_balances(s),
+                *_balls_account(s), *_settlement_batches(s)]
+
+
+def _unbalanced_transactions(s: Session) -> list[str]:
+    rows = s.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_g))
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_g) != 0)
+        .order_by(LedgerEntry.transaction_id)).all()
+    return [f"ledger transaction {t} does not balance: its entries sum to {total} g"
+            for t, total in rows]
+
+
+def _negative_balances(s: Session) -> list[str]:
+    rows = s.execute(select(LedgerAccount.id, LedgerAccount.balance_g).where(
+        LedgerAccount.tracks_balance.is_(True), LedgerAccount.balance_g < 0)).all()
+    return [f"ledger account {a} has a negative balance of {b} g" for a, b in rows]
+
+
+def _drifted_balances(s: Session) -> list[str]:
+    entries = func.coalesce(func.sum(LedgerEntry.amount_g), 0)
+    rows = s.execute(
+        select(LedgerAccount.id, LedgerAccount.balance_g, entries)
+        .select_from(LedgerAccount)
+        .outerjoin(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerAccount.tracks_balance.is_(True))
+        .group_by(LedgerAccount.id, LedgerAccount.balance_g)
+        .having(LedgerAccount.balance_g != entries)
+        .order_by(LedgerAccount.id)).all()
+    return [f"ledger account {a} says {b} g but its entries sum to {e} g" for a, b, e in rows]
+
+
+def _balls_account(s: Session) -> list[str]:
+    held = s.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_g), 0))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerAccount.user_id.is_(None), LedgerAccount.code == ledger.BALLS))
+    in_balls = open_energy_g(s)
+    if held == in_balls:
+        return []
+    return [f"the ledger's balls account holds {held} g but open balls hold {in_balls} g"]
+
+
+def _settlement_batches(s: Session) -> list[str]:
+    in_balls = dict(s.execute(
+        select(Ball.settlement_batch_id, func.sum(Ball.energy_g))
+        .where(Ball.settlement_batch_id.is_not(None)).group_by(Ball.settlement_batch_id)).all())
+    issued = _issued_by_batch(s)
+    recorded = dict(s.execute(select(SettlementBatch.id, SettlementBatch.energy_g)).all())
+    problems = []
+    for batch in sorted(set(in_balls) | set(issued) | set(recorded)):
+        balls, txn = in_balls.get(batch, 0), issued.get(batch, 0)
+        if balls != txn or recorded.get(batch, 0) != balls:
+            problems.append(f"settlement batch {batch}: its balls hold {balls} g, its issue "
+                            f"transaction put {txn} g in balls, the batch records "
+                            f"{recorded.get(batch, 0)} g")
+    return problems
+
+
+def _issued_by_batch(s: Session) -> dict[int, int]:
+    rows = s.execute(
+        select(LedgerTransaction.cause_id, func.sum(LedgerEntry.amount_g))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, and_(LedgerAccount.id == LedgerEntry.account_id,
+                                  LedgerAccount.user_id.is_(None),
+                                  LedgerAccount.code == ledger.BALLS))
+        .where(LedgerTransaction.cause_type == "settlement_batch")
+        .group_by(LedgerTransaction.cause_id)).all()
+    return {int(cause): grams for cause, grams in rows}

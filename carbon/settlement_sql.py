@@ -1,0 +1,107 @@
+"""The set-based SQL of nightly settlement, portable between PostgreSQL and SQLite.
+
+One batch = the users of one zone with ids first..last. Everything is one statement per step
+(never one round trip per user): CASE instead of LEAST/GREATEST, ripe_at/expires_at bound as
+constants computed in Python, integer division (= floor, quantities are never negative).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import BigInteger, Date, String, bindparam, text
+
+from db.base import UTCDateTime
+
+_TYPES = {
+    "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
+    "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
+    "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
+}
+
+
+def _sql(source: str):
+    stmt = text(source)
+    names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
+    return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
+
+
+# The next batch of users of the zone after the last one already settled (ix_users_timezone_id).
+NEXT_BATCH = _sql("""
+SELECT MIN(id), MAX(id), COUNT(*) FROM (
+  SELECT id FROM users WHERE timezone = :tz AND id > :after ORDER BY id LIMIT :n
+) AS batch
+""")
+
+# Each accepted event of the batch valued by the methodology version in force at occurred_at.
+# A deduplicated type (utility_bill/account_no) counts an event only if no earlier event
+# (occurred_at, then id) of the same user, type and key exists in the same local month.
+_VALUED_EVENTS = """
+SELECT e.user_id, e.activity_type, t.aggregate, m.cap_g, m.cap_period,
+       e.quantity * m.factor_num / m.factor_den AS value_g
+FROM activity_events e
+JOIN activity_types t ON t.key = e.activity_type
+JOIN methodology_versions m ON m.activity_type = e.activity_type
+  AND e.occurred_at >= m.effective_from
+  AND (m.effective_to IS NULL OR e.occurred_at < m.effective_to)
+WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
+  AND e.user_id IN (SELECT u.id FROM users u
+                    WHERE u.timezone = :tz AND u.id BETWEEN :first AND :last)
+  AND (e.dedupe_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM activity_events p
+    WHERE p.user_id = e.user_id AND p.activity_type = e.activity_type
+      AND p.dedupe_key IS NOT NULL AND p.dedupe_key = e.dedupe_key
+      AND p.local_date >= :month_start AND p.local_date < :next_month
+      AND (p.occurred_at < e.occurred_at OR (p.occurred_at = e.occurred_at AND p.id < e.id))))
+"""
+
+# Per (user, type): 'sum' adds the values, 'max' (walk) keeps the day's highest. If the day
+# spans two methodology versions the highest cap of those versions applies (an uncapped version
+# makes the day uncapped; 'month' wins over 'day'). A monthly cap subtracts what the
+# settlement balls of the other days of the same local month already gave, so the month never
+# exceeds the cap even if days are settled out of order.
+_AGGREGATED = f"""
+SELECT v.user_id, v.activity_type,
+  CASE WHEN MAX(v.aggregate) = 'max' THEN MAX(v.value_g) ELSE SUM(v.value_g) END AS raw_g,
+  CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL ELSE MAX(v.cap_g) END AS cap_g,
+  CASE WHEN MAX(v.cap_period) = 'month' THEN (
+    SELECT COALESCE(SUM(b.co2e_g), 0) FROM balls b
+    WHERE b.kind = 'settlement' AND b.user_id = v.user_id AND b.activity_type = v.activity_type
+      AND b.local_date >= :month_start AND b.local_date < :next_month AND b.local_date <> :d)
+  ELSE 0 END AS prior_g
+FROM ({_VALUED_EVENTS}) AS v
+GROUP BY v.user_id, v.activity_type
+"""
+
+_CAPPED = f"""
+SELECT a.user_id, a.activity_type,
+  CASE WHEN a.cap_g IS NULL THEN a.raw_g
+       WHEN a.raw_g <= a.cap_g - a.prior_g THEN a.raw_g
+       WHEN a.cap_g > a.prior_g THEN a.cap_g - a.prior_g
+       ELSE 0 END AS g
+FROM ({_AGGREGATED}) AS a
+"""
+
+# One ball per (user, date, type); a ball of 0 g is not created. The partial unique index
+# uq_balls_settlement_user_date_type makes a ball that somehow exists already a no-op.
+INSERT_BALLS = _sql(f"""
+INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
+                   stolen_g, collected_g, stealable, status, ripe_at, expires_at,
+                   settlement_batch_id, created_at)
+SELECT c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 'open',
+       :ripe, :exp, :bid, :now
+FROM ({_CAPPED}) AS c
+WHERE c.g > 0
+ON CONFLICT (user_id, local_date, activity_type) WHERE kind = 'settlement' DO NOTHING
+""")
+
+BATCH_TOTALS = _sql("""
+SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM balls WHERE settlement_batch_id = :bid
+""")
+
+ADD_CO2E_TOTALS = _sql("""
+UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
+FROM (SELECT user_id, SUM(co2e_g) AS g FROM balls
+      WHERE settlement_batch_id = :bid GROUP BY user_id) AS s
+WHERE users.id = s.user_id
+""")
