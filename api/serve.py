@@ -1,4 +1,8 @@
-"""`python -m api.serve`: gunicorn for the API and, beside it, `flask scheduler` for the jobs."""
+"""`python -m api.serve`: gunicorn for the API and, beside it, `flask scheduler` for the jobs.
+
+Both children share this process group: Ctrl-C reaches all three, and SIGTERM to this process
+stops both children. The API keeps serving if the scheduler dies (it is said on stderr).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 import signal
 import subprocess
 import sys
+
+STOP_TIMEOUT_S = 30  # a job still running after this is killed; settlement resumes next start
 
 
 def main() -> int:
@@ -26,11 +32,33 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        code = web.wait()
+        code = _wait_for_web(web, scheduler)
     finally:
         stop()
-        scheduler.wait(timeout=30)
+        for proc in (web, scheduler):
+            _reap(proc)
     return code
+
+
+def _wait_for_web(web: subprocess.Popen, scheduler: subprocess.Popen) -> int:
+    told = False
+    while True:
+        try:
+            return web.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        if not told and scheduler.poll() is not None:
+            print(f"serve: the scheduler exited with status {scheduler.returncode}; the API "
+                  "goes on without it (run `flask scheduler` to restart it)", file=sys.stderr)
+            told = True
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 if __name__ == "__main__":

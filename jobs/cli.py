@@ -1,0 +1,20 @@
+"""`flask scheduler`: a plain click command, found by Flask through the `flask.commands` entry
+point group (pyproject.toml), so that the jobs never import Flask."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True,
+              help="Settle what is due and expire balls once, then exit (for cron or a check).")
+def scheduler(once: bool) -> None:
+    """Run the scheduler alone."""
+    from jobs.scheduler import run
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s [scheduler] %(name)s: %(message)s")
+    run(once=once)

@@ -1,0 +1,75 @@
+"""APScheduler wiring: settle what is due and expire balls, on intervals from the config.
+
+The scheduler keeps no state of its own: what is due is read from the database at each tick, so
+a restart catches up at once, and two schedulers started by mistake are harmless because
+settlement and expiry are guarded by the database (unique batch records, conditional updates).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from config import Config
+from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from jobs.tasks import Clock, UowFactory, expire_due, settle_due
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(config: Config, uow_factory: UowFactory,
+                    clock: Clock = utcnow_aware) -> BlockingScheduler:
+    """A scheduler whose two jobs first run right away, then every few minutes; a job still
+    running when its next turn comes is not started twice, and missed turns run once."""
+    scheduler = BlockingScheduler(timezone=UTC)
+    start = clock()
+    common = {"max_instances": 1, "coalesce": True, "next_run_time": start,
+              "misfire_grace_time": None}
+    grace = timedelta(minutes=config.SETTLE_GRACE_MINUTES)
+    scheduler.add_job(settle_due, "interval", minutes=config.SCHEDULER_TICK_MINUTES,
+                      id="settle_due", name="settle due days",
+                      args=(uow_factory, clock, grace, config.SETTLE_BATCH_USERS), **common)
+    scheduler.add_job(expire_due, "interval", minutes=config.EXPIRE_EVERY_MINUTES,
+                      id="expire_due", name="expire balls", args=(uow_factory, clock), **common)
+    return scheduler
+
+
+def run(config: Config | None = None, once: bool = False) -> None:
+    """Run the jobs against config.DATABASE_URL until SIGTERM/SIGINT (or one round if `once`)."""
+    config = config or Config()
+    engine = make_engine(config.DATABASE_URL)
+    sessions = make_session_factory(engine)
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(sessions)
+
+    try:
+        if once:
+            settle_due(uow_factory, utcnow_aware, timedelta(minutes=config.SETTLE_GRACE_MINUTES),
+                       config.SETTLE_BATCH_USERS)
+            expire_due(uow_factory, utcnow_aware)
+            return
+        scheduler = build_scheduler(config, uow_factory)
+        _stop_on_signals(scheduler)
+        log.info("scheduler started: settle every %d min (grace %d min), expire every %d min",
+                 config.SCHEDULER_TICK_MINUTES, config.SETTLE_GRACE_MINUTES,
+                 config.EXPIRE_EVERY_MINUTES)
+        scheduler.start()
+        log.info("scheduler stopped")
+    finally:
+        engine.dispose()
+
+
+def _stop_on_signals(scheduler: BlockingScheduler) -> None:
+    # The job in progress runs to its end before the process exits (the executor's threads are
+    # joined); if it is killed instead, its transaction rolls back and the next tick resumes it.
+    def stop(signum, _frame):
+        if scheduler.running:  # Ctrl-C and `serve` may both signal us
+            log.info("signal %d: stopping the scheduler", signum)
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
