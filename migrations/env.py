@@ -10,7 +10,7 @@ from db.base import Base
 from db.uow import make_engine
 
 # Every module that declares tables; a package adds its own line.
-MODEL_MODULES = ["carbon.models", "game.forest.models"]
+MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models"]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 

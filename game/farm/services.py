@@ -1,1 +1,0 @@
-"""game.farm.services (to be built)."""
