@@ -38,7 +38,7 @@ class ActivityTypes(MethodView):
         views = methodology.list_types(uow(), query["limit"] + 1, query["cursor"])
         more = len(views) > query["limit"]
         views = views[: query["limit"]]
-        return {"items": views, "next_cursor": views[-1].type.key if more else None}
+        return {"items": views, "next_cursor": views[-1].key if more else None}
 
     @partner_required("admin")
     @blp.arguments(ActivityTypeCreateSchema)

@@ -21,7 +21,8 @@ def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elemen
     """INSERT ... ON CONFLICT (index_elements) DO NOTHING, on PostgreSQL and SQLite.
 
     Returns the statement result; with `returning=(columns...)` its rows are the inserted ones
-    (rows skipped by the conflict are not returned)."""
+    (rows skipped by the conflict are not returned). Tell "inserted or not" by RETURNING, not by
+    rowcount: psycopg reports -1 for an INSERT that SQLAlchemy gave an implicit RETURNING."""
     rows = rows if isinstance(rows, list) else [rows]
     if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
         return _insert_from_json(session, table, rows, index_elements, index_where, returning)
@@ -30,7 +31,7 @@ def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elemen
         index_elements=index_elements, index_where=index_where)
     if returning:
         stmt = stmt.returning(*returning)
-    return session.execute(stmt, rows)
+    return session.execute(stmt, rows[0] if len(rows) == 1 else rows)
 
 
 def _uniform(table, rows: list[dict]) -> bool:

@@ -18,13 +18,13 @@ class VersionSchema(Schema):
 
 
 class ActivityTypeSchema(Schema):
-    key = fields.String(attribute="type.key")
-    unit = fields.String(attribute="type.unit")
-    aggregate = fields.String(attribute="type.aggregate")
-    max_quantity = fields.Integer(attribute="type.max_quantity")
-    dedupe_attribute = fields.String(attribute="type.dedupe_attribute", allow_none=True)
-    active = fields.Boolean(attribute="type.active")
-    created_at = fields.DateTime(attribute="type.created_at")
+    key = fields.String()
+    unit = fields.String()
+    aggregate = fields.String()
+    max_quantity = fields.Integer()
+    dedupe_attribute = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
     versions = fields.List(fields.Nested(VersionSchema))
 
 

@@ -24,19 +24,23 @@ def reserve(uow: UnitOfWork, user_id: int, key: str, request_hash: str,
     """Claim `key` for this request, committed at once so a concurrent retry sees it."""
     with uow:
         s = uow.session
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT with implicit RETURNING.
         inserted = insert_ignore(s, IdempotencyKey.__table__, {
             "user_id": user_id, "key": key, "request_hash": request_hash, "created_at": now,
-        }, ["user_id", "key"])
+        }, ["user_id", "key"], returning=(IdempotencyKey.__table__.c.id,)).first()
         uow.commit()
-        if inserted.rowcount == 1:
+        if inserted is not None:
             return Reservation("new")
-        row = s.scalars(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).one()
-    if row.request_hash != request_hash:
+        # Read the columns, not the ORM row: leaving `with uow` expires and detaches it.
+        stored_hash, status_code, body = s.execute(
+            select(IdempotencyKey.request_hash, IdempotencyKey.status_code,
+                   IdempotencyKey.response_body)
+            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)).one()
+    if stored_hash != request_hash:
         return Reservation("mismatch")
-    if row.status_code is None:
+    if status_code is None:
         return Reservation("in_progress")
-    return Reservation("replay", row.status_code, row.response_body)
+    return Reservation("replay", status_code, body)
 
 
 def complete(uow: UnitOfWork, user_id: int, key: str, status_code: int, body: str) -> None:

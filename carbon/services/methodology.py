@@ -44,9 +44,28 @@ class TypeSpec:
 
 
 @dataclass(frozen=True)
+class VersionView:
+    id: int
+    effective_from: datetime
+    effective_to: datetime | None
+    factor_num: int
+    factor_den: int
+    cap_g: int | None
+    cap_period: str | None
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class TypeView:
-    type: ActivityType
-    versions: list[MethodologyVersion]
+    key: str
+    unit: str
+    aggregate: str
+    max_quantity: int
+    dedupe_attribute: str | None
+    active: bool
+    created_at: datetime
+    versions: list[VersionView]
 
 
 def _invalid(fieldname: str, message: str) -> InvalidInput:
@@ -95,8 +114,11 @@ def _version(key: str, spec: VersionSpec, start: datetime, now: datetime) -> Met
 
 def _view(s: Session, t: ActivityType) -> TypeView:
     versions = s.scalars(select(MethodologyVersion).where(MethodologyVersion.activity_type == t.key)
-                         .order_by(MethodologyVersion.effective_from)).all()
-    return TypeView(t, list(versions))
+                         .order_by(MethodologyVersion.effective_from))
+    return TypeView(t.key, t.unit, t.aggregate, t.max_quantity, t.dedupe_attribute, t.active,
+                    t.created_at, [VersionView(v.id, v.effective_from, v.effective_to, v.factor_num,
+                                               v.factor_den, v.cap_g, v.cap_period, v.note,
+                                               v.created_at) for v in versions])
 
 
 def _get(s: Session, key: str, for_update: bool = False) -> ActivityType:
