@@ -19,7 +19,8 @@ CLI_MODULES: list[str] = [
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.
 SEEDERS = ["carbon.services.catalog:seed_default_methodology",
-           "game.forest.services.projects:seed_default_projects"]
+           "game.forest.services.projects:seed_default_projects",
+           "game.farm.services.quiz_bank:seed_quiz_questions"]
 
 
 def init_cli(app: Flask) -> None:

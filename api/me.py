@@ -12,6 +12,7 @@ from api.docs import USER, PageQuerySchema, documented
 from api.errors import ApiProblem
 from api.idempotency import idempotent
 from carbon.services import account, balls
+from game.farm.services.totals import egg_totals
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The user's own account")
 
@@ -22,6 +23,8 @@ class MeSchema(Schema):
     energy_g = fields.Integer(metadata={"description": "available energy"})
     co2e_total_g = fields.Integer()
     shield_until = fields.DateTime(allow_none=True)
+    eggs = fields.Integer(metadata={"description": "eggs held (laid and not donated)"})
+    eggs_donated = fields.Integer()
 
 
 class CarbonQuerySchema(Schema):
@@ -82,8 +85,10 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     @documented(blp, security=USER, errors=(401,))
     def get(self):
-        """My account: available energy, CO2e saved, shield."""
-        return account.account_summary(uow(), current_user().id)
+        """My account: available energy, CO2e saved, shield, eggs."""
+        summary = account.account_summary(uow(), current_user().id)
+        eggs = egg_totals(uow(), current_user().id, now())
+        return {**vars(summary), "eggs": eggs.eggs, "eggs_donated": eggs.eggs_donated}
 
 
 @blp.route("/carbon")

@@ -18,6 +18,11 @@ BLUEPRINT_MODULES = [
     "api.partner_events",
     "api.steps",
     "api.admin_catalog",
+    "api.farm",
+    "api.charity",
+    "api.partner_donations",
+    "api.admin_charity",
+    "api.admin_quiz",
 ]
 
 

@@ -25,7 +25,9 @@ Clock = Callable[[], datetime]
 # "module:function" called as fn(uow, local_date, timezone, now) once a (date, zone) settlement
 # has completed; each opens its own `with uow:` and must be idempotent, because a date is
 # settled again (a no-op) if the process stops between the settlement and its hooks.
-AFTER_SETTLEMENT: list[str] = []
+AFTER_SETTLEMENT: list[str] = [
+    "game.farm.services.feed:grant_activity_feed",
+]
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""Charity projects (public progress) and users' egg donations."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.auth import current_user, user_required
+from api.context import now, uow
+from api.docs import USER, PageQuerySchema, documented
+from api.forest_schemas import MAX_ID, cursor, known_id
+from api.idempotency import idempotent
+from game.farm.services import charity
+
+blp = Blueprint("charity", __name__, description="Charity projects and egg donations")
+
+
+class CharityProjectSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    partner_id = fields.Integer(metadata={"description": "the charity partner"})
+    partner_name = fields.String()
+    sponsor_name = fields.String()
+    fen_per_egg = fields.Integer()
+    egg_target = fields.Integer(metadata={"description": "eggs per donation record"})
+    eggs_donated = fields.Integer()
+    records = fields.Integer(metadata={"description": "donation records so far"})
+    status = fields.String(metadata={"description": "open | closed"})
+    created_at = fields.DateTime()
+
+
+class CharityProjectPageSchema(Schema):
+    items = fields.List(fields.Nested(CharityProjectSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ProjectQuerySchema(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(charity.STATUSES))
+
+
+class DonateSchema(Schema):
+    project_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_ID))
+    eggs = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**9))
+
+
+class DonationSchema(Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    eggs = fields.Integer()
+    eggs_left = fields.Integer(metadata={"description": "my eggs after this donation"})
+    project_eggs_donated = fields.Integer()
+    records_created = fields.List(fields.Integer(), metadata={
+        "description": "sequence numbers of the donation records this gift completed"})
+    created_at = fields.DateTime()
+
+
+def page(items: list, limit: int) -> dict:
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": str(items[-1].id) if more else None}
+
+
+@blp.route("/v1/charity-projects")
+class CharityProjects(MethodView):
+    @blp.arguments(ProjectQuerySchema, location="query")
+    @blp.response(200, CharityProjectPageSchema)
+    @documented(blp, errors=(422,))
+    def get(self, query):
+        """Charity projects with the eggs donated and the target of each record."""
+        after = int(cursor(query["cursor"]) or 0)
+        items = charity.list_projects(uow(), after, query["limit"] + 1, query["status"])
+        return page(items, query["limit"])
+
+
+@blp.route("/v1/charity-projects/<int:project_id>")
+class CharityProject(MethodView):
+    @blp.response(200, CharityProjectSchema)
+    @documented(blp, errors=(404,))
+    def get(self, project_id):
+        """One charity project and its progress."""
+        return charity.get_project(uow(), known_id(project_id, "charity project"))
+
+
+@blp.route("/v1/me/donations")
+class Donations(MethodView):
+    @user_required
+    @idempotent
+    @blp.arguments(DonateSchema)
+    @blp.response(201, DonationSchema)
+    @documented(blp, security=USER, errors=(401, 404, 409, 422))
+    def post(self, body):
+        """Donate whole eggs to an open charity project."""
+        return charity.donate(uow(), current_user().id, body["project_id"], body["eggs"], now())
