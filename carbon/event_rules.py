@@ -35,7 +35,7 @@ class TypeRule:
         return 0 if self.aggregate == "max" else 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CheckedEvent:
     index: int
     id: str
@@ -72,16 +72,19 @@ def parse_instant(value: object) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(value) if value else "{}"
 
 
 def payload_hash(user_id: str, type_key: str, quantity: int, occurred_at: datetime,
                  attributes_json: str) -> str:
     """Identity of an event's content (attributes as canonical_json); the same instant written
-    in two offsets hashes equal."""
-    head = json.dumps([user_id, type_key, quantity, occurred_at.isoformat()], ensure_ascii=False)
-    return hashlib.sha256(f"{head}{attributes_json}".encode()).hexdigest()
+    in two offsets hashes equal. The user id is length-prefixed, so fields cannot run together."""
+    text = f"{len(user_id)}:{user_id}|{type_key}|{quantity}|{occurred_at.isoformat()}|"
+    return hashlib.sha256((text + attributes_json).encode()).hexdigest()
 
 
 def _event_id(raw: dict) -> str:

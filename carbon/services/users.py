@@ -43,15 +43,21 @@ def ensure_user(session: Session, external_id: str, timezone: str, now: datetime
 
 def ensure_users(session: Session, external_ids: list[str], timezone: str,
                  now: datetime) -> dict[str, UserRef]:
-    """Bulk version for event ingestion: one INSERT ... ON CONFLICT and one SELECT."""
+    """Bulk version for event ingestion: one SELECT, and for the users not found one
+    INSERT ... ON CONFLICT (a concurrent creator wins quietly) and one SELECT of them."""
     unique = sorted(set(external_ids))
     if not unique:
         return {}
-    rows = [{"external_id": e, "timezone": timezone, "co2e_total_g": 0, "created_at": now}
-            for e in unique]
-    insert_ignore(session, User.__table__, rows, ["external_id"])
-    found = repository.users_by_external_ids(session, unique)
-    return {ext: UserRef(uid, ext, tz) for uid, ext, tz in found}
+    found = {ext: UserRef(uid, ext, tz)
+             for uid, ext, tz in repository.users_by_external_ids(session, unique)}
+    missing = [e for e in unique if e not in found]
+    if missing:
+        rows = [{"external_id": e, "timezone": timezone, "co2e_total_g": 0, "created_at": now}
+                for e in missing]
+        insert_ignore(session, User.__table__, rows, ["external_id"])
+        found.update((ext, UserRef(uid, ext, tz))
+                     for uid, ext, tz in repository.users_by_external_ids(session, missing))
+    return found
 
 
 def get_user(session: Session, external_id: str) -> User:
