@@ -24,7 +24,10 @@ def main() -> int:
                             "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
                            env=env)
 
+    stopping: list[bool] = []
+
     def stop(*_):
+        stopping.append(True)
         for proc in (web, scheduler):
             if proc.poll() is None:
                 proc.terminate()
@@ -32,7 +35,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        code = _wait_for_web(web, scheduler)
+        code = _wait_for_web(web, scheduler, lambda: bool(stopping))
     finally:
         stop()
         for proc in (web, scheduler):
@@ -40,14 +43,14 @@ def main() -> int:
     return code
 
 
-def _wait_for_web(web: subprocess.Popen, scheduler: subprocess.Popen) -> int:
+def _wait_for_web(web: subprocess.Popen, scheduler: subprocess.Popen, stopping) -> int:
     told = False
     while True:
         try:
             return web.wait(timeout=1)
         except subprocess.TimeoutExpired:
             pass
-        if not told and scheduler.poll() is not None:
+        if not told and not stopping() and scheduler.poll() is not None:
             print(f"serve: the scheduler exited with status {scheduler.returncode}; the API "
                   "goes on without it (run `flask scheduler` to restart it)", file=sys.stderr)
             told = True
