@@ -23,8 +23,9 @@ UowFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
 
 # "module:function" called as fn(uow, local_date, timezone, now) once a (date, zone) settlement
-# has completed; each opens its own `with uow:` and must be idempotent, because a date is
-# settled again (a no-op) if the process stops between the settlement and its hooks.
+# has completed; each opens its own `with uow:`. A hook must be idempotent: two schedulers both
+# call it for the same date. A hook that fails (logged) or is cut short by a stop is not retried:
+# the date is settled, so it is not due again.
 AFTER_SETTLEMENT: list[str] = [
     "game.farm.services.feed:grant_activity_feed",
 ]
