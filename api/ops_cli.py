@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from api.context import config, uow
 from carbon.errors import CanopyError
@@ -14,6 +15,7 @@ from db import utcnow_aware
 
 
 @click.command("settle")
+@with_appcontext
 @click.option("--date", "local_date", required=True, type=click.DateTime(["%Y-%m-%d"]),
               help="local date to settle, YYYY-MM-DD")
 @click.option("--zone", "zones", multiple=True, help="only this IANA zone (repeatable)")
@@ -32,6 +34,7 @@ def settle(local_date, zones) -> None:
 
 
 @click.command("expire")
+@with_appcontext
 def expire() -> None:
     """Expire every open ball whose time is up; the ledger moves its energy to 'expired'."""
     balls, energy_g = expire_balls(uow(), utcnow_aware())
@@ -39,6 +42,7 @@ def expire() -> None:
 
 
 @click.command("reconcile")
+@with_appcontext
 def reconcile_command() -> None:
     """Check the ledger and the balls; print OK, or each problem and exit 1."""
     problems = reconcile(uow())
