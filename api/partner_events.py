@@ -22,12 +22,16 @@ def _invalid(detail: str) -> ApiProblem:
     return ApiProblem(422, "Invalid input", detail, {"events": [detail]})
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def events_from_body(max_batch: int) -> list:
     """The body's event list, read by hand (see EventSchema): the batch as a whole is refused
     here only when it is not a batch; each event is judged on its own by the service."""
     try:
-        body = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = json.loads(request.get_data(cache=True), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(body, dict):
         raise _invalid("The body must be a JSON object: {\"events\": [...]}.")

@@ -89,15 +89,18 @@ def payload_hash(user_id: str, type_key: str, quantity: int, occurred_at: dateti
 
 def _event_id(raw: dict) -> str:
     value = raw.get("id")
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_EVENT_ID_LENGTH:
-        raise _Bad("invalid_id", f"id must be a string of 1 to {MAX_EVENT_ID_LENGTH} characters.")
+    # isprintable() also refuses NUL and lone surrogates, which no database column can hold.
+    if (not isinstance(value, str) or not 1 <= len(value) <= MAX_EVENT_ID_LENGTH
+            or not value.isprintable()):
+        raise _Bad("invalid_id", f"id must be a string of 1 to {MAX_EVENT_ID_LENGTH} printable "
+                   "characters.")
     return value
 
 
 def _user_id(raw: dict) -> str:
     value = raw.get("user_id")
-    if not isinstance(value, str) or not value.strip():
-        raise _Bad("invalid_user_id", "user_id must be a non-empty string.")
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise _Bad("invalid_user_id", "user_id must be a non-empty string of printable characters.")
     if len(value) > MAX_USER_ID_LENGTH:
         raise _Bad("invalid_user_id",
                    f"user_id is longer than {MAX_USER_ID_LENGTH} characters ({len(value)}).")
@@ -152,6 +155,9 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
     if len(encoded) > MAX_ATTRIBUTES_CHARS:
         raise _Bad("invalid_attributes",
                    f"attributes are larger than {MAX_ATTRIBUTES_CHARS} characters of JSON.")
+    if "\\u0000" in encoded or not _is_utf8(encoded):
+        raise _Bad("invalid_attributes", "attributes must not hold NUL characters or lone "
+                   "UTF-16 surrogates.")
     name = rule.dedupe_attribute
     if name is None:
         return attrs, encoded, None
@@ -164,6 +170,14 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
         raise _Bad("invalid_attributes",
                    f"attributes.{name} is longer than {MAX_DEDUPE_KEY_LENGTH} characters.")
     return attrs, encoded, key
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_event(index: int, raw: object, types: dict[str, TypeRule],

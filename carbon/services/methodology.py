@@ -19,6 +19,10 @@ from carbon.models import ActivityType, MethodologyVersion
 from db import UnitOfWork
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# Bounds that keep quantity * factor_num inside a BIGINT when settlement multiplies them.
+MAX_QUANTITY = 10**9
+MAX_FACTOR = 10**9
+MAX_CAP_G = 10**12
 AGGREGATES = ("sum", "max")
 CAP_PERIODS = ("day", "month")
 
@@ -72,15 +76,21 @@ def _invalid(fieldname: str, message: str) -> InvalidInput:
     return InvalidInput(message, {fieldname: [message]})
 
 
+def _check_text(fieldname: str, value: str, longest: int, shortest: int = 1) -> None:
+    if not shortest <= len(value) <= longest or not value.isprintable():
+        raise _invalid(fieldname, f"{fieldname} is {shortest} to {longest} printable characters.")
+
+
 def _check_version(spec: VersionSpec, now: datetime) -> datetime:
-    if spec.factor_num < 0:
-        raise _invalid("factor_num", "factor_num must be 0 or more.")
-    if spec.factor_den < 1:
-        raise _invalid("factor_den", "factor_den must be 1 or more.")
+    if not 0 <= spec.factor_num <= MAX_FACTOR:
+        raise _invalid("factor_num", f"factor_num must be 0 to {MAX_FACTOR:,}.")
+    if not 1 <= spec.factor_den <= MAX_FACTOR:
+        raise _invalid("factor_den", f"factor_den must be 1 to {MAX_FACTOR:,}.")
     if (spec.cap_g is None) != (spec.cap_period is None):
         raise _invalid("cap_period", "cap_g and cap_period go together: give both or neither.")
-    if spec.cap_g is not None and spec.cap_g < 0:
-        raise _invalid("cap_g", "cap_g must be 0 or more.")
+    if spec.cap_g is not None and not 0 <= spec.cap_g <= MAX_CAP_G:
+        raise _invalid("cap_g", f"cap_g must be 0 to {MAX_CAP_G:,}.")
+    _check_text("note", spec.note, 255, shortest=0)
     if spec.cap_period is not None and spec.cap_period not in CAP_PERIODS:
         raise _invalid("cap_period", "cap_period is 'day' or 'month'.")
     start = spec.effective_from or now
@@ -94,22 +104,21 @@ def _check_type(spec: TypeSpec) -> None:
     if not KEY_PATTERN.match(spec.key):
         raise _invalid("key", "key is 1 to 32 characters: a lowercase letter, then lowercase "
                        "letters, digits or '_'.")
-    if not 1 <= len(spec.unit) <= 128:
-        raise _invalid("unit", "unit is 1 to 128 characters.")
+    _check_text("unit", spec.unit, 128)
     if spec.aggregate not in AGGREGATES:
         raise _invalid("aggregate", "aggregate is 'sum' (every event adds) or 'max' "
                        "(the day's highest quantity counts).")
-    if spec.max_quantity < 1:
-        raise _invalid("max_quantity", "max_quantity must be 1 or more.")
-    if spec.dedupe_attribute is not None and not 1 <= len(spec.dedupe_attribute) <= 32:
-        raise _invalid("dedupe_attribute", "dedupe_attribute is 1 to 32 characters.")
+    if not 1 <= spec.max_quantity <= MAX_QUANTITY:
+        raise _invalid("max_quantity", f"max_quantity must be 1 to {MAX_QUANTITY:,}.")
+    if spec.dedupe_attribute is not None:
+        _check_text("dedupe_attribute", spec.dedupe_attribute, 32)
 
 
 def _version(key: str, spec: VersionSpec, start: datetime, now: datetime) -> MethodologyVersion:
     return MethodologyVersion(activity_type=key, effective_from=start, effective_to=None,
                               factor_num=spec.factor_num, factor_den=spec.factor_den,
                               cap_g=spec.cap_g, cap_period=spec.cap_period,
-                              note=spec.note[:255], created_at=now)
+                              note=spec.note, created_at=now)
 
 
 def _view(s: Session, t: ActivityType) -> TypeView:

@@ -74,7 +74,10 @@ def test_a_key_that_exists_is_409(call):
     ({"cap_period": "week"}, "cap_period"), ({"cap_g": -5}, "cap_g"),
     ({"effective_from": (NOW - timedelta(seconds=1)).isoformat()}, "effective_from"),
     ({"effective_from": "2026-03-10T12:00:00"}, "effective_from"), ({"unit": ""}, "unit"),
-    ({"factor_num": "3"}, "factor_num"),
+    ({"factor_num": "3"}, "factor_num"), ({"factor_num": 10**30}, "factor_num"),
+    ({"max_quantity": 10**10}, "max_quantity"), ({"cap_g": 10**13}, "cap_g"),
+    ({"unit": "a\u0000b"}, "unit"), ({"note": "\ud800"}, "note"),
+    ({"dedupe_attribute": "x\u0000"}, "dedupe_attribute"),
 ])
 def test_an_invalid_type_is_422_with_the_field_named(call, over, field):
     resp = call("POST", BASE, bike(**over))

@@ -230,3 +230,34 @@ def test_rejections_do_not_stop_the_rest_of_the_batch(post, session):
     assert resp.get_json()["accepted"] == 2
     assert [i for i, _ in codes(resp)] == [0, 2]
     assert session.scalars(select(User.external_id)).all() == ["alice"]
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"events": [{"id": "e1", "quantity": NaN}]}',
+    b'{"events": [{"id": "e1", "quantity": Infinity}]}',
+    b'{"events": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+])
+def test_json_that_python_tolerates_but_json_forbids_is_400(post, raw):
+    resp = post(raw=raw)
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+
+
+def test_nul_and_lone_surrogates_are_rejected_per_event_not_a_500(post, session):
+    def raw_event(**fields):
+        return ("{" + ", ".join(f'"{k}": {v}' for k, v in {**{
+            "id": '"ok"', "user_id": '"alice"', "type": '"offline_payment"', "quantity": "1",
+            "occurred_at": f'"{(NOW - timedelta(hours=1)).isoformat()}"'}, **fields}.items()) + "}")
+
+    events = [raw_event(id='"a\\u0000"'), raw_event(id='"b\\ud800"'),
+              raw_event(id='"c"', user_id='"x\\u0000"'), raw_event(id='"d"', user_id='"\\udfff"'),
+              raw_event(id='"e"', attributes='{"k": "\\u0000"}'),
+              raw_event(id='"f"', attributes='{"k": ["\\ud800"]}'),
+              raw_event(id='"g"', type='"utility_bill"', attributes='{"account_no": "\\u0000"}'),
+              raw_event(id='"h"', attributes='{"shop": "全家 \\u00e9"}')]
+    resp = post(raw=('{"events": [' + ", ".join(events) + "]}").encode())
+    assert resp.status_code == 200
+    assert codes(resp) == [(0, "invalid_id"), (1, "invalid_id"), (2, "invalid_user_id"),
+                           (3, "invalid_user_id"), (4, "invalid_attributes"),
+                           (5, "invalid_attributes"), (6, "invalid_attributes")]
+    stored = session.scalars(select(ActivityEvent)).one()
+    assert stored.attributes == {"shop": "全家 é"}
