@@ -1,8 +1,8 @@
 """Activity event ingestion: partner batches and the app's step counts.
 
 A batch is a handful of set-based statements whatever its size: one read of the catalog, one
-users upsert, one settled-state read, one INSERT ... ON CONFLICT DO NOTHING, and one read of the
-stored hashes of what was not inserted. The unique key (source, source_event_id) decides between
+bulk users lookup (and insert of the new ones), the day locks and one settled-state read, one
+INSERT ... ON CONFLICT DO NOTHING, and one read of the stored hashes of what was not inserted. The unique key (source, source_event_id) decides between
 concurrent retries; comparing payload hashes tells a duplicate from a conflict.
 """
 
@@ -48,7 +48,7 @@ def ingest_events(uow: UnitOfWork, source: str, raw_events: list, default_tz: st
         result = IngestResult(duplicates=batch.duplicates, rejected=batch.rejected)
         users = ensure_users(s, [e.user_id for e in batch.events], default_tz, now)
         rows = {e.id: _row(source, e, users[e.user_id], now) for e in batch.events}
-        late = _late_ids(s, rows, users, batch.events)
+        late = _late_ids(s, rows, users)
         inserted = repo.insert_events(s, [r for i, r in rows.items() if i not in late])
         result.accepted = len(inserted)
         _classify_the_rest(s, source, batch.events, inserted, late, rows, result)
@@ -65,8 +65,7 @@ def _row(source: str, e: CheckedEvent, user: UserRef, now: datetime) -> dict:
             "dedupe_key": e.dedupe_key, "received_at": now}
 
 
-def _late_ids(s: Session, rows: dict[str, dict], users: dict[str, UserRef],
-              events: list[CheckedEvent]) -> set[str]:
+def _late_ids(s: Session, rows: dict[str, dict], users: dict[str, UserRef]) -> set[str]:
     """Ids of events whose user's local day is already settled (late data policy)."""
     zone_of = {u.id: u.timezone for u in users.values()}
     days = {(r["local_date"], zone_of[r["user_id"]]) for r in rows.values()}
