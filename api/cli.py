@@ -15,6 +15,7 @@ from db.migrate import upgrade
 # Modules under api/ that define `register(cli_group_app: Flask)`; packages add their own line.
 CLI_MODULES: list[str] = [
     "api.ops_cli",
+    "api.forest_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

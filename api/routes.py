@@ -15,6 +15,8 @@ BLUEPRINT_MODULES = [
     "api.forest_plantings",
     "api.partner_plantings",
     "api.admin_projects",
+    "api.forest_balls",
+    "api.admin_shields",
     "api.partner_events",
     "api.steps",
     "api.admin_catalog",

@@ -1,0 +1,54 @@
+"""Steals and waterings: their unique keys are the game's limits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.sql import insert_ignore
+from game.forest.domain import WATERINGS_PER_FRIEND_PER_DAY
+from game.forest.models import Steal, Watering
+
+
+def add_steal(session: Session, ball_id: int, thief: int, owner: int, amount_g: int,
+              now: datetime) -> int | None:
+    """The new steal's id, or None when this thief already stole from this ball."""
+    row = insert_ignore(session, Steal.__table__, {
+        "ball_id": ball_id, "thief_user_id": thief, "owner_user_id": owner,
+        "amount_g": amount_g, "created_at": now,
+    }, ["ball_id", "thief_user_id"], returning=(Steal.__table__.c.id,)).first()
+    return row[0] if row else None
+
+
+def has_stolen(session: Session, ball_id: int, thief: int) -> bool:
+    return session.scalar(select(Steal.id).where(
+        Steal.ball_id == ball_id, Steal.thief_user_id == thief)) is not None
+
+
+def stolen_from(session: Session, thief: int, ball_ids: list[int]) -> set[int]:
+    if not ball_ids:
+        return set()
+    return set(session.scalars(select(Steal.ball_id).where(
+        Steal.thief_user_id == thief, Steal.ball_id.in_(ball_ids))))
+
+
+def add_watering(session: Session, giver: int, receiver: int, day: date, energy_g: int,
+                 now: datetime) -> tuple[int, int] | None:
+    """(watering id, its number today 1..3), or None when today's waterings are used up.
+    Each number is a unique key: two waterings racing for one number cannot both have it."""
+    for seq in range(1, WATERINGS_PER_FRIEND_PER_DAY + 1):
+        row = insert_ignore(session, Watering.__table__, {
+            "giver_user_id": giver, "receiver_user_id": receiver, "local_date": day,
+            "seq": seq, "energy_g": energy_g, "ball_id": None, "created_at": now,
+        }, ["giver_user_id", "receiver_user_id", "local_date", "seq"],
+            returning=(Watering.__table__.c.id,)).first()
+        if row:
+            return row[0], seq
+    return None
+
+
+def set_watering_ball(session: Session, watering_id: int, ball_id: int) -> None:
+    session.execute(update(Watering).where(Watering.id == watering_id).values(ball_id=ball_id)
+                    .execution_options(synchronize_session=False))

@@ -1,0 +1,114 @@
+"""Stealing from a friend's ripe ball: 20% of its original energy (rounded up), once per
+friend and ball, never more than half of the ball to thieves, never from a shielded friend."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from carbon.domain import ball_status
+from carbon.errors import BallClosed, BallNotFound, BallNotRipe
+from carbon.services import ball_theft, ledger, shields
+from carbon.services.users import get_user
+from db import UnitOfWork
+from game.forest.domain import steal_amount
+from game.forest.errors import (
+    AlreadyStolen,
+    BallNotStealable,
+    CannotStealOwnBall,
+    NotFriends,
+    NothingLeftToSteal,
+    Shielded,
+)
+from game.forest.repository import steals as repo
+from game.forest.services.friends import require_friends
+
+STEAL_CAUSE = "steal"
+
+
+def _friend(session: Session, me_id: int, friend_external: str, action: str) -> int:
+    friend = get_user(session, friend_external)
+    if friend.id == me_id:
+        raise NotFriends(f"You cannot {action} yourself; your own balls are under /v1/me/balls.")
+    require_friends(session, me_id, friend.id)
+    return friend.id
+
+
+def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime) -> dict:
+    """A friend's open balls, with what I could steal from each right now."""
+    with uow:
+        s = uow.session
+        friend_id = _friend(s, me_id, friend_external, "look at")
+        until = shields.shield_until(s, friend_id)
+        shielded = until is not None and until > now
+        balls = [b for b in ball_theft.open_balls(s, friend_id) if b.expires_at > now]
+        mine = repo.stolen_from(s, me_id, [b.id for b in balls])
+    items = []
+    for b in balls:
+        status = ball_status(b.status, b.ripe_at, now)
+        can = steal_amount(b.energy_g, b.stolen_g, b.remaining_g)
+        if shielded or status != "ripe" or not b.stealable or b.id in mine:
+            can = 0
+        items.append({"id": b.id, "type": b.activity_type, "kind": b.kind,
+                      "energy_g": b.remaining_g, "original_energy_g": b.energy_g,
+                      "status": status, "ripe_at": b.ripe_at, "expires_at": b.expires_at,
+                      "stealable": b.stealable, "stolen_by_me": b.id in mine,
+                      "can_steal_g": can})
+    return {"user_id": friend_external, "shield_until": until if shielded else None,
+            "items": items}
+
+
+def _refuse_unless_ripe_and_stealable(ball: ball_theft.BallView, ball_id: int,
+                                      now: datetime) -> None:
+    if ball.status != "open" or ball.expires_at <= now:
+        state = ball.status if ball.status != "open" else "expired"
+        raise BallClosed(f"Ball {ball_id} is already {state}; there is nothing to steal.")
+    if ball.ripe_at > now:
+        raise BallNotRipe(f"Ball {ball_id} is not ripe yet; it ripens at "
+                          f"{ball.ripe_at.isoformat()}.")
+    if not ball.stealable:
+        raise BallNotStealable(f"Ball {ball_id} came from watering and cannot be stolen.")
+
+
+def _victim(s: Session, me_id: int, friend_external: str, now: datetime) -> int:
+    """The id of the friend I may steal from, or why I may not."""
+    owner = get_user(s, friend_external)
+    if owner.id == me_id:
+        raise CannotStealOwnBall("You cannot steal from your own ball; collect it instead.")
+    require_friends(s, me_id, owner.id)
+    until = shields.shield_until(s, owner.id)
+    if until is not None and until > now:
+        raise Shielded(f"'{friend_external}' is protected by a shield until "
+                       f"{until.isoformat()}; nobody can steal from them before then.")
+    return owner.id
+
+
+def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
+          now: datetime) -> dict:
+    """Take my share of a friend's ripe ball into my available energy."""
+    with uow:
+        s = uow.session
+        owner = _victim(s, me_id, friend_external, now)
+        # The row lock makes the amount computed below still true when it is taken.
+        ball = ball_theft.ball_for_theft(s, ball_id, lock=True)
+        if ball is None or ball.user_id != owner:
+            raise BallNotFound(f"'{friend_external}' has no ball {ball_id}.")
+        _refuse_unless_ripe_and_stealable(ball, ball_id, now)
+        if repo.has_stolen(s, ball_id, me_id):
+            raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
+        amount = steal_amount(ball.energy_g, ball.stolen_g, ball.remaining_g)
+        if amount <= 0:
+            raise NothingLeftToSteal(f"Nothing left to steal in ball {ball_id}: thieves may "
+                                     "take at most half of a ball.")
+        steal_id = repo.add_steal(s, ball_id, me_id, owner, amount, now)
+        if steal_id is None:
+            raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
+        taken = ball_theft.take_from_ball(s, ball_id, owner, amount,
+                                          ledger.available_account(s, me_id), STEAL_CAUSE,
+                                          steal_id, now)
+        if taken != amount:
+            raise NothingLeftToSteal(f"Ball {ball_id} changed while you stole; try again.")
+        energy = ledger.available_balance(s, me_id)
+        uow.commit()
+    return {"ball_id": ball_id, "stolen_g": amount, "energy_g": energy}
