@@ -48,7 +48,8 @@ COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occurred_
            "attributes, payload_hash, dedupe_key, received_at")
 
 
-def recreate_database() -> str:
+def recreate_database():
+    """A fresh, migrated and seeded bench database: (its url, an events:write partner)."""
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -158,15 +159,18 @@ def run_copy(url: str) -> tuple[float, int]:
         return time.perf_counter() - start, len(rows)
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dup-rate", type=float, default=0.01)
-    args = parser.parse_args()
-    url, partner = recreate_database()
+    return parser.parse_args()
+
+
+def bench_http(args, url: str, partner) -> tuple[float, dict, int]:
+    """Post every batch through gunicorn; (seconds, totals, events sent)."""
     now = datetime.now(UTC)
     warmup = [json.dumps({"events": [make_event(random.Random(i), 10**9 + i * BATCH + j,
                                                 args.users, now) for j in range(BATCH)]}).encode()
@@ -180,11 +184,21 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    sent = len(bodies) * BATCH
+    return elapsed, totals, len(bodies) * BATCH
+
+
+def main() -> int:
+    args = parse_args()
+    load_before = os.getloadavg()[0]
+    url, partner = recreate_database()
+    elapsed, totals, sent = bench_http(args, url, partner)
     http_rate = sent / elapsed
-    print(f"events_sent={sent} batches={len(bodies)} clients={args.clients} "
-          f"workers={args.workers} accepted={totals['accepted']} "
-          f"duplicates={totals['duplicates']} rejected={totals['rejected']}")
+    # Other processes share these cores: the load average says how quiet the machine was.
+    print(f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
+          f"cpus={os.cpu_count()}")
+    print(f"events_sent={sent} clients={args.clients} workers={args.workers} "
+          f"accepted={totals['accepted']} duplicates={totals['duplicates']} "
+          f"rejected={totals['rejected']}")
     print(f"ingest_http_seconds={elapsed:.2f}")
     print(f"ingest_http_events_per_s={http_rate:.0f}")
     copy_elapsed, copied = run_copy(url)
