@@ -13,6 +13,7 @@ from api.errors import ApiProblem
 from api.idempotency import idempotent
 from carbon.services import account, balls
 from game.farm.services.totals import egg_totals
+from game.forest.services.certificates import trees_planted_by
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The user's own account")
 
@@ -25,6 +26,7 @@ class MeSchema(Schema):
     shield_until = fields.DateTime(allow_none=True)
     eggs = fields.Integer(metadata={"description": "eggs held (laid and not donated)"})
     eggs_donated = fields.Integer()
+    trees_planted = fields.Integer(metadata={"description": "trees on my certificates"})
 
 
 class CarbonQuerySchema(Schema):
@@ -88,7 +90,8 @@ class Me(MethodView):
         """My account: available energy, CO2e saved, shield, eggs."""
         summary = account.account_summary(uow(), current_user().id)
         eggs = egg_totals(uow(), current_user().id, now())
-        return {**vars(summary), "eggs": eggs.eggs, "eggs_donated": eggs.eggs_donated}
+        return {**vars(summary), "eggs": eggs.eggs, "eggs_donated": eggs.eggs_donated,
+                "trees_planted": trees_planted_by(uow(), current_user().id)}
 
 
 @blp.route("/carbon")

@@ -17,6 +17,7 @@ BLUEPRINT_MODULES = [
     "api.admin_projects",
     "api.forest_balls",
     "api.admin_shields",
+    "api.public",
     "api.partner_events",
     "api.steps",
     "api.admin_catalog",

@@ -164,3 +164,16 @@ def test_operators_manage_projects(signed, make_partner, planter):
     assert_problem(unknown, 422, "No partner named")
     assert signed(admin, "GET", "/v1/admin/projects/99999999").status_code == 404
     assert signed(planter, "POST", "/v1/admin/projects", body).status_code == 403
+
+
+def test_trees_planted_show_on_me_and_in_public_stats(client, token, session, signed, planter,
+                                                      project):
+    headers = rich_user(client, token, session)
+    before = client.get("/v1/public/stats").get_json()
+    assert before["trees_planted"] == 0 and before["users"] >= 1 and before["eggs_donated"] == 0
+    order = client.post("/v1/me/plantings", json={"project_id": project.id, "quantity": 2},
+                        headers=headers).get_json()
+    assert client.get("/v1/me", headers=headers).get_json()["trees_planted"] == 0
+    signed(planter, "POST", f"/v1/partner/plantings/{order['id']}/confirm", EVIDENCE)
+    assert client.get("/v1/me", headers=headers).get_json()["trees_planted"] == 2
+    assert client.get("/v1/public/stats").get_json()["trees_planted"] == 2

@@ -93,3 +93,8 @@ def exchange_for_duty(uow: UnitOfWork, user_id: int, year: int, now: datetime) -
 def trees_planted(session: Session, user_id: int) -> int:
     """Trees on the user's certificates (their own orders, plus one per group tree)."""
     return repo.tree_count(session, user_id)
+
+
+def trees_planted_by(uow: UnitOfWork, user_id: int) -> int:
+    with uow:
+        return trees_planted(uow.session, user_id)
