@@ -70,3 +70,18 @@ class QuizQuestionFactory(factory.alchemy.SQLAlchemyModelFactory):
     answer = "The bus"
     active = True
     created_at = NOW
+
+
+def feed_accounts(uow, views: dict) -> tuple[int, int]:
+    """(feed earned, store + troughs + eaten + lost to overflow) over a closed set of farms,
+    given their FarmView by user id at one instant (closed: their chickens only visit one
+    another). The two must always be equal."""
+    from sqlalchemy import select
+
+    with uow:
+        rows = uow.session.execute(select(Farm.feed_earned_g, Farm.feed_lost_g)
+                                   .where(Farm.user_id.in_(list(views)))).all()
+    earned, lost = sum(r[0] for r in rows), sum(r[1] for r in rows)
+    held = sum(v.feed_store_g + v.trough_g + v.eggs_laid * 900 + v.egg_progress
+               for v in views.values())
+    return earned, held + lost
