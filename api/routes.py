@@ -18,6 +18,7 @@ BLUEPRINT_MODULES = [
     "api.forest_balls",
     "api.admin_shields",
     "api.public",
+    "api.forest_groups",
     "api.partner_events",
     "api.steps",
     "api.admin_catalog",

@@ -18,6 +18,12 @@ def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
     return {uid: ext for uid, ext in rows}
 
 
+def account_balance(session: Session, account_id: int) -> int:
+    """The running balance of an account that tracks one (user and group accounts)."""
+    return int(session.scalar(
+        select(LedgerAccount.balance_g).where(LedgerAccount.id == account_id)) or 0)
+
+
 def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
     if not partner_ids:
         return {}

@@ -56,6 +56,11 @@ def orders_of_user(session: Session, user_id: int, after_id: int,
         .order_by(PlantingOrder.id).limit(limit)))
 
 
+def order_of_group(session: Session, group_id: int) -> PlantingOrder | None:
+    return session.scalars(select(PlantingOrder).where(PlantingOrder.group_id == group_id)
+                           .execution_options(populate_existing=True)).one_or_none()
+
+
 def orders_of_partner(session: Session, partner_id: int, status: str | None, after_id: int,
                       limit: int) -> list[PlantingOrder]:
     stmt = (select(PlantingOrder).join(Project, Project.id == PlantingOrder.project_id)
