@@ -35,4 +35,4 @@ class TestConfig(Config):
     def __init__(self, database_url: str) -> None:
         super().__init__()
         self.DATABASE_URL = database_url
-        self.JWT_SECRET = "test-secret"
+        self.JWT_SECRET = "test-secret-of-at-least-32-bytes!"

@@ -122,7 +122,7 @@ def token(app):
     from api.auth import make_token
 
     def _token(user_id: str, tz: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token('test-secret', user_id, tz)}"}
+        return {"Authorization": f"Bearer {make_token('test-secret-of-at-least-32-bytes!', user_id, tz)}"}
 
     return _token
 

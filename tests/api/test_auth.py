@@ -17,7 +17,7 @@ EVENTS = "/v1/partner/events"
 BODY = {"date": str(datetime.now(UTC).date()), "steps": 10}
 
 
-def bearer(claims, secret="test-secret"):
+def bearer(claims, secret="test-secret-of-at-least-32-bytes!"):
     return {"Authorization": "Bearer " + jwt.encode(claims, secret, algorithm="HS256")}
 
 
@@ -48,7 +48,7 @@ def test_a_missing_or_malformed_token_is_401(client, headers, words):
 
 def test_a_token_signed_with_another_secret_is_401(client):
     assert_401(client.post(STEPS, json=BODY,
-                           headers=bearer({"sub": "a", "exp": in_an_hour()}, "other")), "not valid")
+                           headers=bearer({"sub": "a", "exp": in_an_hour()}, "another-secret-that-is-32-bytes-long")), "not valid")
 
 
 def test_an_expired_token_is_401(client):
