@@ -148,3 +148,28 @@ def test_me_shows_eggs_held_and_donated(client, token, session, clock):
     headers = farmer(client, token, session, "layer", eaten_g=2_000)
     body = client.get("/v1/me", headers=headers).get_json()
     assert (body["eggs"], body["eggs_donated"]) == (2, 0)
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/v1/me/farm/visit/" + "x" * 300, None),
+    ("POST", "/v1/me/farm/visit/%F0%9F%90%94", None),
+    ("POST", "/v1/me/farm/quiz", "{not json"),
+    ("POST", "/v1/me/farm/quiz", {"answer": "x" * 5000}),
+    ("POST", "/v1/me/farm/quiz", []),
+    ("POST", "/v1/me/donations", {"project_id": "one", "eggs": 1}),
+    ("POST", "/v1/me/donations", {"project_id": 2**70, "eggs": 1}),
+    ("POST", "/v1/me/donations", {"project_id": 1, "eggs": -3}),
+    ("POST", "/v1/me/donations", {"project_id": 1, "eggs": 1.5}),
+    ("GET", "/v1/charity-projects?cursor=abc", None),
+    ("GET", "/v1/charity-projects?status=burning", None),
+    ("GET", "/v1/charity-projects/99999999999999999999999", None),
+    ("POST", "/v1/me/farm/feed?x=%00", None),
+])
+def test_odd_inputs_are_refused_with_a_sentence_never_a_500(client, token, clock, method, path,
+                                                            body):
+    kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {
+        "json": body}
+    resp = client.open(path, method=method, headers=token("fuzzer"), **kwargs)
+    assert 400 <= resp.status_code < 500, resp.get_json()
+    assert resp.mimetype == "application/problem+json"
+    assert resp.get_json()["detail"]

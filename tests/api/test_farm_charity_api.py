@@ -134,3 +134,10 @@ def test_operators_manage_the_quiz_bank(client, token, signed, admin, session):
     assert client.get("/v1/me/farm/quiz", headers=token("u2")).status_code == 404
     assert [q["id"] for q in signed(admin, "GET", path).get_json()["items"]] == [qid]
     assert_problem(signed(admin, "PATCH", f"{path}/999999", {"active": True}), 404, "999999")
+
+
+def test_public_stats_count_the_eggs_donated(client, token, session, project):
+    headers = donor(client, token, session, "generous", eggs=3)
+    client.post("/v1/me/donations", json={"project_id": project.id, "eggs": 3}, headers=headers)
+    assert client.get("/v1/public/stats").get_json()["eggs_donated"] == 3
+    assert client.get(f"/v1/charity-projects/{project.id}").get_json()["eggs_donated"] == 3
