@@ -95,6 +95,16 @@ def history_rows(url: str, name: str) -> tuple[int, int]:
             (name, name)).fetchone()
 
 
+def feed_newcomer(client, url: str, headers: dict) -> None:
+    """The newcomer exists (first sight), earns 360 g and feeds once: eating at home too."""
+    client.get("/v1/me/farm", headers=headers)
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO farms (user_id, feed_store_g, feed_earned_g, trough_at, "
+                     "created_at) SELECT id, 360, 360, now(), now() FROM users "
+                     "WHERE external_id = 'newcomer'")
+    assert client.post("/v1/me/farm/feed", headers=headers).status_code == 200
+
+
 def mean_ms(client, headers: dict, n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
@@ -116,12 +126,7 @@ def main() -> int:
     client, secret = app.test_client(), app.config["CANOPY"].JWT_SECRET
     new = {"Authorization": f"Bearer {make_token(secret, 'newcomer', 'Asia/Shanghai')}"}
     old = {"Authorization": f"Bearer {make_token(secret, 'veteran', 'Asia/Shanghai')}"}
-    client.get("/v1/me/farm", headers=new)  # the newcomer exists, then earns and feeds once
-    with psycopg.connect(url) as conn:
-        conn.execute("INSERT INTO farms (user_id, feed_store_g, feed_earned_g, trough_at, "
-                     "created_at) SELECT id, 360, 360, now(), now() FROM users "
-                     "WHERE external_id = 'newcomer'")
-    assert client.post("/v1/me/farm/feed", headers=new).status_code == 200
+    feed_newcomer(client, url, new)
     print(f"history rows (feedings, meals): newcomer={history_rows(url, 'newcomer')} "
           f"veteran={history_rows(url, 'veteran')} background_users={args.background_users}")
     mean_ms(client, new, 50), mean_ms(client, old, 50)  # warm-up

@@ -120,6 +120,17 @@ class Donation:
     created_at: datetime
 
 
+def _record_crossings(session: Session, project: CharityProject, before: int, after: int,
+                      at: datetime) -> list[int]:
+    """One pending record per multiple of the target crossed; (project, sequence) is unique."""
+    sequences = list(domain.crossed_multiples(before, after, project.egg_target))
+    session.add_all(DonationRecord(
+        project_id=project.id, sequence=k, eggs=project.egg_target,
+        amount_fen=project.egg_target * project.fen_per_egg, sponsor_name=project.sponsor_name,
+        status="pending", created_at=at) for k in sequences)
+    return sequences
+
+
 def donate(uow: UnitOfWork, user_id: int, project_id: int, eggs: int, now: datetime) -> Donation:
     """Give whole eggs to an open project; every multiple of its target crossed becomes one
     donation record (sponsor pays the charity target x fen_per_egg)."""
@@ -141,11 +152,7 @@ def donate(uow: UnitOfWork, user_id: int, project_id: int, eggs: int, now: datet
         gift = EggDonation(user_id=user_id, project_id=project_id, eggs=eggs,
                            created_at=instant(scene.now_s))
         s.add(gift)
-        sequences = list(domain.crossed_multiples(after - eggs, after, project.egg_target))
-        s.add_all(DonationRecord(
-            project_id=project_id, sequence=k, eggs=project.egg_target,
-            amount_fen=project.egg_target * project.fen_per_egg, sponsor_name=project.sponsor_name,
-            status="pending", created_at=gift.created_at) for k in sequences)
+        sequences = _record_crossings(s, project, after - eggs, after, gift.created_at)
         s.flush()
         result = Donation(gift.id, project_id, eggs, have - eggs, after, sequences,
                           gift.created_at)
