@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 USER = [{"user": []}]
 PARTNER = [{"partner": []}]
@@ -40,5 +40,5 @@ def documented(blp, security=None, errors=(401, 422)):
 
 
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 500)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(load_default=None, allow_none=True)

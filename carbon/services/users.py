@@ -27,6 +27,8 @@ def check_external_id(external_id: object) -> str | None:
         return "user_id must be a non-empty string"
     if len(external_id) > MAX_USER_ID_LENGTH:
         return f"user_id is longer than {MAX_USER_ID_LENGTH} characters"
+    if not external_id.isprintable():
+        return "user_id contains control characters"
     return None
 
 
@@ -61,6 +63,8 @@ def ensure_users(session: Session, external_ids: list[str], timezone: str,
 
 
 def get_user(session: Session, external_id: str) -> User:
+    if check_external_id(external_id):
+        raise UserNotFound(f"No user '{external_id!r}' is known.")
     user = repository.user_by_external_id(session, external_id)
     if user is None:
         raise UserNotFound(f"No user '{external_id}' is known.")
