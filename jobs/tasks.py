@@ -6,7 +6,6 @@ so tests run them against their own database and instant.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,20 +15,12 @@ from carbon.services.balls import expire_balls
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
+from game.daily import after_settlement
 
 log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
-
-# "module:function" called as fn(uow, local_date, timezone, now) once a (date, zone) settlement
-# has completed; each opens its own `with uow:`. A hook must be idempotent: two schedulers both
-# call it for the same date. A hook that fails (logged) or is cut short by a stop is not retried:
-# the date is settled, so it is not due again.
-AFTER_SETTLEMENT: list[str] = [
-    "game.farm.services.feed:grant_activity_feed",
-]
-
 
 @dataclass
 class SettleOutcome:
@@ -66,17 +57,8 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
         log.info("settled %s in %s: %d balls, %d g", local_date, tz, report.balls,
                  report.energy_g)
         outcome.settled.append((local_date, tz))
-        _after_settlement(uow_factory, local_date, tz, now)
+        after_settlement(uow_factory, local_date, tz, now)
     return outcome
-
-
-def _after_settlement(uow_factory: UowFactory, local_date: date, tz: str, now: datetime) -> None:
-    for path in AFTER_SETTLEMENT:
-        try:
-            module, name = path.split(":")
-            getattr(importlib.import_module(module), name)(uow_factory(), local_date, tz, now)
-        except Exception:
-            log.exception("after-settlement hook %s failed for %s in %s", path, local_date, tz)
 
 
 def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tuple[int, int]:

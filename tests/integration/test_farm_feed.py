@@ -4,10 +4,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from game.daily import AFTER_SETTLEMENT
 from game.farm.models import FeedGrant
 from game.farm.services.chicken import farm_state
 from game.farm.services.feed import grant_activity_feed
-from jobs.tasks import AFTER_SETTLEMENT
 from tests.conftest import NOW
 from tests.factories import UserFactory
 from tests.factories.carbon import ActivityEventFactory

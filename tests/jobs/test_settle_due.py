@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from carbon.models import SettlementRun
 from carbon.services.settlement import settle_day
+from game import daily
 from jobs import tasks
 from jobs.tasks import settle_due
 from tests.jobs.conftest import (
@@ -148,10 +149,10 @@ def test_hooks_run_after_each_settled_day_and_a_failing_hook_stops_nothing(
         session, uow_factory, monkeypatch, caplog):
     add_user(session)
     add_run(session, D - timedelta(days=2))
-    monkeypatch.setattr(tasks, "AFTER_SETTLEMENT", [
+    monkeypatch.setattr(daily, "AFTER_SETTLEMENT", [
         "tests.jobs.test_settle_due:failing_hook", "tests.jobs.test_settle_due:record_hook"])
     recorded_hook_calls.clear()
-    with caplog.at_level(logging.ERROR, logger="jobs.tasks"):
+    with caplog.at_level(logging.ERROR, logger="game.daily"):
         outcome = settle_due(uow_factory, clock(D_DUE), GRACE)
     assert outcome.settled == [(d, "Asia/Shanghai") for d in days(-1, 0)]
     assert recorded_hook_calls == [(d, "Asia/Shanghai", D_DUE) for d in days(-1, 0)]
