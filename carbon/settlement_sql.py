@@ -8,10 +8,13 @@ constants computed in Python, integer division (= floor, quantities are never ne
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from sqlalchemy import BigInteger, Date, String, bindparam, text
+from sqlalchemy.orm import Session
 
 from db.base import UTCDateTime
+from db.sql import is_postgres
 
 _TYPES = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
@@ -24,6 +27,34 @@ def _sql(source: str):
     stmt = text(source)
     names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
     return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
+
+
+def tune_batch_transaction(s: Session) -> None:
+    """PostgreSQL settings for this batch's transaction only (SET LOCAL): JIT would compile the
+    big INSERT ... SELECT again in every batch for more than it saves; sorting and hashing a
+    batch's events fits in 64 MB instead of spilling to disk."""
+    if is_postgres(s):
+        s.execute(text("SET LOCAL jit = off"))
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+@contextmanager
+def ball_insert_plan(s: Session):
+    """Pin the plan of INSERT_BALLS on PostgreSQL: one range scan of
+    ix_activity_events_local_date_user hash/merge-joined to the zone's users and the (tiny)
+    methodology, not one index probe per user (row estimates of a batch are poor).
+
+    Seq scans are off because on the first night the balls table is empty when the INSERT is
+    planned: the planner would then scan, for every monthly-capped (user, type), the very table
+    the INSERT is filling (quadratic) instead of probing uq_balls_settlement_user_date_type."""
+    pg = is_postgres(s)
+    if pg:
+        s.execute(text("SET LOCAL enable_nestloop = off"))
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+    yield
+    if pg:
+        s.execute(text("SET LOCAL enable_nestloop = on"))
+        s.execute(text("SET LOCAL enable_seqscan = on"))
 
 
 # The next batch of users of the zone after the last one already settled (ix_users_timezone_id).
@@ -62,10 +93,11 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 # exceeds the cap even if days are settled out of order.
 _AGGREGATED = f"""
 SELECT v.user_id, v.activity_type,
-  CASE WHEN MAX(v.aggregate) = 'max' THEN MAX(v.value_g) ELSE SUM(v.value_g) END AS raw_g,
+  CASE WHEN MAX(v.aggregate) = 'max' THEN MAX(v.value_g)
+       ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
   CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL ELSE MAX(v.cap_g) END AS cap_g,
   CASE WHEN MAX(v.cap_period) = 'month' THEN (
-    SELECT COALESCE(SUM(b.co2e_g), 0) FROM balls b
+    SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
     WHERE b.kind = 'settlement' AND b.user_id = v.user_id AND b.activity_type = v.activity_type
       AND b.local_date >= :month_start AND b.local_date < :next_month AND b.local_date <> :d)
   ELSE 0 END AS prior_g
@@ -82,8 +114,9 @@ SELECT a.user_id, a.activity_type,
 FROM ({_AGGREGATED}) AS a
 """
 
-# One ball per (user, date, type); a ball of 0 g is not created. The partial unique index
-# uq_balls_settlement_user_date_type makes a ball that somehow exists already a no-op.
+# One ball per (user, date, type); a ball of 0 g is not created. No ON CONFLICT: the batch row
+# claimed first already excludes a second settlement of these users, so a ball that existed
+# would be a bug, and uq_balls_settlement_user_date_type then fails the batch loudly.
 INSERT_BALLS = _sql(f"""
 INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
@@ -92,7 +125,6 @@ SELECT c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 
        :ripe, :exp, :bid, :now
 FROM ({_CAPPED}) AS c
 WHERE c.g > 0
-ON CONFLICT (user_id, local_date, activity_type) WHERE kind = 'settlement' DO NOTHING
 """)
 
 BATCH_TOTALS = _sql("""

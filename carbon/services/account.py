@@ -88,7 +88,8 @@ def _statement(from_date: date, to_date: date, rows, all_time: int) -> CarbonSta
     days: dict[date, StatementDay] = {}
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
-    for day, activity_type, grams in rows:
+    for day, activity_type, total in rows:
+        grams = int(total)  # SUM is NUMERIC on PostgreSQL
         entry = days.setdefault(day, StatementDay(day))
         entry.co2e_g += grams
         entry.by_type[activity_type] = grams

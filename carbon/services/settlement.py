@@ -147,6 +147,7 @@ def _settle_batch(uow: UnitOfWork, day: _Day, batch_users: int):
     zone has no user left."""
     with uow:
         s = uow.session
+        sql.tune_batch_transaction(s)
         first, last, count = s.execute(sql.NEXT_BATCH, {
             "tz": day.timezone, "after": _resume_after(s, day), "n": batch_users}).one()
         if not count:
@@ -171,8 +172,9 @@ def _resume_after(s: Session, day: _Day) -> int:
 
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
     params = {**day.params(), "first": first, "last": last, "bid": batch_id}
-    s.execute(sql.INSERT_BALLS, params)
-    balls, energy_g = s.execute(sql.BATCH_TOTALS, {"bid": batch_id}).one()
+    with sql.ball_insert_plan(s):
+        s.execute(sql.INSERT_BALLS, params)
+    balls, energy_g = (int(v) for v in s.execute(sql.BATCH_TOTALS, {"bid": batch_id}).one())
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
         ledger.post(s, "issue", "settlement_batch", batch_id, [

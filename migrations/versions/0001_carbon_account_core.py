@@ -79,7 +79,8 @@ def upgrade() -> None:
     sa.Column('shield_until', db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('external_id', name=op.f('uq_users_external_id'))
+    sa.UniqueConstraint('external_id', name=op.f('uq_users_external_id')),
+    postgresql_with={'fillfactor': 50}
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index('ix_users_timezone_id', ['timezone', 'id'], unique=False)
@@ -127,8 +128,6 @@ def upgrade() -> None:
     sa.CheckConstraint('2 * stolen_g <= energy_g', name=op.f('ck_balls_stolen_at_most_half')),
     sa.CheckConstraint('remaining_g + stolen_g + collected_g = energy_g', name=op.f('ck_balls_conserved')),
     sa.CheckConstraint('remaining_g >= 0', name=op.f('ck_balls_remaining_not_negative')),
-    sa.ForeignKeyConstraint(['settlement_batch_id'], ['settlement_batches.id'], name=op.f('fk_balls_settlement_batch_id_settlement_batches')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_balls_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_balls'))
     )
     with op.batch_alter_table('balls', schema=None) as batch_op:

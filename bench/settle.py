@@ -1,0 +1,151 @@
+"""Settlement benchmark on PostgreSQL: the real settle_day against a bare GROUP BY "floor".
+
+    .venv/bin/python bench/settle.py --users 100000,1000000 [--events-per-user 5] [--batch 20000]
+
+For each size: recreates the database canopy_bench_settle (migrations, default methodology),
+COPYs N users of one zone and N x events-per-user events of one local date (a realistic mix of
+types, some utility bills with an account_no), VACUUM ANALYZEs, then settles the date with
+carbon.services.settlement.settle_day in a child process (its time and peak RSS are its own),
+then times the floor: one INSERT INTO a scratch table SELECT ... GROUP BY of the same events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from carbon.services.catalog import seed_default_methodology  # noqa: E402
+from carbon.services.settlement import settle_day  # noqa: E402
+from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+
+SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+DB_NAME = "canopy_bench_settle"
+URL = f"{SERVER}/{DB_NAME}"
+DAY = date(2026, 3, 9)
+NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
+SETTLE_AT = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 01:00 in Shanghai the next day
+# The same realistic mix as bench/ingest.py: payments and rides dominate, bills and tickets are
+# rare; each user's 5 events are drawn from it (about 3.5 balls per user).
+MIX = [("offline_payment", 40), ("metro_ride", 14), ("bus_ride", 10), ("walk", 8),
+       ("e_invoice", 8), ("no_cutlery_order", 7), ("box_return", 4), ("etc_toll", 3),
+       ("utility_bill", 2), ("movie_ticket", 2), ("train_ticket", 1), ("hospital_booking", 1)]
+EVENT_COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occurred_at, "
+                 "local_date, attributes, payload_hash, dedupe_key, received_at")
+
+
+def recreate_database() -> None:
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    upgrade(URL)
+    engine = make_engine(URL)
+    seed_default_methodology(UnitOfWork(make_session_factory(engine)), NOON)
+    engine.dispose()
+
+
+def load(users: int, per_user: int) -> None:
+    with psycopg.connect(URL, autocommit=True) as conn:
+        with conn.cursor().copy("COPY users (external_id, timezone, co2e_total_g, created_at) "
+                                "FROM STDIN") as copy:
+            for start in range(0, users, 50_000):
+                copy.write("".join(f"u{i}\tAsia/Shanghai\t0\t2026-01-01 00:00:00+00\n"
+                                   for i in range(start, min(users, start + 50_000))))
+        first_id = conn.execute("SELECT MIN(id) FROM users").fetchone()[0]
+        with conn.cursor().copy(f"COPY activity_events ({EVENT_COLUMNS}) FROM STDIN") as copy:
+            for start in range(0, users, 20_000):
+                copy.write("".join(_event_rows(range(start, min(users, start + 20_000)),
+                                               first_id, per_user)))
+        conn.execute("VACUUM (ANALYZE) users")
+        conn.execute("VACUUM (ANALYZE) activity_events")
+
+
+def _event_rows(user_numbers: range, first_id: int, per_user: int):
+    rng = random.Random(user_numbers.start)
+    kinds, weights = [k for k, _ in MIX], [w for _, w in MIX]
+    for u in user_numbers:
+        for k, kind in enumerate(rng.choices(kinds, weights, k=per_user)):
+            quantity = rng.randrange(1_000, 30_000) if kind == "walk" else 1
+            at = (NOON + timedelta(seconds=k * 60 + u % 3600)).isoformat()
+            key = f"acct-{rng.randrange(3)}" if kind == "utility_bill" else "\\N"
+            attrs = f'{{"account_no": "{key}"}}' if kind == "utility_bill" else "{}"
+            yield (f"bench\t{u}-{k}\t{first_id + u}\t{kind}\t{quantity}\t{at}\t{DAY}\t{attrs}\t"
+                   f"h\t{key}\t{at}\n")
+
+
+def settle_in_child(batch: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--settle-only", "--batch", str(batch)],
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"settlement failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def settle_only(batch: int) -> None:
+    engine = make_engine(URL)
+    uow = UnitOfWork(make_session_factory(engine))
+    started = time.perf_counter()
+    report = settle_day(uow, DAY, SETTLE_AT, batch_users=batch)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    engine.dispose()
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_kb / 1024, "balls": report.balls,
+                      "energy_g": report.energy_g, "batches": report.zones[0].batches}))
+
+
+def floor_seconds() -> float:
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS floor_scratch")
+        conn.execute("CREATE TABLE floor_scratch (user_id bigint, local_date date, "
+                     "activity_type varchar(32), quantity bigint)")
+        started = time.perf_counter()
+        conn.execute("INSERT INTO floor_scratch SELECT user_id, local_date, activity_type, "
+                     "SUM(quantity) FROM activity_events WHERE local_date = %s GROUP BY 1, 2, 3",
+                     (DAY,))
+        return time.perf_counter() - started
+
+
+def run(users: int, per_user: int, batch: int) -> None:
+    recreate_database()
+    started = time.perf_counter()
+    load(users, per_user)
+    print(f"# loaded {users} users, {users * per_user} events in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    settled = settle_in_child(batch)
+    floor = floor_seconds()
+    print(f"# balls={settled['balls']} energy_g={settled['energy_g']} "
+          f"batches={settled['batches']} batch_users={batch}")
+    print(f"settle_users={users} events={users * per_user} seconds={settled['seconds']:.2f} "
+          f"floor_seconds={floor:.2f} ratio={settled['seconds'] / floor:.2f} "
+          f"peak_rss_mb={settled['peak_rss_mb']:.0f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", default="100000", help="comma separated sizes")
+    parser.add_argument("--events-per-user", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
+    parser.add_argument("--settle-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.settle_only:
+        settle_only(args.batch)
+        return
+    for size in (int(s) for s in args.users.split(",")):
+        run(size, args.events_per_user, args.batch)
+
+
+if __name__ == "__main__":
+    main()
