@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from carbon.domain import ball_status
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
-from carbon.services import ball_theft, ledger, shields
+from carbon.services import ball_theft, ledger
 from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import steal_amount
@@ -27,20 +27,19 @@ from game.forest.services.friends import require_friends
 STEAL_CAUSE = "steal"
 
 
-def _friend(session: Session, me_id: int, friend_external: str, action: str) -> int:
-    friend = get_user(session, friend_external)
-    if friend.id == me_id:
+def _require_friend(session: Session, me_id: int, friend_id: int, action: str) -> None:
+    if friend_id == me_id:
         raise NotFriends(f"You cannot {action} yourself; your own balls are under /v1/me/balls.")
-    require_friends(session, me_id, friend.id)
-    return friend.id
+    require_friends(session, me_id, friend_id)
 
 
 def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime) -> dict:
     """A friend's open balls, with what I could steal from each right now."""
     with uow:
         s = uow.session
-        friend_id = _friend(s, me_id, friend_external, "look at")
-        until = shields.shield_until(s, friend_id)
+        friend = get_user(s, friend_external)
+        _require_friend(s, me_id, friend.id, "look at")
+        friend_id, until = friend.id, friend.shield_until
         shielded = until is not None and until > now
         balls = [b for b in ball_theft.open_balls(s, friend_id) if b.expires_at > now]
         mine = repo.stolen_from(s, me_id, [b.id for b in balls])
@@ -71,13 +70,20 @@ def _refuse_unless_ripe_and_stealable(ball: ball_theft.BallView, ball_id: int,
         raise BallNotStealable(f"Ball {ball_id} came from watering and cannot be stolen.")
 
 
+def _refuse_second_steal(s: Session, ball_id: int, me_id: int, amount: int) -> None:
+    if amount > 0 or repo.has_stolen(s, ball_id, me_id):
+        raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
+    raise NothingLeftToSteal(f"Nothing left to steal in ball {ball_id}: thieves may take at "
+                             "most half of a ball.")
+
+
 def _victim(s: Session, me_id: int, friend_external: str, now: datetime) -> int:
     """The id of the friend I may steal from, or why I may not."""
     owner = get_user(s, friend_external)
     if owner.id == me_id:
         raise CannotStealOwnBall("You cannot steal from your own ball; collect it instead.")
     require_friends(s, me_id, owner.id)
-    until = shields.shield_until(s, owner.id)
+    until = owner.shield_until  # users.shield_until, read with the user
     if until is not None and until > now:
         raise Shielded(f"'{friend_external}' is protected by a shield until "
                        f"{until.isoformat()}; nobody can steal from them before then.")
@@ -95,15 +101,11 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
         if ball is None or ball.user_id != owner:
             raise BallNotFound(f"'{friend_external}' has no ball {ball_id}.")
         _refuse_unless_ripe_and_stealable(ball, ball_id, now)
-        if repo.has_stolen(s, ball_id, me_id):
-            raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
         amount = steal_amount(ball.energy_g, ball.stolen_g, ball.remaining_g)
-        if amount <= 0:
-            raise NothingLeftToSteal(f"Nothing left to steal in ball {ball_id}: thieves may "
-                                     "take at most half of a ball.")
-        steal_id = repo.add_steal(s, ball_id, me_id, owner, amount, now)
+        # The unique (ball, thief) key is the once-per-ball check: no read before it.
+        steal_id = repo.add_steal(s, ball_id, me_id, owner, amount, now) if amount > 0 else None
         if steal_id is None:
-            raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
+            _refuse_second_steal(s, ball_id, me_id, amount)
         taken = ball_theft.take_from_ball(s, ball_id, owner, amount,
                                           ledger.available_account(s, me_id), STEAL_CAUSE,
                                           steal_id, now)
