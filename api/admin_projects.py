@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented
-from api.forest_schemas import ProjectPageSchema, ProjectSchema, cursor, known_id
+from api.forest_schemas import ProjectPageSchema, ProjectSchema, cursor, known_id, text_field
 from game.forest.domain import PROJECT_KINDS, PROJECT_STATUSES
 from game.forest.services import projects
 
@@ -20,28 +20,27 @@ _BIG = validate.Range(min=0, max=10**15)
 
 
 class ProjectUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(1, 128))
-    region = fields.String(validate=validate.Length(1, 128))
+    name = text_field(1, 128)
+    region = text_field(1, 128)
     energy_cost_g = fields.Integer(strict=True, validate=validate.Range(1, 10**12),
                                    metadata={"description": "per tree, or per m² of a reserve"})
     budget = fields.Integer(strict=True, validate=_BIG,
                             metadata={"description": "trees or m² available (set, not added)"})
     status = fields.String(validate=validate.OneOf(PROJECT_STATUSES))
-    partner_name = fields.String(validate=validate.Length(1, 64),
-                                 metadata={"description": "the planting partner's name"})
+    partner_name = text_field(1, 64, metadata={"description": "the planting partner's name"})
 
 
 class ProjectCreateSchema(ProjectUpdateSchema):
     code = fields.String(required=True, validate=[
-        validate.Length(1, 32), validate.Regexp(r"^[a-z0-9][a-z0-9-]*$",
+        validate.Length(1, 32), validate.Regexp(r"^[a-z0-9][a-z0-9-]*\Z",
                                                 error="lowercase letters, digits and dashes")])
-    name = fields.String(required=True, validate=validate.Length(1, 128))
+    name = text_field(1, 128, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PROJECT_KINDS))
-    region = fields.String(required=True, validate=validate.Length(1, 128))
+    region = text_field(1, 128, required=True)
     energy_cost_g = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10**12))
     budget = fields.Integer(required=True, strict=True, validate=_BIG)
     status = fields.String(load_default="open", validate=validate.OneOf(PROJECT_STATUSES))
-    partner_name = fields.String(required=True, validate=validate.Length(1, 64))
+    partner_name = text_field(1, 64, required=True)
 
 
 @blp.route("")

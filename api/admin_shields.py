@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.context import now, uow
 from api.docs import PARTNER, documented
+from api.forest_schemas import user_id_field
 from game.forest.domain import MAX_SHIELD_HOURS, SHIELD_HOURS_DEFAULT
 from game.forest.services import shields
 
@@ -17,7 +18,7 @@ blp = Blueprint("admin_shields", __name__, url_prefix="/v1/admin/shields",
 
 
 class ShieldGrantSchema(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(1, 64))
+    user_id = user_id_field(required=True)
     hours = fields.Integer(load_default=SHIELD_HOURS_DEFAULT, strict=True,
                            validate=validate.Range(1, MAX_SHIELD_HOURS))
 

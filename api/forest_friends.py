@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, PageQuerySchema, documented
+from api.forest_schemas import cursor, user_id_field
 from api.idempotency import idempotent
 from game.forest.domain import LEADERBOARD_PERIODS
 from game.forest.services import friends
@@ -17,7 +18,7 @@ blp = Blueprint("forest_friends", __name__, description="Friends and the leaderb
 
 
 class FriendRequestSchema(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(1, 64))
+    user_id = user_id_field(required=True)
 
 
 class FriendRequestResultSchema(Schema):
@@ -80,9 +81,9 @@ class Friends(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
         """My friends."""
-        items, cursor = friends.list_friends(uow(), current_user().id, query["cursor"],
-                                             query["limit"])
-        return {"items": items, "next_cursor": cursor}
+        items, next_cursor = friends.list_friends(uow(), current_user().id,
+                                                  cursor(query["cursor"]), query["limit"])
+        return {"items": items, "next_cursor": next_cursor}
 
 
 @blp.route("/v1/me/friends/<string:user_id>")

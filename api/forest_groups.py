@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, documented
-from api.forest_schemas import ID, known_id
+from api.forest_schemas import ID, known_id, text_field, user_id_field
 from api.idempotency import idempotent
 from game.forest.services import groups
 
@@ -17,12 +17,12 @@ blp = Blueprint("forest_groups", __name__, description="Co-planting groups (ÂêàÁ
 
 
 class GroupCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 64))
+    name = text_field(1, 64, required=True)
     project_id = fields.Integer(required=True, strict=True, validate=ID)
 
 
 class MemberAddSchema(Schema):
-    user_id = fields.String(required=True, validate=validate.Length(1, 64), metadata={
+    user_id = user_id_field(required=True, metadata={
         "description": "a friend to invite, or yourself to accept an invitation"})
 
 

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from api.errors import ApiProblem
 
 MAX_ID = 2**63 - 1  # ids beyond BIGINT are simply not found (never a database error)
 ID = validate.Range(min=1, max=MAX_ID)
+
+
+class Storable(validate.Validator):
+    """No NUL and no lone UTF-16 surrogate: the two things no text column can hold."""
+
+    def __call__(self, value: str) -> str:
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            raise ValidationError("must not hold NUL characters or lone surrogates")
+        return value
+
+
+class Printable(validate.Validator):
+    def __call__(self, value: str) -> str:
+        if not value.isprintable():
+            raise ValidationError("must be printable characters")
+        return value
+
+
+def text_field(min_length: int, max_length: int, **kw) -> fields.String:
+    """Free text (names, notes, reasons) that a database column can hold."""
+    return fields.String(validate=[validate.Length(min_length, max_length), Storable()], **kw)
+
+
+def user_id_field(**kw) -> fields.String:
+    return fields.String(validate=[validate.Length(1, 64), Printable()], **kw)
 
 
 def known_id(value: int, what: str) -> int:
@@ -17,7 +42,7 @@ def known_id(value: int, what: str) -> int:
 
 
 def cursor(raw: str | None) -> str | None:
-    if raw is not None and not (raw.isdigit() and len(raw) < 19):
+    if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) < 19):
         raise ApiProblem(422, "Invalid input", "cursor must be a next_cursor value from a "
                          "previous page.", {"cursor": ["not a cursor"]})
     return raw

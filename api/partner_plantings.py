@@ -9,7 +9,14 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_partner, partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented
-from api.forest_schemas import OrderPageSchema, OrderSchema, cursor, known_id
+from api.forest_schemas import (
+    OrderPageSchema,
+    OrderSchema,
+    Storable,
+    cursor,
+    known_id,
+    text_field,
+)
 from game.forest.domain import ORDER_STATUSES
 from game.forest.services import decisions
 
@@ -26,14 +33,14 @@ class EvidenceSchema(Schema):
         "description": "ISO 8601 with offset, not in the future"})
     latitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     longitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
-    plot = fields.String(required=True, validate=validate.Length(1, 128))
-    photo_urls = fields.List(fields.Url(schemes={"http", "https"}), required=True,
-                             validate=validate.Length(max=20))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    plot = text_field(1, 128, required=True)
+    photo_urls = fields.List(fields.Url(schemes={"http", "https"}, validate=Storable()),
+                             required=True, validate=validate.Length(max=20))
+    note = text_field(0, 2000, load_default="")
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 2000))
+    reason = text_field(1, 2000, required=True)
 
 
 @blp.route("")

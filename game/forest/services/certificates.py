@@ -13,6 +13,7 @@ from game.forest.domain import (
     DUTY_CERTIFICATES_NEEDED,
     DUTY_SERIES,
     PLANTING_SERIES,
+    after_id,
     certificate_number,
     certificates_for_order,
 )
@@ -60,7 +61,7 @@ def _views(session: Session, rows: list[Certificate]) -> list[CertificateView]:
 
 
 def list_certificates(uow: UnitOfWork, user_id: int, cursor: str | None, limit: int):
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = after_id(cursor)
     with uow:
         rows = repo.of_user(uow.session, user_id, after, limit + 1)
         items = _views(uow.session, rows[:limit])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from carbon.services import ledger
 from db import UnitOfWork
-from game.forest.domain import evidence_problems, planting_year, to_micro_degrees
+from game.forest.domain import after_id, evidence_problems, planting_year, to_micro_degrees
 from game.forest.errors import InvalidEvidence, OrderAlreadyDecided, OrderNotFound
 from game.forest.models import PlantingOrder
 from game.forest.repository import groups as group_repo
@@ -20,7 +20,7 @@ from game.forest.services.plantings import ORDER_CAUSE, PLANTINGS, OrderView, or
 
 def partner_orders(uow: UnitOfWork, partner_id: int, status: str | None, cursor: str | None,
                    limit: int):
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = after_id(cursor)
     with uow:
         rows = repo.orders_of_partner(uow.session, partner_id, status, after, limit + 1)
         items = [order_view(uow.session, o) for o in rows[:limit]]

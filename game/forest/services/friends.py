@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.errors import InvalidInput
+from carbon.errors import InvalidInput, UserNotFound
 from carbon.services import lookups
-from carbon.services.users import get_user
+from carbon.services.users import check_external_id, get_user
 from db import UnitOfWork
-from game.forest.domain import LEADERBOARD_PERIODS, period_bounds, rank
+from game.forest.domain import LEADERBOARD_PERIODS, after_id, period_bounds, rank
 from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriends
 from game.forest.repository import friends as repo
 
@@ -24,8 +24,15 @@ class FriendView:
     since: datetime
 
 
+def find_user(session: Session, external_id: str):
+    """The user with this id (an id no user could have is simply not found)."""
+    if check_external_id(external_id) is not None:
+        raise UserNotFound("No user with that id is known.")
+    return get_user(session, external_id)
+
+
 def _other_id(session: Session, me_id: int, other_external: str) -> int:
-    other = get_user(session, other_external)
+    other = find_user(session, other_external)
     if other.id == me_id:
         raise CannotBefriendSelf("You cannot send a friend request to yourself.")
     return other.id
@@ -49,7 +56,7 @@ def require_friends(session: Session, me_id: int, other_id: int) -> None:
 
 def list_friends(uow: UnitOfWork, me_id: int, cursor: str | None,
                  limit: int) -> tuple[list[FriendView], str | None]:
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = after_id(cursor)
     with uow:
         rows = repo.friends_of(uow.session, me_id, after, limit + 1)
         names = lookups.external_ids(uow.session, [uid for uid, _ in rows[:limit]])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from carbon.services import ledger
 from db import UnitOfWork
-from game.forest.domain import MAX_ORDER_QUANTITY, from_micro_degrees
+from game.forest.domain import MAX_ORDER_QUANTITY, after_id, from_micro_degrees
 from game.forest.errors import BudgetExhausted, InvalidQuantity, ProjectClosed, ProjectNotFound
 from game.forest.models import PlantingOrder, Project
 from game.forest.repository import certificates as cert_repo
@@ -97,7 +97,7 @@ def plant(uow: UnitOfWork, user_id: int, project_id: int, quantity: int,
 
 
 def my_orders(uow: UnitOfWork, user_id: int, cursor: str | None, limit: int):
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = after_id(cursor)
     with uow:
         rows = repo.orders_of_user(uow.session, user_id, after, limit + 1)
         items = [order_view(uow.session, o) for o in rows[:limit]]

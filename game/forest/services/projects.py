@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from carbon.services import lookups
 from carbon.services.partners import create_partner, find_partner_by_name
 from db import UnitOfWork
+from game.forest.domain import after_id
 from game.forest.errors import InvalidProject, ProjectNotFound
 from game.forest.models import Project
 from game.forest.repository import plantings as repo
@@ -69,7 +70,7 @@ def _views(session: Session, rows: list[Project]) -> list[ProjectView]:
 
 
 def list_projects(uow: UnitOfWork, cursor: str | None, limit: int):
-    after = int(cursor) if cursor and cursor.isdigit() else 0
+    after = after_id(cursor)
     with uow:
         rows = repo.projects(uow.session, after, limit + 1)
         items = _views(uow.session, rows[:limit])

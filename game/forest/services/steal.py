@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from carbon.domain import ball_status
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.services import ball_theft, ledger
-from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import steal_amount
 from game.forest.errors import (
@@ -22,7 +21,7 @@ from game.forest.errors import (
     Shielded,
 )
 from game.forest.repository import steals as repo
-from game.forest.services.friends import require_friends
+from game.forest.services.friends import find_user, require_friends
 
 STEAL_CAUSE = "steal"
 
@@ -37,7 +36,7 @@ def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetim
     """A friend's open balls, with what I could steal from each right now."""
     with uow:
         s = uow.session
-        friend = get_user(s, friend_external)
+        friend = find_user(s, friend_external)
         _require_friend(s, me_id, friend.id, "look at")
         friend_id, until = friend.id, friend.shield_until
         shielded = until is not None and until > now
@@ -79,7 +78,7 @@ def _refuse_second_steal(s: Session, ball_id: int, me_id: int, amount: int) -> N
 
 def _victim(s: Session, me_id: int, friend_external: str, now: datetime) -> int:
     """The id of the friend I may steal from, or why I may not."""
-    owner = get_user(s, friend_external)
+    owner = find_user(s, friend_external)
     if owner.id == me_id:
         raise CannotStealOwnBall("You cannot steal from your own ball; collect it instead.")
     require_friends(s, me_id, owner.id)
