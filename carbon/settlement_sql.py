@@ -29,6 +29,11 @@ def _sql(source: str):
     return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
 
 
+def explain(stmt):
+    """EXPLAIN of one of the statements below, with the same typed parameters (PostgreSQL)."""
+    return _sql("EXPLAIN " + stmt.text)
+
+
 def tune_batch_transaction(s: Session) -> None:
     """PostgreSQL settings for this batch's transaction only (SET LOCAL): JIT would compile the
     big INSERT ... SELECT again in every batch for more than it saves; sorting and hashing a
@@ -67,8 +72,11 @@ SELECT MIN(id), MAX(id), COUNT(*) FROM (
 # Each accepted event of the batch valued by the methodology version in force at occurred_at.
 # A deduplicated type (utility_bill/account_no) counts an event only if no earlier event
 # (occurred_at, then id) of the same user, type and key exists in the same local month.
+# takes_max/monthly are 0/1 flags: aggregating integers is much cheaper than MAX() of text.
 _VALUED_EVENTS = """
-SELECT e.user_id, e.activity_type, t.aggregate, m.cap_g, m.cap_period,
+SELECT e.user_id, e.activity_type, m.cap_g,
+       CASE WHEN t.aggregate = 'max' THEN 1 ELSE 0 END AS takes_max,
+       CASE WHEN m.cap_period = 'month' THEN 1 ELSE 0 END AS monthly,
        e.quantity * m.factor_num / m.factor_den AS value_g
 FROM activity_events e
 JOIN activity_types t ON t.key = e.activity_type
@@ -88,28 +96,28 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 
 # Per (user, type): 'sum' adds the values, 'max' (walk) keeps the day's highest. If the day
 # spans two methodology versions the highest cap of those versions applies (an uncapped version
-# makes the day uncapped; 'month' wins over 'day'). A monthly cap subtracts what the
-# settlement balls of the other days of the same local month already gave, so the month never
-# exceeds the cap even if days are settled out of order.
+# makes the day uncapped; a monthly cap wins over a daily one). A monthly cap subtracts what the
+# settlement balls of the other days of the same local month already gave (allowance_g), so the
+# month never exceeds the cap even if days are settled out of order.
 _AGGREGATED = f"""
 SELECT v.user_id, v.activity_type,
-  CASE WHEN MAX(v.aggregate) = 'max' THEN MAX(v.value_g)
+  CASE WHEN MAX(v.takes_max) = 1 THEN MAX(v.value_g)
        ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
-  CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL ELSE MAX(v.cap_g) END AS cap_g,
-  CASE WHEN MAX(v.cap_period) = 'month' THEN (
-    SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
-    WHERE b.kind = 'settlement' AND b.user_id = v.user_id AND b.activity_type = v.activity_type
-      AND b.local_date >= :month_start AND b.local_date < :next_month AND b.local_date <> :d)
-  ELSE 0 END AS prior_g
+  CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL
+       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - (
+         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
+         WHERE b.kind = 'settlement' AND b.user_id = v.user_id
+           AND b.activity_type = v.activity_type AND b.local_date >= :month_start
+           AND b.local_date < :next_month AND b.local_date <> :d)
+       ELSE MAX(v.cap_g) END AS allowance_g
 FROM ({_VALUED_EVENTS}) AS v
 GROUP BY v.user_id, v.activity_type
 """
 
 _CAPPED = f"""
 SELECT a.user_id, a.activity_type,
-  CASE WHEN a.cap_g IS NULL THEN a.raw_g
-       WHEN a.raw_g <= a.cap_g - a.prior_g THEN a.raw_g
-       WHEN a.cap_g > a.prior_g THEN a.cap_g - a.prior_g
+  CASE WHEN a.allowance_g IS NULL OR a.raw_g <= a.allowance_g THEN a.raw_g
+       WHEN a.allowance_g > 0 THEN a.allowance_g
        ELSE 0 END AS g
 FROM ({_AGGREGATED}) AS a
 """
@@ -137,3 +145,4 @@ FROM (SELECT user_id, SUM(co2e_g) AS g FROM balls
       WHERE settlement_batch_id = :bid GROUP BY user_id) AS s
 WHERE users.id = s.user_id
 """)
+

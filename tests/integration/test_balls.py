@@ -159,20 +159,41 @@ def test_many_threads_collecting_one_ball_collect_it_exactly_once(committed_uow,
     assert reconcile(committed_uow) == []
 
 
-def _one_settled_ball(uow) -> tuple[int, int]:
+def _one_settled_ball(uow, name="collector", settle=True) -> tuple[int, int]:
     from carbon.models import ActivityEvent, User
 
     with uow:
         s = uow.session
-        user = User(external_id="collector", timezone="Asia/Shanghai", co2e_total_g=0,
-                    created_at=NOW)
+        user = User(external_id=name, timezone="Asia/Shanghai", co2e_total_g=0, created_at=NOW)
         s.add(user)
         s.flush()
-        s.add(ActivityEvent(source="t", source_event_id="1", user_id=user.id,
+        s.add(ActivityEvent(source="t", source_event_id=name, user_id=user.id,
                             activity_type="offline_payment", quantity=1, occurred_at=NOON,
                             local_date=DAY, attributes={}, payload_hash="h", received_at=NOW))
         user_id = user.id
         uow.commit()
-    settle_day(uow, DAY, NOW)
+    if settle:
+        settle_day(uow, DAY, NOW)
     with uow:
-        return uow.session.scalar(select(Ball.id)), user_id
+        return uow.session.scalar(select(Ball.id).where(Ball.user_id == user_id)), user_id
+
+
+def test_two_expiry_jobs_at_once_expire_each_ball_once(committed_uow, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    seed_default_methodology(committed_uow, NOW)
+    for i in range(6):
+        _one_settled_ball(committed_uow, f"owner-{i}", settle=False)
+    settle_day(committed_uow, DAY, NOW)
+    results: list[tuple[int, int]] = []
+
+    def expire():
+        results.append(expire_balls(UnitOfWork(sessionmaker(bind=engine)), EXPIRES, limit=2))
+
+    threads = [threading.Thread(target=expire) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(n for n, _ in results) == 6 and sum(g for _, g in results) == 30
+    assert reconcile(committed_uow) == []

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from carbon import settlement_sql
 from carbon.errors import InvalidInput
 from carbon.models import (
     ActivityEvent,
@@ -131,6 +132,20 @@ def test_users_of_another_zone_inside_a_batch_id_range_are_left_alone(uow, sessi
     settle_day(uow, DAY, NOW, timezones=["Asia/Shanghai"])
     owners = set(session.scalars(select(Ball.user_id)))
     assert owners == {a.id, b.id}
+
+
+def test_the_batch_query_range_scans_the_local_date_user_index(session, is_postgres):
+    if not is_postgres:
+        pytest.skip("a PostgreSQL plan")
+    day = settlement._Day(DAY, "Asia/Shanghai", NOW)
+    params = {**day.params(), "first": 1, "last": 20_000, "bid": 1}
+    settlement_sql.tune_batch_transaction(session)
+    with settlement_sql.ball_insert_plan(session):
+        plan = "\n".join(r[0] for r in session.execute(
+            settlement_sql.explain(settlement_sql.INSERT_BALLS), params))
+    assert "Index Cond: ((local_date = '2026-03-09'::date) AND (user_id >= " in plan
+    assert "ix_activity_events_local_date_user on activity_events e" in plan
+    assert "Seq Scan" not in plan
 
 
 def test_two_schedulers_settling_at_once_create_each_ball_once(committed_uow, engine):
