@@ -10,7 +10,8 @@ from db.base import Base
 from db.uow import make_engine
 
 # Every module that declares tables; a package adds its own line.
-MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models"]
+MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models",
+                 "game.transparency.models"]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 

@@ -1,0 +1,100 @@
+"""Queries of the public log and its roots (a Session in, never a commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import column, func, select, table, text
+from sqlalchemy.orm import Session
+
+from db.sql import is_postgres
+from game.transparency.models import PublicLogEntry, PublishedRoot
+
+# pg_advisory_xact_lock key of the chain (any fixed bigint; this one spells "canopylg").
+CHAIN_LOCK_KEY = 0x63616E6F70796C67
+
+# Carbon's partners table, read by name like a foreign key (game never imports carbon.models).
+_partners = table("partners", column("id"), column("name"))
+
+
+def lock_chain(session: Session) -> None:
+    """Serialize appends and publications until the transaction ends, so the chain stays one
+    line. SQLite needs nothing: its writers already queue on BEGIN IMMEDIATE."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def head(session: Session) -> PublicLogEntry | None:
+    return session.scalars(select(PublicLogEntry).order_by(PublicLogEntry.seq.desc())
+                           .limit(1)).first()
+
+
+def entry(session: Session, kind: str, ref: str) -> PublicLogEntry | None:
+    return session.scalars(select(PublicLogEntry).where(
+        PublicLogEntry.kind == kind, PublicLogEntry.ref == ref)).one_or_none()
+
+
+def entry_by_seq(session: Session, seq: int) -> PublicLogEntry | None:
+    return session.get(PublicLogEntry, seq)
+
+
+def add(session: Session, **values) -> PublicLogEntry:
+    row = PublicLogEntry(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def day_hashes(session: Session, day: date) -> list[tuple[int, str]]:
+    rows = session.execute(select(PublicLogEntry.seq, PublicLogEntry.hash)
+                           .where(PublicLogEntry.log_date == day).order_by(PublicLogEntry.seq))
+    return [(seq, h) for seq, h in rows]
+
+
+def unpublished_days(session: Session, before: date) -> list[date]:
+    """Days before `before` that have entries and no published root, oldest first."""
+    published = select(PublishedRoot.log_date)
+    return list(session.scalars(
+        select(PublicLogEntry.log_date).distinct()
+        .where(PublicLogEntry.log_date < before, PublicLogEntry.log_date.not_in(published))
+        .order_by(PublicLogEntry.log_date)))
+
+
+def last_published_day(session: Session) -> date | None:
+    return session.scalar(select(func.max(PublishedRoot.log_date)))
+
+
+def add_root(session: Session, **values) -> PublishedRoot:
+    row = PublishedRoot(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def root_of(session: Session, day: date) -> PublishedRoot | None:
+    return session.scalars(select(PublishedRoot).where(PublishedRoot.log_date == day)).first()
+
+
+def roots_page(session: Session, after_id: int, limit: int) -> list[PublishedRoot]:
+    return list(session.scalars(select(PublishedRoot).where(PublishedRoot.id > after_id)
+                                .order_by(PublishedRoot.id).limit(limit)))
+
+
+def all_roots(session: Session) -> list[PublishedRoot]:
+    return list(session.scalars(select(PublishedRoot).order_by(PublishedRoot.log_date)))
+
+
+def all_entries(session: Session, batch: int = 2000) -> Iterator[tuple]:
+    """Every entry as a plain row (seq, kind, ref, log_date, created_at, payload, prev_hash,
+    hash), in seq order, streamed."""
+    e = PublicLogEntry
+    yield from session.execute(
+        select(e.seq, e.kind, e.ref, e.log_date, e.created_at, e.payload, e.prev_hash, e.hash)
+        .order_by(e.seq).execution_options(yield_per=batch))
+
+
+def partner_names(session: Session, ids: list[int]) -> dict[int, str]:
+    rows = session.execute(select(_partners.c.id, _partners.c.name)
+                           .where(_partners.c.id.in_(set(ids))))
+    return {pid: name for pid, name in rows}
