@@ -10,6 +10,7 @@ from db import UnitOfWork
 from game.farm import repository as repo
 from game.farm.errors import DonationAlreadyConfirmed, DonationRecordNotFound
 from game.farm.models import CharityProject, DonationRecord
+from game.transparency.entries import log_donation_confirmed
 
 RECORD_STATUSES = ("pending", "confirmed")
 
@@ -56,6 +57,7 @@ def confirm_record(uow: UnitOfWork, partner_id: int, record_id: int, reference: 
                     f"'{record.reference}'.")
             return _view(record, project)
         record.status, record.reference, record.confirmed_at = "confirmed", reference, now
+        log_donation_confirmed(uow.session, record.id, now)
         view = _view(record, project)
         uow.commit()
     return view

@@ -16,6 +16,7 @@ from game.forest.repository import groups as group_repo
 from game.forest.repository import plantings as repo
 from game.forest.services.certificates import issue_for_order
 from game.forest.services.plantings import ORDER_CAUSE, PLANTINGS, OrderView, order_view
+from game.transparency.entries import log_planting_confirmed, log_planting_rejected
 
 
 def partner_orders(uow: UnitOfWork, partner_id: int, status: str | None, cursor: str | None,
@@ -55,6 +56,8 @@ def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
                             planting_year(evidence["planted_at"]), now)
             if order.group_id is not None:
                 group_repo.set_status(s, order.group_id, "ordered", "planted")
+            # Last, so the chain lock is held for the shortest time and taken after all others.
+            log_planting_confirmed(s, order.id, now)
         order = repo.order(s, order.id)
         if order.status == "rejected":
             raise OrderAlreadyDecided(f"Order {order_id} was rejected on "
@@ -74,6 +77,7 @@ def reject(uow: UnitOfWork, partner_id: int, order_id: int, reason: str,
         if repo.decide(s, order.id, "rejected", now, reject_reason=reason):
             _refund(s, order, now)
             repo.restore_budget(s, order.project_id, order.quantity)
+            log_planting_rejected(s, order.id, now)
         order = repo.order(s, order.id)
         if order.status == "planted":
             raise OrderAlreadyDecided(f"Order {order_id} was confirmed as planted; it cannot "

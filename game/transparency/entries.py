@@ -1,0 +1,68 @@
+"""What each confirmation writes to the public log, called by the forest and the farm inside
+their own transaction (Session in, never a commit). No user is named: the log is public."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from game.farm.models import CharityProject, DonationRecord
+from game.forest.models import PlantingOrder, Project
+from game.forest.repository import certificates as certificate_repo
+from game.transparency import repository as repo
+from game.transparency.domain import (
+    CERTIFICATE_ISSUED,
+    DONATION_CONFIRMED,
+    PLANTING_REJECTED,
+    timestamp,
+)
+from game.transparency.services import EntryView, append
+
+
+def _project(session: Session, order: PlantingOrder) -> tuple[dict, dict]:
+    p = session.get(Project, order.project_id)
+    partner = repo.partner_names(session, [p.partner_id]).get(p.partner_id)
+    return ({"id": p.id, "code": p.code, "name": p.name, "kind": p.kind, "region": p.region},
+            {"id": p.partner_id, "name": partner})
+
+
+def _order(session: Session, order_id: int) -> PlantingOrder:
+    return session.get(PlantingOrder, order_id, populate_existing=True)
+
+
+def log_planting_confirmed(session: Session, order_id: int, now: datetime) -> list[EntryView]:
+    """One entry per certificate the confirmation issued (each member's, for a group), with
+    the partner's evidence (coordinates in micro-degrees: the log holds no floats)."""
+    order = _order(session, order_id)
+    project, partner = _project(session, order)
+    evidence = {"planted_at": timestamp(order.planted_at), "latitude_e6": order.latitude_e6,
+                "longitude_e6": order.longitude_e6, "plot": order.plot,
+                "photo_urls": list(order.photo_urls or []), "note": order.note}
+    return [append(session, CERTIFICATE_ISSUED, c.number, {
+        "certificate": {"number": c.number, "kind": c.kind, "quantity": c.quantity,
+                        "year": c.year, "issued_at": timestamp(c.issued_at)},
+        "order_id": order.id, "group_id": order.group_id, "project": project,
+        "partner": partner, "evidence": evidence}, now)
+        for c in certificate_repo.of_order(session, order.id)]
+
+
+def log_planting_rejected(session: Session, order_id: int, now: datetime) -> EntryView:
+    order = _order(session, order_id)
+    project, partner = _project(session, order)
+    return append(session, PLANTING_REJECTED, str(order.id), {
+        "order_id": order.id, "group_id": order.group_id, "project": project,
+        "partner": partner, "quantity": order.quantity, "energy_g": order.energy_g,
+        "reason": order.reject_reason, "rejected_at": timestamp(order.decided_at)}, now)
+
+
+def log_donation_confirmed(session: Session, record_id: int, now: datetime) -> EntryView:
+    record = session.get(DonationRecord, record_id)
+    project = session.get(CharityProject, record.project_id)
+    charity = repo.partner_names(session, [project.partner_id]).get(project.partner_id)
+    return append(session, DONATION_CONFIRMED, str(record.id), {
+        "record_id": record.id, "project": {"id": project.id, "name": project.name},
+        "charity": {"id": project.partner_id, "name": charity},
+        "sponsor": record.sponsor_name, "sequence": record.sequence, "eggs": record.eggs,
+        "amount_fen": record.amount_fen, "reference": record.reference,
+        "confirmed_at": timestamp(record.confirmed_at)}, now)
