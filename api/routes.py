@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = [
     "api.partner_donations",
     "api.admin_charity",
     "api.admin_quiz",
+    "api.public_log",
 ]
 
 

@@ -105,9 +105,12 @@ def certificate_proof(uow: UnitOfWork, number: str) -> CertificateProof:
     published root. The log is served as stored: checking it is the reader's job (offline,
     with game.transparency.domain.verify_inclusion), so an altered record shows as a failed
     proof."""
+    # A number no certificate could have is simply not found (and never reaches the database:
+    # PostgreSQL refuses NUL in text).
+    storable = number.isascii() and number.isprintable() and 0 < len(number) <= 64
     with uow:
         s = uow.session
-        row = repo.entry(s, CERTIFICATE_ISSUED, number)
+        row = repo.entry(s, CERTIFICATE_ISSUED, number) if storable else None
         if row is None:
             raise LogRecordNotFound(f"No certificate numbered '{number}' is in the public log.")
         root = repo.root_of(s, row.log_date)
@@ -123,7 +126,8 @@ def roots(uow: UnitOfWork, cursor: str | None, limit: int) -> tuple[list[RootVie
     with uow:
         rows = repo.roots_page(uow.session, after_id(cursor), limit + 1)
         items = [_root_view(r) for r in rows[:limit]]
-    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return items, next_cursor
 
 
 def verify_chain(uow: UnitOfWork) -> list[str]:
