@@ -16,6 +16,7 @@ from db.migrate import upgrade
 CLI_MODULES: list[str] = [
     "api.ops_cli",
     "api.forest_cli",
+    "api.log_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

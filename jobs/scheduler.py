@@ -15,14 +15,17 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
-from jobs.tasks import Clock, UowFactory, expire_due, settle_due
+from jobs.tasks import Clock, UowFactory, expire_due, publish_log_roots, settle_due
 
 log = logging.getLogger(__name__)
+
+# The public log's roots cover whole UTC days; hourly publishes each one soon after midnight.
+PUBLISH_ROOTS_EVERY_MINUTES = 60
 
 
 def build_scheduler(config: Config, uow_factory: UowFactory,
                     clock: Clock = utcnow_aware) -> BlockingScheduler:
-    """A scheduler whose two jobs first run right away, then every few minutes; a job still
+    """A scheduler whose jobs first run right away, then every few minutes; a job still
     running when its next turn comes is not started twice, and missed turns run once."""
     scheduler = BlockingScheduler(timezone=UTC)
     start = clock()
@@ -34,6 +37,9 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       args=(uow_factory, clock, grace, config.SETTLE_BATCH_USERS), **common)
     scheduler.add_job(expire_due, "interval", minutes=config.EXPIRE_EVERY_MINUTES,
                       id="expire_due", name="expire balls", args=(uow_factory, clock), **common)
+    scheduler.add_job(publish_log_roots, "interval", minutes=PUBLISH_ROOTS_EVERY_MINUTES,
+                      id="publish_log_roots", name="publish the public log's daily roots",
+                      args=(uow_factory, clock), **common)
     return scheduler
 
 

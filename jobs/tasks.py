@@ -16,6 +16,7 @@ from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
 from game.daily import after_settlement
+from game.transparency.services import publish_roots
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,13 @@ def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tu
     if total_balls:
         log.info("expired %d balls (%d g) at %s", total_balls, total_g, now.isoformat())
     return total_balls, total_g
+
+
+def publish_log_roots(uow_factory: UowFactory, now_fn: Clock) -> int:
+    """Publish the public log's root of every UTC day that is over and not published yet (once
+    per day: publishing again finds nothing to do). Returns how many roots were published."""
+    roots = publish_roots(uow_factory(), now_fn())
+    for root in roots:
+        log.info("published the public log root of %s: %s over %d entries (%d..%d)",
+                 root.log_date, root.root, root.count, root.first_seq, root.last_seq)
+    return len(roots)
