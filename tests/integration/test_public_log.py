@@ -194,6 +194,15 @@ def test_verify_chain_finds_a_replaced_root_and_a_deleted_last_entry(session, uo
     assert len(problems) == 2 and all(p.startswith("root of 2026-03-10") for p in problems)
 
 
+def test_verify_chain_finds_a_day_left_out_of_the_published_roots(session, uow):
+    confirmed(session, uow)
+    confirmed(session, uow, now=NOW + DAY)
+    publish_roots(uow, NOW + 2 * DAY)
+    session.execute(delete(PublishedRoot).where(PublishedRoot.log_date == NOW.date()))
+    assert verify_chain(uow) == [
+        "1 entries of 2026-03-10 are in no published root, although 2026-03-11 is published"]
+
+
 def test_entries_of_every_kind_share_one_linear_chain(session, uow):
     confirmed(session, uow)
     order, project = pending_order(session, uow)
