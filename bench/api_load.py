@@ -8,8 +8,11 @@ each with 3 ripe balls whose energy was issued through the ledger. Starts gunico
 wsgi:app) on it and, from a client thread pool, sends an open-loop load of `--rate` requests/s
 for `--seconds` (after a short warm-up): 40% GET /v1/friends/{id}/balls, 30% GET /v1/me/balls,
 30% POST /v1/friends/{id}/balls/{ball}/steal. Latency runs from each request's scheduled send
-time (a late client counts against us). Prints requests/s, p50/p99 per endpoint, the errors and,
-apart, the rule refusals (403/409: already stolen, nothing left); then `reconcile` of the ledger.
+time (a late client counts against us); a request not sent within 10 s of its time is skipped
+and counted, so an overloaded server cannot make the run last forever. Before the rush, 300
+requests one at a time give each endpoint's service time without a queue. Prints requests/s,
+p50/p99 per endpoint, the errors and, apart, the rule refusals (403/409: already stolen, nothing
+left); then `reconcile` of the ledger.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ SECRET = "bench-forest-secret-of-at-least-32-bytes"
 TYPES = ("offline_payment", "metro_ride", "bus_ride")
 MIX = (("friend_balls", 40), ("my_balls", 30), ("steal", 30))
 REFUSALS = (403, 409)
+GIVE_UP_S = 10  # a request still unsent 10 s after its time is skipped: the run stays bounded
+SKIPPED = -2
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-forest-gunicorn.log"
 
 
@@ -156,6 +161,10 @@ class Load:
         return kind, "POST", f"/v1/friends/u-{friend}/balls/{ball}/steal", me
 
     def send(self, kind: str, method: str, path: str, me: int, scheduled: float) -> None:
+        if time.perf_counter() - scheduled > GIVE_UP_S:
+            with self.lock:
+                self.results[kind].append((SKIPPED, 0.0))
+            return
         status = 0
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -169,6 +178,13 @@ class Load:
         elapsed = time.perf_counter() - scheduled
         with self.lock:
             self.results[kind].append((status, elapsed))
+
+    def run_sequential(self, count: int, seed: int) -> None:
+        """One request at a time: each endpoint's service time without any queue."""
+        rng = random.Random(seed)
+        for _ in range(count):
+            request = self.request_for(rng)
+            self.send(*request, time.perf_counter())
 
     def run(self, rate: int, seconds: float, seed: int, clients: int) -> float:
         rng = random.Random(seed)
@@ -189,16 +205,19 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def report(load: Load, elapsed: float) -> None:
-    everything = [r for rs in load.results.values() for r in rs]
-    print(f"requests={len(everything)} seconds={elapsed:.1f} "
-          f"requests_per_s={len(everything) / elapsed:.0f}")
+def report(load: Load, elapsed: float | None, label: str) -> None:
+    everything = [r for rs in load.results.values() for r in rs if r[0] != SKIPPED]
+    if elapsed is not None:
+        print(f"{label}: requests={len(everything)} seconds={elapsed:.1f} "
+              f"requests_per_s={len(everything) / elapsed:.0f}")
     for kind, rows in load.results.items():
         ok = [t for s, t in rows if 200 <= s < 300]
         refused = sum(1 for s, _ in rows if s in REFUSALS)
-        errors = sum(1 for s, _ in rows if not (200 <= s < 300 or s in REFUSALS))
-        times = [t for _, t in rows]
-        print(f"{kind}: n={len(rows)} ok={len(ok)} refused={refused} errors={errors} "
+        skipped = sum(1 for s, _ in rows if s == SKIPPED)
+        errors = sum(1 for s, _ in rows if not (200 <= s < 300 or s in REFUSALS or s == SKIPPED))
+        times = [t for s, t in rows if s != SKIPPED] or [0.0]
+        print(f"{label} {kind}: n={len(rows)} ok={len(ok)} refused={refused} errors={errors} "
+              f"skipped_unsent={skipped} "
               f"p50_ms={percentile(times, 50):.1f} p99_ms={percentile(times, 99):.1f} "
               f"max_ms={max(times) * 1000:.1f}")
 
@@ -225,7 +244,9 @@ def main() -> int:
     port = free_port()
     server = start_gunicorn(url, port, args.workers, args.threads)
     try:
-        Load(port, args.users, args.friends, balls).run(args.rate, 3, 99, args.clients)
+        Load(port, args.users, args.friends, balls).run_sequential(100, 98)  # warm-up
+        alone = Load(port, args.users, args.friends, balls)
+        alone.run_sequential(300, 99)
         load = Load(port, args.users, args.friends, balls)
         elapsed = load.run(args.rate, args.seconds, 1, args.clients)
     finally:
@@ -235,7 +256,8 @@ def main() -> int:
     print(f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
           f"cpus={os.cpu_count()} workers={args.workers} threads={args.threads} users={args.users} "
           f"target_rate={args.rate}")
-    report(load, elapsed)
+    report(alone, None, "one_at_a_time")
+    report(load, elapsed, "rush")
     engine = make_engine(url)
     problems = reconcile(UnitOfWork(make_session_factory(engine)))
     engine.dispose()
