@@ -6,6 +6,7 @@ from carbon.errors import BallClosed, BallNotFound, BallNotRipe, InsufficientEne
 from carbon.models import Ball
 from carbon.services import ledger
 from carbon.services.balls import collect_ball
+from carbon.services.shields import shield_until
 from game.forest.errors import (
     AlreadyStolen,
     BallNotStealable,
@@ -92,6 +93,7 @@ def test_a_shield_stops_thieves_until_it_ends(session, uow, pair):
     ball = ripe_ball(session, owner.id, 100)
     granted = shields.grant_shield(uow, owner.external_id, 24, NOW)
     assert granted["shield_until"] == NOW + timedelta(hours=24)
+    assert shield_until(session, owner.id) == NOW + timedelta(hours=24)
     with pytest.raises(Shielded):
         steal.steal(uow, thief.id, owner.external_id, ball, NOW + timedelta(hours=23))
     view = steal.friend_balls(uow, thief.id, owner.external_id, NOW)
