@@ -207,7 +207,7 @@ class Ball(Base):
     status: Mapped[str] = mapped_column(String(16))
     ripe_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    settlement_batch_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    settlement_batch_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     issue_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     close_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -135,14 +135,20 @@ FROM ({_CAPPED}) AS c
 WHERE c.g > 0
 """)
 
-BATCH_TOTALS = _sql("""
-SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM balls WHERE settlement_batch_id = :bid
+# A batch's balls are found through uq_balls_settlement_user_date_type (user range, then date):
+# an index on settlement_batch_id would cost every ball insert for two reads per batch.
+_BATCH_BALLS = """
+balls WHERE kind = 'settlement' AND user_id BETWEEN :first AND :last AND local_date = :d
+  AND settlement_batch_id = :bid
+"""
+
+BATCH_TOTALS = _sql(f"""
+SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM {_BATCH_BALLS}
 """)
 
-ADD_CO2E_TOTALS = _sql("""
+ADD_CO2E_TOTALS = _sql(f"""
 UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
-FROM (SELECT user_id, SUM(co2e_g) AS g FROM balls
-      WHERE settlement_batch_id = :bid GROUP BY user_id) AS s
+FROM (SELECT user_id, SUM(co2e_g) AS g FROM {_BATCH_BALLS} GROUP BY user_id) AS s
 WHERE users.id = s.user_id
 """)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from carbon import domain
 from carbon import settlement_sql as sql
 from carbon.errors import InvalidInput
+from carbon.events_repository import hold_days
 from carbon.models import SettlementBatch, SettlementRun, User
 from carbon.services import ledger
 from db import UnitOfWork
@@ -148,6 +149,10 @@ def _settle_batch(uow: UnitOfWork, day: _Day, batch_users: int):
     with uow:
         s = uow.session
         sql.tune_batch_transaction(s)
+        # Ingestion holds this day's lock shared from its settled check to its commit: once we
+        # hold it exclusively, every event of the day is either committed (we read it) or will
+        # see this batch and be refused as late. Never stored unseen.
+        hold_days(s, {(day.local_date, day.timezone)}, exclusive=True)
         first, last, count = s.execute(sql.NEXT_BATCH, {
             "tz": day.timezone, "after": _resume_after(s, day), "n": batch_users}).one()
         if not count:
@@ -174,13 +179,13 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
     params = {**day.params(), "first": first, "last": last, "bid": batch_id}
     with sql.ball_insert_plan(s):
         s.execute(sql.INSERT_BALLS, params)
-    balls, energy_g = (int(v) for v in s.execute(sql.BATCH_TOTALS, {"bid": batch_id}).one())
+    balls, energy_g = (int(v) for v in s.execute(sql.BATCH_TOTALS, params).one())
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
         ledger.post(s, "issue", "settlement_batch", batch_id, [
             (ledger.account(s, ledger.ISSUED), -energy_g),
             (ledger.account(s, ledger.BALLS), energy_g)], day.now)
-        s.execute(sql.ADD_CO2E_TOTALS, {"bid": batch_id})
+        s.execute(sql.ADD_CO2E_TOTALS, params)
     s.execute(update(SettlementBatch).where(SettlementBatch.id == batch_id).values(
         balls=balls, energy_g=energy_g, finished_at=day.now))
     return balls, energy_g

@@ -132,7 +132,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('balls', schema=None) as batch_op:
         batch_op.create_index('ix_balls_open_expiry', ['expires_at'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index(batch_op.f('ix_balls_settlement_batch_id'), ['settlement_batch_id'], unique=False)
         batch_op.create_index('ix_balls_user_status', ['user_id', 'status'], unique=False)
         batch_op.create_index('uq_balls_settlement_user_date_type', ['user_id', 'local_date', 'activity_type'], unique=True, postgresql_where=sa.text("kind = 'settlement'"), sqlite_where=sa.text("kind = 'settlement'"))
 
@@ -211,7 +210,6 @@ def downgrade() -> None:
     with op.batch_alter_table('balls', schema=None) as batch_op:
         batch_op.drop_index('uq_balls_settlement_user_date_type', postgresql_where=sa.text("kind = 'settlement'"), sqlite_where=sa.text("kind = 'settlement'"))
         batch_op.drop_index('ix_balls_user_status')
-        batch_op.drop_index(batch_op.f('ix_balls_settlement_batch_id'))
         batch_op.drop_index('ix_balls_open_expiry', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
     op.drop_table('balls')
