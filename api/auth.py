@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 import jwt
-from flask import g, request
+from flask import current_app, g, request
 
 from api.context import config, now, uow
 from api.errors import ApiProblem
@@ -16,6 +16,7 @@ from carbon.domain import is_valid_zone
 from carbon.services.partners import PartnerRef, find_partner
 from carbon.services.users import UserRef, check_external_id, find_or_create_user
 
+_KNOWN_USERS_MAX = 100_000
 _BEARER = {"WWW-Authenticate": 'Bearer realm="canopy"'}
 
 
@@ -48,7 +49,15 @@ def _user_from_token() -> UserRef:
     tz = claims.get("tz") or config().DEFAULT_TIMEZONE
     if not isinstance(tz, str) or not is_valid_zone(tz):
         raise _unauthorized(f"The token's tz claim '{tz}' is not an IANA time zone.")
-    return find_or_create_user(uow(), sub, tz, now())
+    # A user's id and zone never change once created, so each worker remembers them and spares
+    # every request a transaction of its own (bounded: cleared when full).
+    known = current_app.extensions.setdefault("canopy_known_users", {})
+    user = known.get(sub)
+    if user is None:
+        if len(known) >= _KNOWN_USERS_MAX:
+            known.clear()
+        user = known[sub] = find_or_create_user(uow(), sub, tz, now())
+    return user
 
 
 def current_user() -> UserRef:

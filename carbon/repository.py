@@ -20,9 +20,12 @@ def users_by_external_ids(session: Session, external_ids: list[str]) -> list[tup
     return [tuple(r) for r in rows]
 
 
-def account_id(session: Session, user_id: int | None, code: str) -> int | None:
+def account_id(session: Session, user_id: int | None, code: str) -> tuple[int, bool] | None:
+    """(id, tracks_balance) of the account, or None."""
     cond = LedgerAccount.user_id.is_(None) if user_id is None else LedgerAccount.user_id == user_id
-    return session.scalar(select(LedgerAccount.id).where(cond, LedgerAccount.code == code))
+    row = session.execute(select(LedgerAccount.id, LedgerAccount.tracks_balance).where(
+        cond, LedgerAccount.code == code)).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
 
 
 def balance(session: Session, user_id: int | None, code: str) -> int:

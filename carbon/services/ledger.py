@@ -24,6 +24,7 @@ ISSUED = "issued"  # system: source of all energy settled from activity
 BALLS = "balls"  # system: energy sitting in open balls
 EXPIRED = "expired"  # system: energy of balls nobody collected in time
 SYSTEM_CODES = (ISSUED, BALLS, EXPIRED)
+_UNTRACKED = "ledger_untracked_accounts"
 
 
 def account(session: Session, code: str, user_id: int | None = None,
@@ -33,7 +34,7 @@ def account(session: Session, code: str, user_id: int | None = None,
     System accounts (user_id None) track no balance unless told; user accounts always do."""
     found = repository.account_id(session, user_id, code)
     if found is not None:
-        return found
+        return _remember(session, *found)
     tracks = (user_id is not None) if tracks_balance is None else tracks_balance
     row = {"user_id": user_id, "code": code, "tracks_balance": tracks, "balance_g": 0}
     if user_id is None:
@@ -43,7 +44,15 @@ def account(session: Session, code: str, user_id: int | None = None,
         insert_ignore(session, LedgerAccount.__table__, row, ["user_id", "code"])
     found = repository.account_id(session, user_id, code)
     assert found is not None
-    return found
+    return _remember(session, *found)
+
+
+def _remember(session: Session, account_id: int, tracks_balance: bool) -> int:
+    """Note, for this session's transactions, the accounts whose balance is not kept, so that
+    posting to them costs no UPDATE (and takes no lock on a busy system row)."""
+    if not tracks_balance:
+        session.info.setdefault(_UNTRACKED, set()).add(account_id)
+    return account_id
 
 
 def available_account(session: Session, user_id: int) -> int:
@@ -74,7 +83,7 @@ def post(session: Session, kind: str, cause_type: str, cause_id: object,
 
 
 def _apply(session: Session, account_id: int, amount: int) -> None:
-    if amount == 0:
+    if amount == 0 or account_id in session.info.get(_UNTRACKED, ()):
         return
     result = session.execute(
         update(LedgerAccount)

@@ -26,7 +26,7 @@ def add_ball(s, user, expires_at, energy_g=50) -> Ball:
 
 
 def expired_account_g(s) -> int:
-    account = repository.account_id(s, None, ledger.EXPIRED)
+    account = repository.account_id(s, None, ledger.EXPIRED)[0]
     return s.scalar(select(func.sum(LedgerEntry.amount_g))
                     .where(LedgerEntry.account_id == account))
 

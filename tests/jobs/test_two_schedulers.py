@@ -70,7 +70,7 @@ def test_two_schedulers_at_once_settle_every_ball_exactly_once(engine, committed
         balls_g = s.scalar(select(func.sum(Ball.energy_g)))
         assert balls_g == len(NIGHTS) * sum(5 * (1 + i % 3) for i in range(USERS))
         # The energy was issued once: the system balls account holds exactly the open balls.
-        account = repository.account_id(s, None, ledger.BALLS)
+        account = repository.account_id(s, None, ledger.BALLS)[0]
         assert s.scalar(select(func.sum(LedgerEntry.amount_g))
                         .where(LedgerEntry.account_id == account)) == balls_g
         assert s.scalar(select(func.sum(User.co2e_total_g))) == balls_g
