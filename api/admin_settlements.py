@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from api.auth import partner_required
 from api.context import config, now, uow
 from api.docs import PARTNER, documented
-from carbon.services.settlement import settle_day
+from game.daily import settle_day_and_follow_up
 
 blp = Blueprint("admin_settlements", __name__, url_prefix="/v1/admin/settlements",
                 description="Operators: settlement")
@@ -48,8 +48,8 @@ class Settlements(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def post(self, body):
         """Settle a local date in every zone whose day is over; rerunning creates nothing twice."""
-        report = settle_day(uow(), body["date"], now(), body["timezones"],
-                            config().SETTLE_BATCH_USERS)
+        report = settle_day_and_follow_up(uow, body["date"], now(), body["timezones"],
+                                          config().SETTLE_BATCH_USERS)
         return {"date": report.local_date, "settled": report.settled, "skipped": report.skipped,
                 "balls": report.balls, "energy_g": report.energy_g,
                 "zones": [vars(z) for z in report.zones]}

@@ -10,8 +10,8 @@ from api.context import config, uow
 from carbon.errors import CanopyError
 from carbon.services.balls import expire_balls
 from carbon.services.reconcile import reconcile
-from carbon.services.settlement import settle_day
 from db import utcnow_aware
+from game.daily import settle_day_and_follow_up
 
 
 @click.command("settle")
@@ -22,8 +22,8 @@ from db import utcnow_aware
 def settle(local_date, zones) -> None:
     """Settle a local date in every zone whose day is over (rerunning creates nothing twice)."""
     try:
-        report = settle_day(uow(), local_date.date(), utcnow_aware(), list(zones) or None,
-                            config().SETTLE_BATCH_USERS)
+        report = settle_day_and_follow_up(uow, local_date.date(), utcnow_aware(),
+                                          list(zones) or None, config().SETTLE_BATCH_USERS)
     except CanopyError as exc:
         raise click.ClickException(exc.detail) from exc
     for z in report.zones:

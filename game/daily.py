@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
+from carbon.services.settlement import settle_day
 from db import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -35,3 +36,13 @@ def after_settlement(uow_factory: Callable[[], UnitOfWork], local_date: date, tz
             log.exception("after-settlement hook %s failed for %s in %s", path, local_date, tz)
             failed.append(path)
     return failed
+
+
+def settle_day_and_follow_up(uow_factory: Callable[[], UnitOfWork], local_date: date,
+                             now: datetime, timezones: list[str] | None, batch_users: int):
+    """What an operator's settlement does (admin API, CLI): settle the date, then run the
+    follow-ups for every zone now settled (idempotent, so a rerun grants nothing twice)."""
+    report = settle_day(uow_factory(), local_date, now, timezones, batch_users)
+    for tz in report.settled:
+        after_settlement(uow_factory, local_date, tz, now)
+    return report

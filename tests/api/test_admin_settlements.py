@@ -73,3 +73,21 @@ def test_the_settle_command_refuses_an_unknown_zone(app):
     result = app.test_cli_runner().invoke(args=["settle", "--date", "2026-03-09",
                                                 "--zone", "Mars/Olympus"])
     assert result.exit_code != 0 and "not an IANA time zone" in result.output
+
+
+def test_an_admin_settlement_also_grants_the_days_feed_once(signed, make_partner, uow, session,
+                                                            at_now):
+    from sqlalchemy import select
+
+    from game.farm.models import FeedGrant
+
+    seed_methodology(uow)
+    payer = UserFactory()
+    for _ in range(2):
+        ActivityEventFactory(user=payer, occurred_at=datetime(2026, 3, 9, 4, tzinfo=UTC))
+    admin = make_partner(["admin"])
+    for _ in range(2):  # a rerun grants nothing twice
+        assert signed(admin, "POST", "/v1/admin/settlements",
+                      {"date": "2026-03-09"}).status_code == 200
+    grants = session.execute(select(FeedGrant.user_id, FeedGrant.feed_g)).all()
+    assert grants == [(payer.id, 360)]
