@@ -21,8 +21,6 @@ import argparse
 import http.client
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,13 +34,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import free_port, fresh_database, start_gunicorn  # noqa: E402
+
 from api.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
 from carbon.services.reconcile import reconcile  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "canopy_bench_forest"
 SECRET = "bench-forest-secret-of-at-least-32-bytes"
 TYPES = ("offline_payment", "metro_ride", "bus_ride")
@@ -51,15 +49,6 @@ REFUSALS = (403, 409)
 GIVE_UP_S = 10  # a request still unsent 10 s after its time is skipped: the run stays bounded
 SKIPPED = -2
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-forest-gunicorn.log"
-
-
-def recreate_database() -> str:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    url = f"{SERVER}/{DB_NAME}"
-    upgrade(url)
-    return url
 
 
 def seed(url: str, users: int, friends: int, now: datetime) -> dict[int, list[int]]:
@@ -112,32 +101,6 @@ def _issue_in_ledger(url: str, total: int, now: datetime) -> None:
                         ledger.account(s, ledger.BALLS), total, now)
         uow.commit()
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, CANOPY_JWT_SECRET=SECRET)
-    log = open(LOG, "w")  # noqa: SIM115 (gunicorn writes to it until it stops)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers",
-                             str(workers), "--threads", str(threads),
-                             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"gunicorn did not start; see {LOG}")
 
 
 class Load:
@@ -239,10 +202,11 @@ def main() -> int:
     args = parse_args()
     load_before = os.getloadavg()[0]
     now = datetime.now(UTC)
-    url = recreate_database()
+    url = fresh_database(DB_NAME)
     balls = seed(url, args.users, args.friends, now)
     port = free_port()
-    server = start_gunicorn(url, port, args.workers, args.threads)
+    server = start_gunicorn(url, port, args.workers, args.threads, log_path=LOG,
+                            extra_env={"CANOPY_JWT_SECRET": SECRET})
     try:
         Load(port, args.users, args.friends, balls).run_sequential(100, 98)  # warm-up
         alone = Load(port, args.users, args.friends, balls)

@@ -24,12 +24,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import fresh_database  # noqa: E402
+
 from api import create_app  # noqa: E402
 from api.auth import make_token  # noqa: E402
 from config import Config  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "canopy_bench_farm"
 NOW = datetime.now(UTC).replace(microsecond=0)
 YEAR_AGO = NOW - timedelta(days=365)
@@ -53,15 +53,6 @@ INSERT INTO farm_meals (chicken_user_id, trough_user_id, started_at, eaten_g, en
 SELECT id, friend, at + interval '2 hours', 25, at + interval '160 minutes', 'chased'
 FROM slot WHERE k = 0
 """
-
-
-def recreate_database() -> str:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    url = f"{SERVER}/{DB_NAME}"
-    upgrade(url)
-    return url
 
 
 def insert_history(url: str, names: list[str]) -> None:
@@ -118,7 +109,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--background-users", type=int, default=100)
     args = parser.parse_args()
-    url = recreate_database()
+    url = fresh_database(DB_NAME)
     insert_history(url, ["veteran"] + [f"bg-{i}" for i in range(args.background_users)])
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("CANOPY_JWT_SECRET", "bench-farm-" + "x" * 32)

@@ -15,8 +15,6 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,13 +27,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import free_port, fresh_database, start_gunicorn  # noqa: E402
+
 from api.auth import signature  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.partners import create_partner  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "canopy_bench_ingest"
 PATH = "/v1/partner/events"
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-ingest-gunicorn.log"
@@ -50,11 +48,7 @@ COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occurred_
 
 def recreate_database():
     """A fresh, migrated and seeded bench database: (its url, an events:write partner)."""
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    url = f"{SERVER}/{DB_NAME}"
-    upgrade(url)
+    url = fresh_database(DB_NAME)
     engine = make_engine(url)
     uow = UnitOfWork(make_session_factory(engine))
     seed_default_methodology(uow, datetime.now(UTC))
@@ -91,31 +85,6 @@ def make_bodies(total: int, users: int, dup_rate: float, now: datetime, seed: in
         sent.extend(batch[:50])
         bodies.append(json.dumps({"events": batch}).encode())
     return bodies
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url)
-    log = open(LOG, "w")  # noqa: SIM115 (gunicorn writes to it until it stops)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers",
-                             str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit(f"gunicorn did not start; see {LOG}")
 
 
 def post(port: int, partner, body: bytes) -> dict:
@@ -177,7 +146,7 @@ def bench_http(args, url: str, partner) -> tuple[float, dict, int]:
               for i in range(4)]
     bodies = make_bodies(args.events, args.users, args.dup_rate, now)
     port = free_port()
-    server = start_gunicorn(url, port, args.workers)
+    server = start_gunicorn(url, port, args.workers, log_path=LOG)
     try:
         run_http(port, partner, warmup, args.clients)  # imports, pools, statement caches
         elapsed, totals = run_http(port, partner, bodies, args.clients)

@@ -10,7 +10,6 @@ available energy comes from the account's running balance, so the two means shou
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -22,15 +21,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import SERVER, fresh_database  # noqa: E402
+
 from api import create_app  # noqa: E402
 from api.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
 from carbon.services.users import ensure_user  # noqa: E402
 from config import Config  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "canopy_bench_me"
 URL = f"{SERVER}/{DB_NAME}"
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
@@ -46,10 +45,7 @@ SELECT id, %(available)s, 1 FROM t UNION ALL SELECT id, %(balls)s, -1 FROM t
 
 
 def recreate_database() -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    upgrade(URL)
+    fresh_database(DB_NAME)
 
 
 def make_user(name: str, entries: int) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -27,12 +26,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import SERVER, fresh_database  # noqa: E402
+
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
 
-SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "canopy_bench_settle"
 URL = f"{SERVER}/{DB_NAME}"
 DAY = date(2026, 3, 9)
@@ -48,10 +47,7 @@ EVENT_COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occ
 
 
 def recreate_database() -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    upgrade(URL)
+    fresh_database(DB_NAME)
     engine = make_engine(URL)
     seed_default_methodology(UnitOfWork(make_session_factory(engine)), NOON)
     engine.dispose()
