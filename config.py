@@ -17,7 +17,7 @@ class Config:
 
     def __init__(self) -> None:
         self.DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{HERE / 'canopy.db'}")
-        self.JWT_SECRET = os.environ.get("CANOPY_JWT_SECRET", "dev-secret-change-me")
+        self.JWT_SECRET = os.environ.get("CANOPY_JWT_SECRET", "dev-secret-change-me-before-production")
         self.DEFAULT_TIMEZONE = os.environ.get("CANOPY_DEFAULT_TZ", "Asia/Shanghai")
         # Seconds of clock skew a partner signature may have (contract: 300 s).
         self.PARTNER_MAX_SKEW_S = _int("CANOPY_PARTNER_MAX_SKEW_S", 300)

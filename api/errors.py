@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from carbon import errors as carbon_errors
 
@@ -68,6 +68,8 @@ def _http_error(exc: HTTPException) -> Response:
         detail = "The request has invalid fields: " + ", ".join(sorted(fields)) + "."
         return problem(422, "Invalid input", detail, fields)
     detail = data.get("message") or exc.description or exc.name
+    if isinstance(exc, BadRequest) and detail == BadRequest.description:
+        detail = "The request body could not be read: send JSON with Content-Type: application/json."
     return problem(exc.code or 500, exc.name, detail, headers=dict(_allow(exc)))
 
 

@@ -16,3 +16,11 @@ def test_unknown_path_is_problem_json(client):
     assert resp.mimetype == "application/problem+json"
     body = resp.get_json()
     assert body["status"] == 404 and body["title"] and body["detail"]
+
+
+def test_a_body_that_is_not_json_is_a_400_problem_that_says_so(client, token):
+    resp = client.post("/v1/me/steps", data="garbage", headers={
+        **token("alice"), "Content-Type": "application/json"})
+    assert resp.status_code == 400
+    assert resp.mimetype == "application/problem+json"
+    assert "JSON" in resp.get_json()["detail"]
