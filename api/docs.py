@@ -14,6 +14,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Refused by a rule of the current state",
     422: "Invalid input",
+    503: "The database does not answer",
 }
 
 

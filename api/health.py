@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.context import uow
+from api.docs import documented
 from api.errors import ApiProblem
 
 blp = Blueprint("health", __name__, description="Liveness")
@@ -20,6 +21,7 @@ class HealthSchema(Schema):
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
+    @documented(blp, errors=(503,))
     def get(self):
         """200 when the database answers."""
         try:
