@@ -15,7 +15,7 @@ from carbon.services.balls import expire_balls
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
-from game.daily import after_settlement
+from game.daily import after_settlement, retry_followups
 from game.transparency.services import publish_roots
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,17 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
                  report.energy_g)
         outcome.settled.append((local_date, tz))
         after_settlement(uow_factory, local_date, tz, now)
+    _retry_followups(uow_factory, now, outcome)
     return outcome
+
+
+def _retry_followups(uow_factory: UowFactory, now: datetime, outcome: SettleOutcome) -> None:
+    """The follow-ups that failed on an earlier tick, once more; the days settled just now were
+    followed up above. A failure here must not break the tick."""
+    try:
+        retry_followups(uow_factory, now, skip=outcome.settled)
+    except Exception:
+        log.exception("retrying the after-settlement follow-ups failed; tried again next tick")
 
 
 def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tuple[int, int]:

@@ -72,3 +72,13 @@ def _unfinished(s: Session) -> dict[str, list[date]]:
     for tz, day in rows:
         found[tz].append(day)
     return found
+
+
+def completed_runs_since(uow: UnitOfWork, since_date: date) -> list[tuple[date, str]]:
+    """(local_date, zone) of every completed settlement of `since_date` or later, oldest first."""
+    with uow:
+        rows = uow.session.execute(
+            select(SettlementRun.local_date, SettlementRun.timezone)
+            .where(SettlementRun.local_date >= since_date, SettlementRun.completed_at.is_not(None))
+            .order_by(SettlementRun.local_date, SettlementRun.timezone))
+        return [(day, tz) for day, tz in rows]
