@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from carbon.models import LedgerAccount, User
@@ -26,6 +26,22 @@ def account_id(session: Session, user_id: int | None, code: str) -> tuple[int, b
     row = session.execute(select(LedgerAccount.id, LedgerAccount.tracks_balance).where(
         cond, LedgerAccount.code == code)).one_or_none()
     return None if row is None else (row[0], bool(row[1]))
+
+
+def account_ids(session: Session, keys: list[tuple[str, int | None]]
+                ) -> dict[tuple[int | None, str], tuple[int, bool]]:
+    """{(user_id, code): (id, tracks_balance)} of those of the accounts (code, user_id) that
+    exist, in one SELECT."""
+    conds = [and_(LedgerAccount.user_id.is_(None) if uid is None else LedgerAccount.user_id == uid,
+                  LedgerAccount.code == code) for code, uid in keys]
+    rows = session.execute(select(LedgerAccount.user_id, LedgerAccount.code, LedgerAccount.id,
+                                  LedgerAccount.tracks_balance).where(or_(*conds)))
+    return {(uid, code): (aid, bool(tracks)) for uid, code, aid, tracks in rows}
+
+
+def account_balance(session: Session, account_id: int) -> int:
+    return session.scalar(
+        select(LedgerAccount.balance_g).where(LedgerAccount.id == account_id)) or 0
 
 
 def balance(session: Session, user_id: int | None, code: str) -> int:

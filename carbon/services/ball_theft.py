@@ -56,9 +56,11 @@ def open_balls(session: Session, user_id: int, limit: int = 200) -> list[BallVie
 
 
 def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g: int,
-                   to_account_id: int, cause_type: str, cause_id: object, now: datetime) -> int:
+                   to_account_id: int, cause_type: str, cause_id: object, now: datetime,
+                   from_account: int | None = None) -> int:
     """Move amount_g from an open, ripe, unexpired, stealable ball of owner_user_id to
-    to_account_id. Returns amount_g, or 0 when the ball no longer allows it (nothing moved)."""
+    to_account_id. Returns amount_g, or 0 when the ball no longer allows it (nothing moved).
+    `from_account` is the system balls account when the caller already has its id."""
     if amount_g <= 0:
         return 0
     result = session.execute(
@@ -70,6 +72,7 @@ def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g:
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return 0
-    ledger.transfer(session, STEAL_KIND, cause_type, cause_id,
-                    ledger.account(session, ledger.BALLS), to_account_id, amount_g, now)
+    balls = from_account if from_account is not None else ledger.account(session, ledger.BALLS)
+    ledger.transfer(session, STEAL_KIND, cause_type, cause_id, balls, to_account_id,
+                    amount_g, now)
     return amount_g

@@ -40,14 +40,16 @@ def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500,
                after_id: int | None = None) -> list[BallView]:
     """The user's open, not yet expired balls, by id."""
     with uow:
-        q = select(Ball).where(Ball.user_id == user_id, Ball.status == "open",
-                               Ball.expires_at > now)
+        # The columns, not ORM entities: this is the rush's hottest read.
+        q = select(Ball.id, Ball.activity_type, Ball.kind, Ball.local_date, Ball.remaining_g,
+                   Ball.status, Ball.ripe_at, Ball.expires_at).where(
+            Ball.user_id == user_id, Ball.status == "open", Ball.expires_at > now)
         if after_id is not None:
             q = q.where(Ball.id > after_id)
-        rows = uow.session.scalars(q.order_by(Ball.id).limit(limit)).all()
-        return [BallView(b.id, b.activity_type, b.kind, b.local_date, b.remaining_g,
-                         domain.ball_status(b.status, b.ripe_at, now), b.ripe_at, b.expires_at)
-                for b in rows]
+        rows = uow.session.execute(q.order_by(Ball.id).limit(limit)).all()
+        return [BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
+                         ripe, expires)
+                for bid, kind_of, kind, day, left, status, ripe, expires in rows]
 
 
 def collect_ball(uow: UnitOfWork, user_id: int, ball_id: int, now: datetime) -> tuple[int, int]:

@@ -25,6 +25,7 @@ BALLS = "balls"  # system: energy sitting in open balls
 EXPIRED = "expired"  # system: energy of balls nobody collected in time
 SYSTEM_CODES = (ISSUED, BALLS, EXPIRED)
 _UNTRACKED = "ledger_untracked_accounts"
+_BALANCES = "ledger_posted_balances"
 
 
 def account(session: Session, code: str, user_id: int | None = None,
@@ -35,14 +36,32 @@ def account(session: Session, code: str, user_id: int | None = None,
     found = repository.account_id(session, user_id, code)
     if found is not None:
         return _remember(session, *found)
+    return _create(session, code, user_id, tracks_balance)
+
+
+def accounts(session: Session, keys: list[tuple[str, int | None]]) -> list[int]:
+    """Ids of the accounts (code, user_id), in order, found in one SELECT (created if new)."""
+    found = repository.account_ids(session, keys)
+    ids = []
+    for code, user_id in keys:
+        row = found.get((user_id, code))
+        ids.append(_remember(session, *row) if row else _create(session, code, user_id, None))
+    return ids
+
+
+def _create(session: Session, code: str, user_id: int | None,
+            tracks_balance: bool | None) -> int:
     tracks = (user_id is not None) if tracks_balance is None else tracks_balance
     row = {"user_id": user_id, "code": code, "tracks_balance": tracks, "balance_g": 0}
+    table = LedgerAccount.__table__
+    returning = (table.c.id, table.c.tracks_balance)
     if user_id is None:
-        insert_ignore(session, LedgerAccount.__table__, row, ["code"],
-                      index_where=text("user_id IS NULL"))
+        made = insert_ignore(session, table, row, ["code"], index_where=text("user_id IS NULL"),
+                             returning=returning).first()
     else:
-        insert_ignore(session, LedgerAccount.__table__, row, ["user_id", "code"])
-    found = repository.account_id(session, user_id, code)
+        made = insert_ignore(session, table, row, ["user_id", "code"], returning=returning).first()
+    # Nothing returned: a concurrent transaction created it first; read theirs.
+    found = (made[0], bool(made[1])) if made else repository.account_id(session, user_id, code)
     assert found is not None
     return _remember(session, *found)
 
@@ -63,35 +82,43 @@ def available_balance(session: Session, user_id: int) -> int:
     return repository.balance(session, user_id, AVAILABLE)
 
 
+def posted_balance(session: Session, account_id: int) -> int:
+    """The balance of a tracked account as this session's last posting to it left it (the
+    UPDATE returned it and its row stays locked until the transaction ends), else read."""
+    known = session.info.get(_BALANCES, {}).pop(account_id, None)
+    return known if known is not None else repository.account_balance(session, account_id)
+
+
 def post(session: Session, kind: str, cause_type: str, cause_id: object,
          entries: list[tuple[int, int]], now: datetime) -> int:
     """Record one balanced transaction; raise InsufficientEnergy if a tracked balance would go
     below zero (nothing is then written: the caller rolls back). Returns the transaction id."""
     if sum(amount for _, amount in entries) != 0:
         raise LedgerUnbalanced(f"{kind} for {cause_type} {cause_id} does not sum to zero")
-    txn = LedgerTransaction(kind=kind, cause_type=cause_type, cause_id=str(cause_id),
-                            created_at=now)
-    session.add(txn)
-    session.flush()
+    table = LedgerTransaction.__table__
+    txn_id = session.execute(table.insert().returning(table.c.id), {
+        "kind": kind, "cause_type": cause_type, "cause_id": str(cause_id), "created_at": now,
+    }).scalar_one()
     # Debits first, in account order, so two transactions never wait on each other in a cycle.
     for account_id, amount in sorted(entries, key=lambda e: (e[1] > 0, e[0])):
         _apply(session, account_id, amount)
     session.execute(LedgerEntry.__table__.insert(), [
-        {"transaction_id": txn.id, "account_id": a, "amount_g": amount} for a, amount in entries
+        {"transaction_id": txn_id, "account_id": a, "amount_g": amount} for a, amount in entries
     ])
-    return txn.id
+    return txn_id
 
 
 def _apply(session: Session, account_id: int, amount: int) -> None:
     if amount == 0 or account_id in session.info.get(_UNTRACKED, ()):
         return
-    result = session.execute(
-        update(LedgerAccount)
+    new_balance = session.execute(
+        update(LedgerAccount.__table__)
         .where(LedgerAccount.id == account_id, LedgerAccount.tracks_balance.is_(True),
                LedgerAccount.balance_g + amount >= 0)
         .values(balance_g=LedgerAccount.balance_g + amount)
-        .execution_options(synchronize_session=False))
-    if result.rowcount == 1:
+        .returning(LedgerAccount.balance_g)).scalar()
+    if new_balance is not None:
+        session.info.setdefault(_BALANCES, {})[account_id] = new_balance
         return
     tracks = session.scalar(select(LedgerAccount.tracks_balance).where(LedgerAccount.id == account_id))
     if tracks:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +18,15 @@ def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(User.id, User.external_id).where(User.id.in_(set(user_ids))))
     return {uid: ext for uid, ext in rows}
+
+
+def user_with(session: Session, external_id: str, extra: Callable[[Any], Any]
+              ) -> tuple[int, datetime | None, Any] | None:
+    """(id, shield_until, extra(users.id)) of the user with this external id, in one SELECT
+    (`extra` builds a column from the user's id, e.g. "is a friend of mine"); None if unknown."""
+    row = session.execute(select(User.id, User.shield_until, extra(User.id))
+                          .where(User.external_id == external_id)).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def account_balance(session: Session, account_id: int) -> int:

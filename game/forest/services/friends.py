@@ -16,6 +16,7 @@ from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriend
 from game.forest.repository import friends as repo
 
 MAX_LEADERBOARD_FRIENDS = 1000
+NOT_FRIENDS = "You are not friends with this user: both of you must send a friend request first."
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def request_friend(uow: UnitOfWork, me_id: int, other_external: str, now: dateti
 
 def require_friends(session: Session, me_id: int, other_id: int) -> None:
     if not repo.are_friends(session, me_id, other_id):
-        raise NotFriends("You are not friends with this user: both of you must send a "
-                         "friend request first.")
+        raise NotFriends(NOT_FRIENDS)
 
 
 def list_friends(uow: UnitOfWork, me_id: int, cursor: str | None,

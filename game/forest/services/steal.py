@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.domain import ball_status
-from carbon.errors import BallClosed, BallNotFound, BallNotRipe
-from carbon.services import ball_theft, ledger
+from carbon.errors import BallClosed, BallNotFound, BallNotRipe, UserNotFound
+from carbon.services import ball_theft, ledger, lookups
+from carbon.services.users import check_external_id
 from db import UnitOfWork
 from game.forest.domain import steal_amount
 from game.forest.errors import (
@@ -20,25 +21,36 @@ from game.forest.errors import (
     NothingLeftToSteal,
     Shielded,
 )
+from game.forest.repository import friends as friends_repo
 from game.forest.repository import steals as repo
-from game.forest.services.friends import find_user, require_friends
+from game.forest.services.friends import NOT_FRIENDS
 
 STEAL_CAUSE = "steal"
 
 
-def _require_friend(session: Session, me_id: int, friend_id: int, action: str) -> None:
+def _friend(s: Session, me_id: int, friend_external: str,
+            own: Exception) -> tuple[int, datetime | None]:
+    """(id, shield_until) of my friend `friend_external`, read with the friendship in one
+    SELECT; `own` is raised when that user is me."""
+    if check_external_id(friend_external) is not None:
+        raise UserNotFound("No user with that id is known.")
+    found = lookups.user_with(s, friend_external, friends_repo.is_friend_of(me_id))
+    if found is None:
+        raise UserNotFound(f"No user '{friend_external}' is known.")
+    friend_id, until, are_friends = found
     if friend_id == me_id:
-        raise NotFriends(f"You cannot {action} yourself; your own balls are under /v1/me/balls.")
-    require_friends(session, me_id, friend_id)
+        raise own
+    if not are_friends:
+        raise NotFriends(NOT_FRIENDS)
+    return friend_id, until
 
 
 def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime) -> dict:
     """A friend's open balls, with what I could steal from each right now."""
     with uow:
         s = uow.session
-        friend = find_user(s, friend_external)
-        _require_friend(s, me_id, friend.id, "look at")
-        friend_id, until = friend.id, friend.shield_until
+        friend_id, until = _friend(s, me_id, friend_external, NotFriends(
+            "You cannot look at yourself; your own balls are under /v1/me/balls."))
         shielded = until is not None and until > now
         balls = [b for b in ball_theft.open_balls(s, friend_id) if b.expires_at > now]
         mine = repo.stolen_from(s, me_id, [b.id for b in balls])
@@ -78,15 +90,12 @@ def _refuse_second_steal(s: Session, ball_id: int, me_id: int, amount: int) -> N
 
 def _victim(s: Session, me_id: int, friend_external: str, now: datetime) -> int:
     """The id of the friend I may steal from, or why I may not."""
-    owner = find_user(s, friend_external)
-    if owner.id == me_id:
-        raise CannotStealOwnBall("You cannot steal from your own ball; collect it instead.")
-    require_friends(s, me_id, owner.id)
-    until = owner.shield_until  # users.shield_until, read with the user
-    if until is not None and until > now:
+    owner, until = _friend(s, me_id, friend_external, CannotStealOwnBall(
+        "You cannot steal from your own ball; collect it instead."))
+    if until is not None and until > now:  # users.shield_until, read with the user
         raise Shielded(f"'{friend_external}' is protected by a shield until "
                        f"{until.isoformat()}; nobody can steal from them before then.")
-    return owner.id
+    return owner
 
 
 def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
@@ -105,11 +114,11 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
         steal_id = repo.add_steal(s, ball_id, me_id, owner, amount, now) if amount > 0 else None
         if steal_id is None:
             _refuse_second_steal(s, ball_id, me_id, amount)
-        taken = ball_theft.take_from_ball(s, ball_id, owner, amount,
-                                          ledger.available_account(s, me_id), STEAL_CAUSE,
-                                          steal_id, now)
+        balls, mine = ledger.accounts(s, [(ledger.BALLS, None), (ledger.AVAILABLE, me_id)])
+        taken = ball_theft.take_from_ball(s, ball_id, owner, amount, mine, STEAL_CAUSE,
+                                          steal_id, now, from_account=balls)
         if taken != amount:
             raise NothingLeftToSteal(f"Ball {ball_id} changed while you stole; try again.")
-        energy = ledger.available_balance(s, me_id)
+        energy = ledger.posted_balance(s, mine)
         uow.commit()
     return {"ball_id": ball_id, "stolen_g": amount, "energy_g": energy}
