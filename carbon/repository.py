@@ -13,6 +13,13 @@ def user_by_external_id(session: Session, external_id: str) -> User | None:
     return session.scalars(select(User).where(User.external_id == external_id)).one_or_none()
 
 
+def user_ref_row(session: Session, external_id: str) -> tuple[int, str, str] | None:
+    """(id, external_id, timezone) of the user: the columns, no ORM entity to build."""
+    row = session.execute(select(User.id, User.external_id, User.timezone)
+                          .where(User.external_id == external_id)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 def users_by_external_ids(session: Session, external_ids: list[str]) -> list[tuple[int, str, str]]:
     rows = session.execute(
         select(User.id, User.external_id, User.timezone)

@@ -74,9 +74,9 @@ def get_user(session: Session, external_id: str) -> User:
 def find_or_create_user(uow, external_id: str, timezone: str, now: datetime) -> UserRef:
     """Resolve a JWT subject: a read when the user exists, a write only on first sight."""
     with uow:
-        user = repository.user_by_external_id(uow.session, external_id)
-        if user is not None:
-            return UserRef(user.id, user.external_id, user.timezone)
+        found = repository.user_ref_row(uow.session, external_id)
+        if found is not None:
+            return UserRef(*found)
     with uow:
         ref = ensure_user(uow.session, external_id, timezone, now)
         uow.commit()
