@@ -5,8 +5,10 @@ more than half of its original energy to thieves. Session-level: never commits."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -47,12 +49,14 @@ def ball_for_theft(session: Session, ball_id: int, lock: bool = False) -> BallVi
     return BallView(*row) if row else None
 
 
-def open_balls(session: Session, user_id: int, limit: int = 200) -> list[BallView]:
-    """A user's open balls (growing or ripe), oldest first."""
+def open_balls_with(session: Session, user_id: int, extra: Callable[[Any], Any],
+                    limit: int = 200) -> list[tuple[BallView, Any]]:
+    """A user's open balls (growing or ripe), oldest first, each with extra(balls.id) read in
+    the same SELECT (e.g. "I stole from it")."""
     rows = session.execute(
-        select(*_COLUMNS).where(Ball.user_id == user_id, Ball.status == "open")
+        select(*_COLUMNS, extra(Ball.id)).where(Ball.user_id == user_id, Ball.status == "open")
         .order_by(Ball.ripe_at, Ball.id).limit(limit))
-    return [BallView(*r) for r in rows]
+    return [(BallView(*r[:-1]), r[-1]) for r in rows]
 
 
 def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g: int,

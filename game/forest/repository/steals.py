@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignore
@@ -27,11 +27,12 @@ def has_stolen(session: Session, ball_id: int, thief: int) -> bool:
         Steal.ball_id == ball_id, Steal.thief_user_id == thief)) is not None
 
 
-def stolen_from(session: Session, thief: int, ball_ids: list[int]) -> set[int]:
-    if not ball_ids:
-        return set()
-    return set(session.scalars(select(Steal.ball_id).where(
-        Steal.thief_user_id == thief, Steal.ball_id.in_(ball_ids))))
+def stolen_by(thief: int):
+    """A column builder for a ball listing: whether `thief` stole from the ball `ball_id` (the
+    (ball, thief) unique key), so the listing and the check are one SELECT."""
+    def column(ball_id):
+        return exists().where(Steal.ball_id == ball_id, Steal.thief_user_id == thief)
+    return column
 
 
 def add_watering(session: Session, giver: int, receiver: int, day: date, energy_g: int,

@@ -52,8 +52,9 @@ def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetim
         friend_id, until = _friend(s, me_id, friend_external, NotFriends(
             "You cannot look at yourself; your own balls are under /v1/me/balls."))
         shielded = until is not None and until > now
-        balls = [b for b in ball_theft.open_balls(s, friend_id) if b.expires_at > now]
-        mine = repo.stolen_from(s, me_id, [b.id for b in balls])
+        rows = ball_theft.open_balls_with(s, friend_id, repo.stolen_by(me_id))
+    balls = [b for b, _ in rows if b.expires_at > now]
+    mine = {b.id for b, stolen in rows if stolen}
     items = []
     for b in balls:
         status = ball_status(b.status, b.ripe_at, now)
