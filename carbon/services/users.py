@@ -63,8 +63,10 @@ def ensure_users(session: Session, external_ids: list[str], timezone: str,
 
 
 def get_user(session: Session, external_id: str) -> User:
+    """The user with this id; an id no user could have (too long, control characters) is
+    simply not found, and is not echoed back."""
     if check_external_id(external_id):
-        raise UserNotFound(f"No user '{external_id!r}' is known.")
+        raise UserNotFound("No user with that id is known.")
     user = repository.user_by_external_id(session, external_id)
     if user is None:
         raise UserNotFound(f"No user '{external_id}' is known.")

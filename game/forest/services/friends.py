@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.errors import InvalidInput, UserNotFound
+from carbon.errors import InvalidInput
 from carbon.services import lookups
-from carbon.services.users import check_external_id, get_user
+from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import LEADERBOARD_PERIODS, after_id, period_bounds, rank
 from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriends
@@ -25,15 +25,8 @@ class FriendView:
     since: datetime
 
 
-def find_user(session: Session, external_id: str):
-    """The user with this id (an id no user could have is simply not found)."""
-    if check_external_id(external_id) is not None:
-        raise UserNotFound("No user with that id is known.")
-    return get_user(session, external_id)
-
-
 def _other_id(session: Session, me_id: int, other_external: str) -> int:
-    other = find_user(session, other_external)
+    other = get_user(session, other_external)
     if other.id == me_id:
         raise CannotBefriendSelf("You cannot send a friend request to yourself.")
     return other.id

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.services import ledger, lookups
+from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import MAX_GROUP_MEMBERS
 from game.forest.errors import (
@@ -21,7 +22,7 @@ from game.forest.errors import (
 from game.forest.models import PlantingGroup
 from game.forest.repository import groups as repo
 from game.forest.repository import plantings as plantings_repo
-from game.forest.services.friends import find_user, require_friends
+from game.forest.services.friends import require_friends
 from game.forest.services.group_views import group_view
 from game.forest.services.plantings import ORDER_CAUSE, PLANTINGS, open_project, take_budget
 
@@ -77,7 +78,7 @@ def add_member(uow: UnitOfWork, me_id: int, group_id: int, user_external: str,
     with uow:
         s = uow.session
         g = _group(s, group_id)
-        target = find_user(s, user_external).id
+        target = get_user(s, user_external).id
         if target == me_id:
             _accept(s, group_id, me_id, now)
         else:

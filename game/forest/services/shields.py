@@ -6,9 +6,9 @@ from datetime import datetime
 
 from carbon.errors import InvalidInput
 from carbon.services import shields
+from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import MAX_SHIELD_HOURS
-from game.forest.services.friends import find_user
 
 
 def grant_shield(uow: UnitOfWork, external_id: str, hours: int, now: datetime) -> dict:
@@ -18,7 +18,7 @@ def grant_shield(uow: UnitOfWork, external_id: str, hours: int, now: datetime) -
         raise InvalidInput(f"hours must be between 1 and {MAX_SHIELD_HOURS}.",
                            {"hours": [f"1 to {MAX_SHIELD_HOURS}"]})
     with uow:
-        user = find_user(uow.session, external_id)
+        user = get_user(uow.session, external_id)
         until = shields.grant_shield(uow.session, user.id, hours, now)
         uow.commit()
     return {"user_id": external_id, "shield_until": until}

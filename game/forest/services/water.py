@@ -8,11 +8,12 @@ from datetime import datetime
 from carbon.domain import BALL_LIFETIME, local_date_of
 from carbon.services import ledger
 from carbon.services.balls import issue_ball
+from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import WATER_AMOUNTS_G, WATERINGS_PER_FRIEND_PER_DAY, is_valid_water_amount
 from game.forest.errors import InvalidWaterAmount, NotFriends, WateringLimitReached
 from game.forest.repository import steals as repo
-from game.forest.services.friends import find_user, require_friends
+from game.forest.services.friends import require_friends
 
 WATER = "water"  # the ball's kind and activity type
 WATERING_CAUSE = "watering"
@@ -26,7 +27,7 @@ def water(uow: UnitOfWork, me_id: int, my_tz: str, friend_external: str, energy_
                                  {"energy_g": [f"one of {allowed}"]})
     with uow:
         s = uow.session
-        friend = find_user(s, friend_external)
+        friend = get_user(s, friend_external)
         if friend.id == me_id:
             raise NotFriends("You cannot water yourself.")
         require_friends(s, me_id, friend.id)
