@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.charity import page
 from api.context import now, uow
-from api.docs import PARTNER, PageQuerySchema, documented
+from api.docs import PARTNER, PageQuerySchema, documented, page_of
 from api.forest_schemas import cursor, known_id
 from game.farm.services import quiz_bank
 
@@ -28,9 +28,7 @@ class QuestionSchema(Schema):
     created_at = fields.DateTime()
 
 
-class QuestionPageSchema(Schema):
-    items = fields.List(fields.Nested(QuestionSchema))
-    next_cursor = fields.String(allow_none=True)
+QuestionPageSchema = page_of(QuestionSchema)
 
 
 class QuestionUpdateSchema(Schema):

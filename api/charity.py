@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, PageQuerySchema, documented
+from api.docs import USER, PageQuerySchema, documented, page_of
 from api.forest_schemas import MAX_ID, cursor, known_id
 from api.idempotency import idempotent
 from game.farm.services import charity
@@ -30,9 +30,7 @@ class CharityProjectSchema(Schema):
     created_at = fields.DateTime()
 
 
-class CharityProjectPageSchema(Schema):
-    items = fields.List(fields.Nested(CharityProjectSchema))
-    next_cursor = fields.String(allow_none=True)
+CharityProjectPageSchema = page_of(CharityProjectSchema)
 
 
 class ProjectQuerySchema(PageQuerySchema):

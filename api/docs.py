@@ -43,3 +43,11 @@ def documented(blp, security=None, errors=(401, 422)):
 class PageQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(load_default=None, allow_none=True)
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The contract's list envelope `{"items": [...], "next_cursor": ...}` for `item`, named
+    after it (BallSchema -> BallPageSchema) so the OpenAPI components keep their names."""
+    name = item.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (Schema,), {"items": fields.List(fields.Nested(item)),
+                                  "next_cursor": fields.String(allow_none=True)})

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, PageQuerySchema, documented
+from api.docs import USER, PageQuerySchema, documented, page_of
 from api.forest_schemas import cursor, user_id_field
 from api.idempotency import idempotent
 from game.forest.domain import LEADERBOARD_PERIODS
@@ -32,9 +32,7 @@ class FriendSchema(Schema):
     since = fields.DateTime()
 
 
-class FriendPageSchema(Schema):
-    items = fields.List(fields.Nested(FriendSchema))
-    next_cursor = fields.String(allow_none=True)
+FriendPageSchema = page_of(FriendSchema)
 
 
 class IncomingRequestSchema(Schema):

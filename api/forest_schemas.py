@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.docs import page_of
 from api.errors import ApiProblem
 
 MAX_ID = 2**63 - 1  # ids beyond BIGINT are simply not found (never a database error)
@@ -62,9 +63,7 @@ class ProjectSchema(Schema):
     partner_name = fields.String()
 
 
-class ProjectPageSchema(Schema):
-    items = fields.List(fields.Nested(ProjectSchema))
-    next_cursor = fields.String(allow_none=True)
+ProjectPageSchema = page_of(ProjectSchema)
 
 
 class EvidenceOutSchema(Schema):
@@ -92,9 +91,7 @@ class OrderSchema(Schema):
     certificates = fields.List(fields.String(), metadata={"description": "certificate numbers"})
 
 
-class OrderPageSchema(Schema):
-    items = fields.List(fields.Nested(OrderSchema))
-    next_cursor = fields.String(allow_none=True)
+OrderPageSchema = page_of(OrderSchema)
 
 
 class CertificateSchema(Schema):
@@ -110,6 +107,4 @@ class CertificateSchema(Schema):
                              metadata={"description": "the duty certificate it was exchanged for"})
 
 
-class CertificatePageSchema(Schema):
-    items = fields.List(fields.Nested(CertificateSchema))
-    next_cursor = fields.String(allow_none=True)
+CertificatePageSchema = page_of(CertificateSchema)

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, PageQuerySchema, documented
+from api.docs import USER, PageQuerySchema, documented, page_of
 from api.errors import ApiProblem
 from api.idempotency import idempotent
 from carbon.services import account, balls
@@ -67,9 +67,7 @@ class BallSchema(Schema):
     expires_at = fields.DateTime()
 
 
-class BallPageSchema(Schema):
-    items = fields.List(fields.Nested(BallSchema))
-    next_cursor = fields.String(allow_none=True)
+BallPageSchema = page_of(BallSchema)
 
 
 class CollectedSchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_partner, partner_required
 from api.charity import page
 from api.context import now, uow
-from api.docs import PARTNER, PageQuerySchema, documented
+from api.docs import PARTNER, PageQuerySchema, documented, page_of
 from api.forest_schemas import cursor, known_id
 from game.farm.services import donation_records
 
@@ -31,9 +31,7 @@ class RecordSchema(Schema):
     confirmed_at = fields.DateTime(allow_none=True)
 
 
-class RecordPageSchema(Schema):
-    items = fields.List(fields.Nested(RecordSchema))
-    next_cursor = fields.String(allow_none=True)
+RecordPageSchema = page_of(RecordSchema)
 
 
 class RecordQuerySchema(PageQuerySchema):

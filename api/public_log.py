@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import uow
-from api.docs import PageQuerySchema, documented
+from api.docs import PageQuerySchema, documented, page_of
 from api.forest_schemas import cursor
 from game.transparency import services
 
@@ -31,9 +31,7 @@ class RootSchema(Schema):
     published_at = fields.DateTime()
 
 
-class RootPageSchema(Schema):
-    items = fields.List(fields.Nested(RootSchema))
-    next_cursor = fields.String(allow_none=True)
+RootPageSchema = page_of(RootSchema)
 
 
 class ProofSchema(Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from api.docs import page_of
+
 
 class VersionSchema(Schema):
     id = fields.Integer()
@@ -28,9 +30,7 @@ class ActivityTypeSchema(Schema):
     versions = fields.List(fields.Nested(VersionSchema))
 
 
-class ActivityTypePageSchema(Schema):
-    items = fields.List(fields.Nested(ActivityTypeSchema))
-    next_cursor = fields.String(allow_none=True)
+ActivityTypePageSchema = page_of(ActivityTypeSchema)
 
 
 class VersionCreateSchema(Schema):
