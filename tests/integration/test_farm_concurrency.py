@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +19,7 @@ from game.farm.services.chicken import chase, farm_state, feed, visit
 from game.farm.services.quiz import answer_quiz
 from game.farm.services.quiz_bank import create_question
 from game.forest.services.friends import request_friend
+from tests.concurrency import at_once
 from tests.conftest import NOW
 from tests.factories.farm import feed_accounts
 
@@ -43,18 +43,9 @@ def farmers(factory, count: int, eggs: int = 0, store_g: int = 0) -> list[int]:
 
 
 def race(factory, calls) -> list[object]:
-    """Run the calls at the same instant, each with its own unit of work; results or errors."""
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        try:
-            return call(UnitOfWork(factory))
-        except CanopyError as exc:
-            return exc
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
+    """Run the calls at the same instant, each with its own unit of work; results or refusals."""
+    return at_once([partial(call, UnitOfWork(factory)) for call in calls],
+                   expected=(CanopyError,))
 
 
 def test_many_donations_at_once_cross_each_multiple_of_the_target_exactly_once(factory):

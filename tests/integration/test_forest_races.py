@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from db import UnitOfWork
 from game.forest.errors import BudgetExhausted
 from game.forest.models import Project, Steal
 from game.forest.services import friends, plantings, steal
+from tests.concurrency import at_once
 from tests.conftest import NOW
 from tests.factories.forest import give_energy, ripe_ball
 
@@ -33,24 +34,9 @@ def postgres_only(is_postgres):
 
 
 def all_at_once(engine, jobs):
-    """Run each job(uow) in its own thread, released together; [(result or exception)]."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(i, job):
-        uow = UnitOfWork(sessionmaker(bind=engine, expire_on_commit=False))
-        barrier.wait()
-        try:
-            results[i] = job(uow)
-        except CanopyError as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, j)) for i, j in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+    """Run each job(uow) in its own thread, released together; [(result or refusal)]."""
+    return at_once([partial(job, UnitOfWork(sessionmaker(bind=engine, expire_on_commit=False)))
+                    for job in jobs], expected=(CanopyError,))
 
 
 def arrange(committed_uow, names):

@@ -15,6 +15,7 @@ from carbon.services.catalog import seed_default_methodology
 from carbon.services.events import ingest_events
 from carbon.services.users import ensure_users
 from db import UnitOfWork
+from tests.concurrency import at_once
 from tests.conftest import NOW
 
 TZ = "Asia/Shanghai"
@@ -72,31 +73,11 @@ def committed(engine, committed_uow):
     return lambda: UnitOfWork(factory)
 
 
-def _in_threads(*calls):
-    results, errors = [None] * len(calls), []
-    barrier = threading.Barrier(len(calls))
-
-    def run(i, fn):
-        barrier.wait()
-        try:
-            results[i] = fn()
-        except Exception as exc:  # reported below: a thread must not die silently
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
-
-
 def test_concurrent_retries_of_a_batch_store_each_event_once(engine, committed):
     if engine.dialect.name != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL")
     batch = [ev(i, user=f"u{i % 40}") for i in range(400)]
-    results = _in_threads(*[lambda: ingest_events(committed(), "pay", batch, TZ, NOW)] * 3)
+    results = at_once([lambda: ingest_events(committed(), "pay", batch, TZ, NOW)] * 3)
     assert sum(r.accepted for r in results) == 400
     assert sum(r.duplicates for r in results) == 800
     assert all(r.rejected == [] for r in results)
@@ -107,8 +88,8 @@ def test_concurrent_batches_with_the_same_ids_and_other_payloads_never_merge(eng
         pytest.skip("real concurrency needs PostgreSQL")
     first = [ev(i, quantity=1) for i in range(200)]
     second = [ev(i, quantity=2) for i in reversed(range(200))]
-    a, b = _in_threads(lambda: ingest_events(committed(), "pay", first, TZ, NOW),
-                       lambda: ingest_events(committed(), "pay", second, TZ, NOW))
+    a, b = at_once([lambda: ingest_events(committed(), "pay", first, TZ, NOW),
+                    lambda: ingest_events(committed(), "pay", second, TZ, NOW)])
     assert a.accepted + b.accepted == 200
     assert len(a.rejected) + len(b.rejected) == 200
     assert {r.code for r in a.rejected + b.rejected} == {"conflict"}

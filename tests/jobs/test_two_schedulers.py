@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from carbon.services import ledger
 from carbon.services.catalog import seed_default_methodology
 from db import UnitOfWork, make_session_factory
 from jobs.tasks import settle_due
+from tests.concurrency import at_once
 from tests.conftest import NOW
 from tests.jobs.conftest import GRACE, add_payment, add_run, add_user, clock, completed_runs
 from tests.jobs.test_settle_due import D_DUE, D
@@ -36,24 +36,8 @@ def _arrange(engine):
 
 
 def _run_two_schedulers_at_once(sessions):
-    start = threading.Barrier(2)
-    outcomes, errors = [], []
-
-    def scheduler():
-        try:
-            start.wait(timeout=30)
-            outcomes.append(settle_due(lambda: UnitOfWork(sessions), clock(D_DUE), GRACE,
-                                       batch_users=3))
-        except Exception as exc:  # surfaced by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
-    return outcomes
+    return at_once([lambda: settle_due(lambda: UnitOfWork(sessions), clock(D_DUE), GRACE,
+                                       batch_users=3)] * 2)
 
 
 def test_two_schedulers_at_once_settle_every_ball_exactly_once(engine, committed_uow):
