@@ -23,7 +23,6 @@ AVAILABLE = "available"  # a user's spendable energy
 ISSUED = "issued"  # system: source of all energy settled from activity
 BALLS = "balls"  # system: energy sitting in open balls
 EXPIRED = "expired"  # system: energy of balls nobody collected in time
-SYSTEM_CODES = (ISSUED, BALLS, EXPIRED)
 _UNTRACKED = "ledger_untracked_accounts"
 _BALANCES = "ledger_posted_balances"
 

@@ -29,12 +29,6 @@ def user_with(session: Session, external_id: str, extra: Callable[[Any], Any]
     return None if row is None else (row[0], row[1], row[2])
 
 
-def account_balance(session: Session, account_id: int) -> int:
-    """The running balance of an account that tracks one (user and group accounts)."""
-    return int(session.scalar(
-        select(LedgerAccount.balance_g).where(LedgerAccount.id == account_id)) or 0)
-
-
 def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
     if not partner_ids:
         return {}

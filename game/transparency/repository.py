@@ -35,10 +35,6 @@ def entry(session: Session, kind: str, ref: str) -> PublicLogEntry | None:
         PublicLogEntry.kind == kind, PublicLogEntry.ref == ref)).one_or_none()
 
 
-def entry_by_seq(session: Session, seq: int) -> PublicLogEntry | None:
-    return session.get(PublicLogEntry, seq)
-
-
 def add(session: Session, **values) -> PublicLogEntry:
     row = PublicLogEntry(**values)
     session.add(row)

@@ -17,7 +17,7 @@ def group_view(s: Session, g: PlantingGroup) -> dict:
     given = repo.given_by_member(s, g.id)
     names = lookups.external_ids(s, [m.user_id for m in members])
     order = plantings_repo.order_of_group(s, g.id)
-    pot = lookups.account_balance(s, ledger.account(s, f"group:{g.id}", None,
+    pot = ledger.posted_balance(s, ledger.account(s, f"group:{g.id}", None,
                                                     tracks_balance=True))
     return {
         "id": g.id, "name": g.name, "project_id": project.id, "project_name": project.name,

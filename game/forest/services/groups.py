@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.services import ledger, lookups
+from carbon.services import ledger
 from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import MAX_GROUP_MEMBERS
@@ -122,7 +122,7 @@ def contribute(uow: UnitOfWork, me_id: int, group_id: int, energy_g: int,
         ledger.transfer(s, "group_contribution", CONTRIBUTION_CAUSE, cid,
                         ledger.available_account(s, me_id), pot, energy_g, now)
         # The transfer locked the pot's row: this balance cannot change under us.
-        held = lookups.account_balance(s, pot)
+        held = ledger.posted_balance(s, pot)
         if held > project.energy_cost_g:
             raise PotOverflow(f"The pot needs only {project.energy_cost_g - held + energy_g} g "
                               "more; nothing was taken.")
