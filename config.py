@@ -24,6 +24,8 @@ class Config:
         # Minutes after a zone's local midnight before its day is settled (late events window).
         self.SETTLE_GRACE_MINUTES = _int("CANOPY_SETTLE_GRACE_MINUTES", 30)
         self.SETTLE_BATCH_USERS = _int("CANOPY_SETTLE_BATCH_USERS", 20000)
+        # Batches settled at once on PostgreSQL (one connection each); SQLite always uses one.
+        self.SETTLE_WORKERS = _int("CANOPY_SETTLE_WORKERS", 2)
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000
@@ -36,3 +38,5 @@ class TestConfig(Config):
         super().__init__()
         self.DATABASE_URL = database_url
         self.JWT_SECRET = "test-secret-of-at-least-32-bytes!"
+        # The tests' sessions share one connection (rolled back after each test): one worker.
+        self.SETTLE_WORKERS = 1

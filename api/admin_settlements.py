@@ -49,7 +49,8 @@ class Settlements(MethodView):
     def post(self, body):
         """Settle a local date in every zone whose day is over; rerunning creates nothing twice."""
         report = settle_day_and_follow_up(uow, body["date"], now(), body["timezones"],
-                                          config().SETTLE_BATCH_USERS)
+                                          config().SETTLE_BATCH_USERS,
+                                          config().SETTLE_WORKERS)
         return {"date": report.local_date, "settled": report.settled, "skipped": report.skipped,
                 "balls": report.balls, "energy_g": report.energy_g,
                 "zones": [vars(z) for z in report.zones]}

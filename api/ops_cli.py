@@ -23,7 +23,8 @@ def settle(local_date, zones) -> None:
     """Settle a local date in every zone whose day is over (rerunning creates nothing twice)."""
     try:
         report = settle_day_and_follow_up(uow, local_date.date(), utcnow_aware(),
-                                          list(zones) or None, config().SETTLE_BATCH_USERS)
+                                          list(zones) or None, config().SETTLE_BATCH_USERS,
+                                          config().SETTLE_WORKERS)
     except CanopyError as exc:
         raise click.ClickException(exc.detail) from exc
     for z in report.zones:

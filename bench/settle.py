@@ -1,6 +1,7 @@
 """Settlement benchmark on PostgreSQL: the real settle_day against a bare GROUP BY "floor".
 
     .venv/bin/python bench/settle.py --users 100000,1000000 [--events-per-user 5] [--batch 20000]
+                                     [--workers 2]
 
 For each size: recreates the database canopy_bench_settle (migrations, default methodology),
 COPYs N users of one zone and N x events-per-user events of one local date (a realistic mix of
@@ -82,19 +83,20 @@ def _event_rows(user_numbers: range, first_id: int, per_user: int):
                    f"h\t{key}\t{at}\n")
 
 
-def settle_in_child(batch: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--settle-only", "--batch", str(batch)],
+def settle_in_child(batch: int, workers: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--settle-only", "--batch", str(batch),
+                          "--workers", str(workers)],
                          capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"settlement failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def settle_only(batch: int) -> None:
+def settle_only(batch: int, workers: int) -> None:
     engine = make_engine(URL)
     uow = UnitOfWork(make_session_factory(engine))
     started = time.perf_counter()
-    report = settle_day(uow, DAY, SETTLE_AT, batch_users=batch)
+    report = settle_day(uow, DAY, SETTLE_AT, batch_users=batch, workers=workers)
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     engine.dispose()
@@ -114,16 +116,16 @@ def floor_seconds() -> float:
         return time.perf_counter() - started
 
 
-def run(users: int, per_user: int, batch: int) -> None:
+def run(users: int, per_user: int, batch: int, workers: int) -> None:
     recreate_database()
     started = time.perf_counter()
     load(users, per_user)
     print(f"# loaded {users} users, {users * per_user} events in "
           f"{time.perf_counter() - started:.1f} s", flush=True)
-    settled = settle_in_child(batch)
+    settled = settle_in_child(batch, workers)
     floor = floor_seconds()
     print(f"# balls={settled['balls']} energy_g={settled['energy_g']} "
-          f"batches={settled['batches']} batch_users={batch}")
+          f"batches={settled['batches']} batch_users={batch} workers={workers}")
     print(f"settle_users={users} events={users * per_user} seconds={settled['seconds']:.2f} "
           f"floor_seconds={floor:.2f} ratio={settled['seconds'] / floor:.2f} "
           f"peak_rss_mb={settled['peak_rss_mb']:.0f}", flush=True)
@@ -134,13 +136,14 @@ def main() -> None:
     parser.add_argument("--users", default="100000", help="comma separated sizes")
     parser.add_argument("--events-per-user", type=int, default=5)
     parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
+    parser.add_argument("--workers", type=int, default=2, help="batches settled at once")
     parser.add_argument("--settle-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.settle_only:
-        settle_only(args.batch)
+        settle_only(args.batch, args.workers)
         return
     for size in (int(s) for s in args.users.split(",")):
-        run(size, args.events_per_user, args.batch)
+        run(size, args.events_per_user, args.batch, args.workers)
 
 
 if __name__ == "__main__":

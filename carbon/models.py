@@ -166,7 +166,9 @@ class SettlementRun(Base):
 
 
 class SettlementBatch(Base):
-    """Users first_user_id..last_user_id of one zone settled for one date (committed with the balls)."""
+    """Users first_user_id..last_user_id of one zone for one date: planned with finished_at
+    NULL (its users' events of that date are no longer accepted), finished when its balls are
+    committed (in the same transaction)."""
 
     __tablename__ = "settlement_batches"
 
@@ -177,7 +179,7 @@ class SettlementBatch(Base):
     last_user_id: Mapped[int] = mapped_column(BigInteger)
     balls: Mapped[int] = mapped_column(BigInteger, default=0)
     energy_g: Mapped[int] = mapped_column(BigInteger, default=0)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     __table_args__ = (UniqueConstraint("local_date", "timezone", "first_user_id"),)
 
 

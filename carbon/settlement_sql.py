@@ -62,11 +62,16 @@ def ball_insert_plan(s: Session):
         s.execute(text("SET LOCAL enable_seqscan = on"))
 
 
-# The next batch of users of the zone after the last one already settled (ix_users_timezone_id).
-NEXT_BATCH = _sql("""
-SELECT MIN(id), MAX(id), COUNT(*) FROM (
-  SELECT id FROM users WHERE timezone = :tz AND id > :after ORDER BY id LIMIT :n
-) AS batch
+# The batches of the zone's users after the last one already planned: every :n users by id.
+# Planned rows are pending (finished_at NULL) until their balls are committed.
+PLAN_BATCHES = _sql("""
+INSERT INTO settlement_batches (local_date, timezone, first_user_id, last_user_id, balls,
+                                energy_g, finished_at)
+SELECT :d, :tz, MIN(k.id), MAX(k.id), 0, 0, NULL FROM (
+  SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / :n AS chunk
+  FROM users WHERE timezone = :tz AND id > :after
+) AS k
+GROUP BY k.chunk
 """)
 
 # Each accepted event of the batch valued by the methodology version in force at occurred_at.

@@ -59,6 +59,14 @@ class UnitOfWork:
             self.session.close()
             self.session = None
 
+    def sibling(self) -> UnitOfWork:
+        """Another unit of work on the same database, e.g. for another thread."""
+        return UnitOfWork(self._factory)
+
+    @property
+    def dialect(self) -> str:
+        return self._factory.kw["bind"].dialect.name
+
     def commit(self) -> None:
         assert self.session is not None
         self.session.commit()

@@ -95,10 +95,11 @@ def _record(uow: UnitOfWork, local_date: date, tz: str, path: str, now: datetime
 
 
 def settle_day_and_follow_up(uow_factory: UowFactory, local_date: date,
-                             now: datetime, timezones: list[str] | None, batch_users: int):
+                             now: datetime, timezones: list[str] | None, batch_users: int,
+                             workers: int = 1):
     """What an operator's settlement does (admin API, CLI): settle the date, then run the
     follow-ups for every zone now settled that are not recorded as done."""
-    report = settle_day(uow_factory(), local_date, now, timezones, batch_users)
+    report = settle_day(uow_factory(), local_date, now, timezones, batch_users, workers=workers)
     for tz in report.settled:
         after_settlement(uow_factory, local_date, tz, now)
     return report

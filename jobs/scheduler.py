@@ -34,7 +34,8 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
     grace = timedelta(minutes=config.SETTLE_GRACE_MINUTES)
     scheduler.add_job(settle_due, "interval", minutes=config.SCHEDULER_TICK_MINUTES,
                       id="settle_due", name="settle due days",
-                      args=(uow_factory, clock, grace, config.SETTLE_BATCH_USERS), **common)
+                      args=(uow_factory, clock, grace, config.SETTLE_BATCH_USERS,
+                            config.SETTLE_WORKERS), **common)
     scheduler.add_job(expire_due, "interval", minutes=config.EXPIRE_EVERY_MINUTES,
                       id="expire_due", name="expire balls", args=(uow_factory, clock), **common)
     scheduler.add_job(publish_log_roots, "interval", minutes=PUBLISH_ROOTS_EVERY_MINUTES,
@@ -55,7 +56,7 @@ def run(config: Config | None = None, once: bool = False) -> None:
     try:
         if once:
             settle_due(uow_factory, utcnow_aware, timedelta(minutes=config.SETTLE_GRACE_MINUTES),
-                       config.SETTLE_BATCH_USERS)
+                       config.SETTLE_BATCH_USERS, config.SETTLE_WORKERS)
             expire_due(uow_factory, utcnow_aware)
             return
         scheduler = build_scheduler(config, uow_factory)

@@ -31,7 +31,7 @@ class SettleOutcome:
 
 
 def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
-               batch_users: int = 20000) -> SettleOutcome:
+               batch_users: int = 20000, workers: int = 1) -> SettleOutcome:
     """Settle every due (local date, zone), oldest first; a failure is logged and the tick goes on
     with the other zones. A zone's later dates wait for the next tick when one of its dates
     failed, so that its nights are always settled in order and none is skipped."""
@@ -46,7 +46,7 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
             continue
         try:
             report = settle_day(uow_factory(), local_date, now, timezones=[tz],
-                                batch_users=batch_users)
+                                batch_users=batch_users, workers=workers)
         except Exception:
             log.exception("settlement of %s in %s failed; retried next tick", local_date, tz)
             outcome.failed.append((local_date, tz))

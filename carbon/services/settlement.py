@@ -1,20 +1,25 @@
 """Nightly settlement: a local date's accepted events become energy balls, zone by zone.
 
-For each zone whose local day has ended there is one SettlementRun; its users are settled in
-batches by id, each batch one transaction that first claims its SettlementBatch row (unique
-(date, zone, first_user_id): a second scheduler racing on the same batch fails there and moves
-on), then creates the balls with one INSERT ... SELECT, issues their energy in one ledger
-transaction and adds the users' CO2e totals with one UPDATE. A crashed run resumes after the
-last committed batch; a finished run is never settled twice.
+For each zone whose local day has ended there is one SettlementRun. Its users are split into
+batches by id, planned up front as pending SettlementBatch rows in one transaction that holds
+the day's lock exclusively: ingestion holds it shared from its settled check to its commit, so
+every event of a planned user is either committed before the plan (and settled) or refused as
+late, never stored unseen. Then `workers` threads settle the pending batches, each batch one
+transaction that locks its row (FOR UPDATE SKIP LOCKED on PostgreSQL: two workers or two
+schedulers never take the same batch), creates the balls with one INSERT ... SELECT, issues
+their energy in one ledger transaction, adds the users' CO2e totals with one UPDATE and marks
+the row finished. A crash leaves the rest pending and the next call resumes them. Users who
+appeared meanwhile get batches of their own; the run is completed in the planning transaction
+that finds nothing left, so no event can slip in between.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from carbon import domain
@@ -78,11 +83,14 @@ class _Day:
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
                timezones: list[str] | None = None, batch_users: int = 20000,
-               grace: timedelta = timedelta(0)) -> SettlementReport:
+               grace: timedelta = timedelta(0), workers: int = 1) -> SettlementReport:
     """Settle `local_date` in every zone (users' zones, or `timezones`) whose day has ended at
-    `now` (+ `grace`); zones whose day is not over are reported, not settled."""
+    `now` (+ `grace`); zones whose day is not over are reported, not settled. `workers`
+    batches are settled at once (PostgreSQL; SQLite has one writer and uses one)."""
     if batch_users < 1:
         raise InvalidInput("batch_users must be at least 1.")
+    if workers < 1:
+        raise InvalidInput("workers must be at least 1.")
     zones = sorted(set(timezones)) if timezones is not None else _user_zones(uow)
     for tz in zones:
         if not domain.is_valid_zone(tz):
@@ -92,7 +100,7 @@ def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
         if not domain.day_has_ended(local_date, tz, now, grace):
             report.zones.append(ZoneReport(tz, NOT_OVER))
             continue
-        report.zones.append(_settle_zone(uow, _Day(local_date, tz, now), batch_users))
+        report.zones.append(_settle_zone(uow, _Day(local_date, tz, now), batch_users, workers))
     return report
 
 
@@ -101,20 +109,16 @@ def _user_zones(uow: UnitOfWork) -> list[str]:
         return sorted(uow.session.scalars(select(User.timezone).distinct()))
 
 
-def _settle_zone(uow: UnitOfWork, day: _Day, batch_users: int) -> ZoneReport:
+def _settle_zone(uow: UnitOfWork, day: _Day, batch_users: int, workers: int) -> ZoneReport:
     run_id = _open_run(uow, day)
     if run_id is None:
         return ZoneReport(day.timezone, ALREADY_SETTLED)
     zone = ZoneReport(day.timezone, SETTLED)
-    while True:
-        done = _settle_batch(uow, day, batch_users)
-        if done is None:
-            break
-        if done is not _RACED:
+    while _plan_batches(uow, day, batch_users, run_id):
+        for balls, energy_g in _settle_pending(uow, day, workers):
             zone.batches += 1
-            zone.balls += done[0]
-            zone.energy_g += done[1]
-    _complete_run(uow, run_id, day.now)
+            zone.balls += balls
+            zone.energy_g += energy_g
     return zone
 
 
@@ -132,47 +136,65 @@ def _open_run(uow: UnitOfWork, day: _Day) -> int | None:
     return None if completed is not None else run_id
 
 
-def _complete_run(uow: UnitOfWork, run_id: int, now: datetime) -> None:
-    with uow:
-        uow.session.execute(update(SettlementRun).where(
-            SettlementRun.id == run_id, SettlementRun.completed_at.is_(None),
-        ).values(completed_at=now))
-        uow.commit()
-
-
-_RACED = object()  # another scheduler committed (or is committing) this very batch
-
-
-def _settle_batch(uow: UnitOfWork, day: _Day, batch_users: int):
-    """Settle the next batch in one transaction: (balls, energy_g), _RACED, or None when the
-    zone has no user left."""
+def _plan_batches(uow: UnitOfWork, day: _Day, batch_users: int, run_id: int) -> int:
+    """Plan batches for the zone's users not planned yet; the number of batches pending. When
+    none is, complete the run in this same transaction (under the day's exclusive lock)."""
     with uow:
         s = uow.session
-        sql.tune_batch_transaction(s)
-        # Ingestion holds this day's lock shared from its settled check to its commit: once we
-        # hold it exclusively, every event of the day is either committed (we read it) or will
-        # see this batch and be refused as late. Never stored unseen.
         hold_days(s, {(day.local_date, day.timezone)}, exclusive=True)
-        first, last, count = s.execute(sql.NEXT_BATCH, {
-            "tz": day.timezone, "after": _resume_after(s, day), "n": batch_users}).one()
-        if not count:
-            return None
-        try:
-            batch_id = s.execute(insert(SettlementBatch).values(
-                local_date=day.local_date, timezone=day.timezone, first_user_id=first,
-                last_user_id=last, balls=0, energy_g=0, finished_at=day.now,
-            ).returning(SettlementBatch.id)).scalar_one()
-        except IntegrityError:
-            uow.rollback()
-            return _RACED
-        balls, energy_g = _issue_batch(s, day, batch_id, first, last)
+        of_day = (SettlementBatch.local_date == day.local_date,
+                  SettlementBatch.timezone == day.timezone)
+        after = s.scalar(select(func.coalesce(func.max(SettlementBatch.last_user_id), 0))
+                         .where(*of_day))
+        s.execute(sql.PLAN_BATCHES, {"d": day.local_date, "tz": day.timezone, "after": after,
+                                     "n": batch_users})
+        pending = s.scalar(select(func.count()).select_from(SettlementBatch).where(
+            *of_day, SettlementBatch.finished_at.is_(None)))
+        if not pending:
+            s.execute(update(SettlementRun).where(
+                SettlementRun.id == run_id, SettlementRun.completed_at.is_(None),
+            ).values(completed_at=day.now))
         uow.commit()
-    return balls, energy_g
+    return pending
 
 
-def _resume_after(s: Session, day: _Day) -> int:
-    return s.scalar(select(func.coalesce(func.max(SettlementBatch.last_user_id), 0)).where(
-        SettlementBatch.local_date == day.local_date, SettlementBatch.timezone == day.timezone))
+def _settle_pending(uow: UnitOfWork, day: _Day, workers: int) -> list[tuple[int, int]]:
+    """Settle the pending batches of the day with `workers` threads (one session each);
+    [(balls, energy_g)] of the batches settled here. A worker's failure is raised once the
+    others have stopped (what they committed stays committed)."""
+    if workers == 1 or uow.dialect != "postgresql":
+        return _settle_until_none(uow, day)
+    with ThreadPoolExecutor(workers, thread_name_prefix="settle") as pool:
+        futures = [pool.submit(_settle_until_none, uow.sibling(), day) for _ in range(workers)]
+    return [done for f in futures for done in f.result()]
+
+
+def _settle_until_none(uow: UnitOfWork, day: _Day) -> list[tuple[int, int]]:
+    settled = []
+    while (done := _settle_batch(uow, day)) is not None:
+        settled.append(done)
+    return settled
+
+
+def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
+    """Settle one pending batch in one transaction: (balls, energy_g), or None when no batch of
+    the day is pending (or every pending one is being settled by another worker)."""
+    with uow:
+        s = uow.session
+        batch = s.execute(
+            select(SettlementBatch.id, SettlementBatch.first_user_id,
+                   SettlementBatch.last_user_id)
+            .where(SettlementBatch.local_date == day.local_date,
+                   SettlementBatch.timezone == day.timezone,
+                   SettlementBatch.finished_at.is_(None))
+            .order_by(SettlementBatch.first_user_id).limit(1)
+            .with_for_update(skip_locked=True)).first()
+        if batch is None:
+            return None
+        sql.tune_batch_transaction(s)
+        done = _issue_batch(s, day, *batch)
+        uow.commit()
+    return done
 
 
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:

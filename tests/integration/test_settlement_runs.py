@@ -148,7 +148,8 @@ def test_the_batch_query_range_scans_the_local_date_user_index(session, is_postg
     assert "Seq Scan" not in plan
 
 
-def test_two_schedulers_settling_at_once_create_each_ball_once(committed_uow, engine):
+@pytest.mark.parametrize("workers", [1, 3])
+def test_two_schedulers_settling_at_once_create_each_ball_once(committed_uow, engine, workers):
     if engine.dialect.name != "postgresql":
         pytest.skip("real concurrency needs PostgreSQL")
     seed_default_methodology(committed_uow, NOW)
@@ -157,7 +158,8 @@ def test_two_schedulers_settling_at_once_create_each_ball_once(committed_uow, en
 
     def run():
         try:  # a UnitOfWork holds one session: one per thread
-            settle_day(UnitOfWork(sessionmaker(bind=engine)), DAY, NOW, batch_users=3)
+            settle_day(UnitOfWork(sessionmaker(bind=engine)), DAY, NOW, batch_users=3,
+                       workers=workers)
         except BaseException as exc:  # reported below, a thread must not swallow it
             errors.append(exc)
 
@@ -189,3 +191,43 @@ def _insert_users_with_payments(uow, n: int) -> None:
                                     occurred_at=NOON, local_date=DAY, attributes={},
                                     payload_hash="h", dedupe_key=None, received_at=NOW))
         uow.commit()
+
+
+def test_a_worker_that_fails_stops_nothing_else_and_the_run_resumes(committed_uow, engine,
+                                                                     monkeypatch):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("parallel workers need PostgreSQL")
+    seed_default_methodology(committed_uow, NOW)
+    _insert_users_with_payments(committed_uow, 12)
+    with committed_uow:
+        third_first = sorted(committed_uow.session.scalars(select(User.id)))[6]
+    real = settlement._issue_batch
+
+    def fail_one_batch(s, day, batch_id, first, last):
+        if first == third_first:
+            raise RuntimeError("the worker's connection died")
+        return real(s, day, batch_id, first, last)
+
+    monkeypatch.setattr(settlement, "_issue_batch", fail_one_batch)
+    fresh = UnitOfWork(sessionmaker(bind=engine))
+    with pytest.raises(RuntimeError):
+        settle_day(fresh, DAY, NOW, batch_users=3, workers=2)
+    with committed_uow:
+        s = committed_uow.session
+        pending = s.scalars(select(SettlementBatch.first_user_id)
+                            .where(SettlementBatch.finished_at.is_(None))).all()
+        finished = s.scalar(select(func.count()).select_from(SettlementBatch)
+                            .where(SettlementBatch.finished_at.is_not(None)))
+        # The failing batch stays pending; each finished batch committed its 3 balls.
+        assert third_first in pending and finished + len(pending) == 4
+        assert s.scalar(select(func.count()).select_from(Ball)) == 3 * finished
+        assert s.scalar(select(SettlementRun.completed_at)) is None
+    monkeypatch.setattr(settlement, "_issue_batch", real)
+
+    report = settle_day(fresh, DAY, NOW, batch_users=3, workers=2)
+    assert (report.zones[0].batches, report.balls) == (len(pending), 3 * len(pending))
+    with committed_uow:
+        s = committed_uow.session
+        assert s.scalar(select(func.count()).select_from(Ball)) == 12
+        assert s.scalar(select(SettlementRun.completed_at)) == NOW
+    assert reconcile(committed_uow) == []
