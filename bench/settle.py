@@ -1,13 +1,15 @@
 """Settlement benchmark on PostgreSQL: the real settle_day against a bare GROUP BY "floor".
 
     .venv/bin/python bench/settle.py --users 100000,1000000 [--events-per-user 5] [--batch 20000]
-                                     [--workers 2]
+                                     [--workers 2] [--history-days 0]
 
 For each size: recreates the database canopy_bench_settle (migrations, default methodology),
 COPYs N users of one zone and N x events-per-user events of one local date (a realistic mix of
 types, some utility bills with an account_no), VACUUM ANALYZEs, then settles the date with
 carbon.services.settlement.settle_day in a child process (its time and peak RSS are its own),
 then times the floor: one INSERT INTO a scratch table SELECT ... GROUP BY of the same events.
+--history-days N first gives every user N earlier days of collected balls (3 a day), as a
+database that has been settling for N nights has: settlement must not get slower with them.
 """
 
 from __future__ import annotations
@@ -83,6 +85,21 @@ def _event_rows(user_numbers: range, first_id: int, per_user: int):
                    f"h\t{key}\t{at}\n")
 
 
+def add_history(days: int) -> None:
+    """`days` earlier local dates of 3 collected settlement balls per user (as settled nights
+    leave them), then VACUUM ANALYZE."""
+    with psycopg.connect(URL, autocommit=True) as conn:
+        for back in range(1, days + 1):
+            conn.execute(
+                "INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, "
+                "remaining_g, stolen_g, collected_g, stealable, status, ripe_at, expires_at, "
+                "created_at) SELECT u.id, 'settlement', t.k, %(d)s, 50, 50, 0, 0, 50, TRUE, "
+                "'collected', %(at)s, %(at)s, %(at)s FROM users u CROSS JOIN (VALUES "
+                "('offline_payment'), ('metro_ride'), ('bus_ride')) AS t(k)",
+                {"d": DAY - timedelta(days=back), "at": NOON - timedelta(days=back)})
+        conn.execute("VACUUM (ANALYZE) balls")
+
+
 def settle_in_child(batch: int, workers: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--settle-only", "--batch", str(batch),
                           "--workers", str(workers)],
@@ -116,16 +133,18 @@ def floor_seconds() -> float:
         return time.perf_counter() - started
 
 
-def run(users: int, per_user: int, batch: int, workers: int) -> None:
+def run(users: int, per_user: int, batch: int, workers: int, history_days: int) -> None:
     recreate_database()
     started = time.perf_counter()
     load(users, per_user)
+    add_history(history_days)
     print(f"# loaded {users} users, {users * per_user} events in "
           f"{time.perf_counter() - started:.1f} s", flush=True)
     settled = settle_in_child(batch, workers)
     floor = floor_seconds()
     print(f"# balls={settled['balls']} energy_g={settled['energy_g']} "
-          f"batches={settled['batches']} batch_users={batch} workers={workers}")
+          f"batches={settled['batches']} batch_users={batch} workers={workers} "
+          f"history_days={history_days}")
     print(f"settle_users={users} events={users * per_user} seconds={settled['seconds']:.2f} "
           f"floor_seconds={floor:.2f} ratio={settled['seconds'] / floor:.2f} "
           f"peak_rss_mb={settled['peak_rss_mb']:.0f}", flush=True)
@@ -137,13 +156,15 @@ def main() -> None:
     parser.add_argument("--events-per-user", type=int, default=5)
     parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
     parser.add_argument("--workers", type=int, default=2, help="batches settled at once")
+    parser.add_argument("--history-days", type=int, default=0,
+                        help="earlier settled days of balls per user before the run")
     parser.add_argument("--settle-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.settle_only:
         settle_only(args.batch, args.workers)
         return
     for size in (int(s) for s in args.users.split(",")):
-        run(size, args.events_per_user, args.batch, args.workers)
+        run(size, args.events_per_user, args.batch, args.workers, args.history_days)
 
 
 if __name__ == "__main__":

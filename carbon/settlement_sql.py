@@ -130,7 +130,7 @@ FROM ({_AGGREGATED}) AS a
 # One ball per (user, date, type); a ball of 0 g is not created. No ON CONFLICT: the batch row
 # claimed first already excludes a second settlement of these users, so a ball that existed
 # would be a bug, and uq_balls_settlement_user_date_type then fails the batch loudly.
-INSERT_BALLS = _sql(f"""
+_INSERT_BALLS = f"""
 INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
                    settlement_batch_id, created_at)
@@ -138,10 +138,24 @@ SELECT c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 
        :ripe, :exp, :bid, :now
 FROM ({_CAPPED}) AS c
 WHERE c.g > 0
+"""
+INSERT_BALLS = _sql(_INSERT_BALLS)
+
+# PostgreSQL does a batch in one statement: the INSERT, then the users' CO2e totals and the
+# batch's totals from its RETURNING rows. The new balls are never read back: finding them by
+# (user range, date) would walk uq_balls_settlement_user_date_type over every earlier ball of
+# the batch's users (the range is on its first column), a cost that grows with history.
+INSERT_BALLS_ADD_TOTALS = _sql(f"""
+WITH ins AS ({_INSERT_BALLS} RETURNING user_id, co2e_g, energy_g),
+added AS (
+  UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
+  FROM (SELECT user_id, SUM(co2e_g) AS g FROM ins GROUP BY user_id) AS s
+  WHERE users.id = s.user_id)
+SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
-# A batch's balls are found through uq_balls_settlement_user_date_type (user range, then date):
-# an index on settlement_batch_id would cost every ball insert for two reads per batch.
+# SQLite: a batch's balls are found through uq_balls_settlement_user_date_type (user range,
+# then date), which walks the batch's users' earlier balls too (fine at SQLite's scale).
 _BATCH_BALLS = """
 balls WHERE kind = 'settlement' AND user_id BETWEEN :first AND :last AND local_date = :d
   AND settlement_batch_id = :bid

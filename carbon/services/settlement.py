@@ -29,7 +29,7 @@ from carbon.events_repository import hold_days
 from carbon.models import SettlementBatch, SettlementRun, User
 from carbon.services import ledger
 from db import UnitOfWork
-from db.sql import insert_ignore
+from db.sql import insert_ignore, is_postgres
 
 SETTLED, ALREADY_SETTLED, NOT_OVER = "settled", "already_settled", "not_over"
 
@@ -199,15 +199,19 @@ def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
 
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
     params = {**day.params(), "first": first, "last": last, "bid": batch_id}
-    with sql.ball_insert_plan(s):
+    if is_postgres(s):
+        with sql.ball_insert_plan(s):
+            totals = s.execute(sql.INSERT_BALLS_ADD_TOTALS, params).one()
+    else:
         s.execute(sql.INSERT_BALLS, params)
-    balls, energy_g = (int(v) for v in s.execute(sql.BATCH_TOTALS, params).one())
+        totals = s.execute(sql.BATCH_TOTALS, params).one()
+        s.execute(sql.ADD_CO2E_TOTALS, params)
+    balls, energy_g = (int(v) for v in totals)
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
         ledger.post(s, "issue", "settlement_batch", batch_id, [
             (ledger.account(s, ledger.ISSUED), -energy_g),
             (ledger.account(s, ledger.BALLS), energy_g)], day.now)
-        s.execute(sql.ADD_CO2E_TOTALS, params)
     s.execute(update(SettlementBatch).where(SettlementBatch.id == batch_id).values(
         balls=balls, energy_g=energy_g, finished_at=day.now))
     return balls, energy_g
