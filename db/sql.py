@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,12 +27,21 @@ def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elemen
     rows = rows if isinstance(rows, list) else [rows]
     if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
         return _insert_from_json(session, table, rows, index_elements, index_where, returning)
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    stmt = dialect.insert(table).on_conflict_do_nothing(
-        index_elements=index_elements, index_where=index_where)
-    if returning:
-        stmt = stmt.returning(*returning)
+    name = session.get_bind().dialect.name
+    key = (name, table.name, tuple(index_elements),
+           None if index_where is None else str(index_where), tuple(c.key for c in returning))
+    stmt = _INSERT_IGNORE.get(key)
+    if stmt is None:  # built once per shape: steals, waterings and ledger accounts run it hot
+        dialect = sqlite if name == "sqlite" else postgresql
+        stmt = dialect.insert(table).on_conflict_do_nothing(
+            index_elements=index_elements, index_where=index_where)
+        if returning:
+            stmt = stmt.returning(*returning)
+        _INSERT_IGNORE[key] = stmt
     return session.execute(stmt, rows[0] if len(rows) == 1 else rows)
+
+
+_INSERT_IGNORE: dict[tuple, Any] = {}
 
 
 def _uniform(table, rows: list[dict]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from carbon import domain
@@ -36,17 +36,21 @@ class BallView:
     expires_at: datetime
 
 
+# The rush's hottest read, built once: Core columns and bound parameters.
+_B = Ball.__table__.c
+_LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g, _B.status,
+                _B.ripe_at, _B.expires_at)
+         .where(_B.user_id == bindparam("user_id"), _B.status == "open",
+                _B.expires_at > bindparam("now"), _B.id > bindparam("after_id"))
+         .order_by(_B.id).limit(bindparam("limit")))
+
+
 def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500,
                after_id: int | None = None) -> list[BallView]:
     """The user's open, not yet expired balls, by id."""
     with uow:
-        # The columns, not ORM entities: this is the rush's hottest read.
-        q = select(Ball.id, Ball.activity_type, Ball.kind, Ball.local_date, Ball.remaining_g,
-                   Ball.status, Ball.ripe_at, Ball.expires_at).where(
-            Ball.user_id == user_id, Ball.status == "open", Ball.expires_at > now)
-        if after_id is not None:
-            q = q.where(Ball.id > after_id)
-        rows = uow.session.execute(q.order_by(Ball.id).limit(limit)).all()
+        rows = uow.session.execute(_LIST, {"user_id": user_id, "now": now, "limit": limit,
+                                           "after_id": after_id or 0}).all()
         return [BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
                          ripe, expires)
                 for bid, kind_of, kind, day, left, status, ripe, expires in rows]

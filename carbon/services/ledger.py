@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, true, update
 from sqlalchemy.orm import Session
 
 from carbon import repository
@@ -94,28 +94,34 @@ def post(session: Session, kind: str, cause_type: str, cause_id: object,
     below zero (nothing is then written: the caller rolls back). Returns the transaction id."""
     if sum(amount for _, amount in entries) != 0:
         raise LedgerUnbalanced(f"{kind} for {cause_type} {cause_id} does not sum to zero")
-    table = LedgerTransaction.__table__
-    txn_id = session.execute(table.insert().returning(table.c.id), {
+    txn_id = session.execute(_NEW_TXN, {
         "kind": kind, "cause_type": cause_type, "cause_id": str(cause_id), "created_at": now,
     }).scalar_one()
     # Debits first, in account order, so two transactions never wait on each other in a cycle.
     for account_id, amount in sorted(entries, key=lambda e: (e[1] > 0, e[0])):
         _apply(session, account_id, amount)
-    session.execute(LedgerEntry.__table__.insert(), [
+    session.execute(_NEW_ENTRY, [
         {"transaction_id": txn_id, "account_id": a, "amount_g": amount} for a, amount in entries
     ])
     return txn_id
 
 
+# Built once: every steal, collect and watering posts through these.
+_A = LedgerAccount.__table__.c
+_NEW_TXN = LedgerTransaction.__table__.insert().returning(LedgerTransaction.__table__.c.id)
+_NEW_ENTRY = LedgerEntry.__table__.insert()
+_ADD_TO_BALANCE = (update(LedgerAccount.__table__)
+                   .where(_A.id == bindparam("account_id"), _A.tracks_balance == true(),
+                          _A.balance_g + bindparam("amount") >= 0)
+                   .values(balance_g=_A.balance_g + bindparam("amount"))
+                   .returning(_A.balance_g))
+
+
 def _apply(session: Session, account_id: int, amount: int) -> None:
     if amount == 0 or account_id in session.info.get(_UNTRACKED, ()):
         return
-    new_balance = session.execute(
-        update(LedgerAccount.__table__)
-        .where(LedgerAccount.id == account_id, LedgerAccount.tracks_balance.is_(True),
-               LedgerAccount.balance_g + amount >= 0)
-        .values(balance_g=LedgerAccount.balance_g + amount)
-        .returning(LedgerAccount.balance_g)).scalar()
+    new_balance = session.execute(_ADD_TO_BALANCE, {"account_id": account_id,
+                                                    "amount": amount}).scalar()
     if new_balance is not None:
         session.info.setdefault(_BALANCES, {})[account_id] = new_balance
         return

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from carbon.models import LedgerAccount, LedgerEntry, LedgerTransaction, Partner, User
@@ -20,12 +20,21 @@ def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
     return {uid: ext for uid, ext in rows}
 
 
-def user_with(session: Session, external_id: str, extra: Callable[[Any], Any]
-              ) -> tuple[int, datetime | None, Any] | None:
+_USER_WITH: dict[Callable[[Any], Any], Any] = {}
+
+
+def user_with(session: Session, external_id: str, extra: Callable[[Any], Any],
+              params: dict | None = None) -> tuple[int, datetime | None, Any] | None:
     """(id, shield_until, extra(users.id)) of the user with this external id, in one SELECT
-    (`extra` builds a column from the user's id, e.g. "is a friend of mine"); None if unknown."""
-    row = session.execute(select(User.id, User.shield_until, extra(User.id))
-                          .where(User.external_id == external_id)).first()
+    (`extra` builds a column from the user's id, e.g. "is a friend of mine", with its
+    parameters in `params`); None if unknown. One statement is built per `extra` (the rush
+    calls this on every request), so pass a module-level builder, not a new closure."""
+    stmt = _USER_WITH.get(extra)
+    if stmt is None:
+        u = User.__table__.c
+        stmt = _USER_WITH[extra] = select(u.id, u.shield_until, extra(u.id)).where(
+            u.external_id == bindparam("external_id"))
+    row = session.execute(stmt, {"external_id": external_id, **(params or {})}).first()
     return None if row is None else (row[0], row[1], row[2])
 
 

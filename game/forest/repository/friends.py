@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, and_, case, delete, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from db.base import UTCDateTime
@@ -42,15 +54,15 @@ def are_friends(session: Session, a: int, b: int) -> bool:
         select(Friendship.id).where(_pair_is(a, b), Friendship.since.is_not(None))) is not None
 
 
-def is_friend_of(me: int):
-    """A column builder for a user lookup: whether the user whose id is `user_id` is my friend
-    (the same pair row are_friends reads), so the lookup and the check are one SELECT."""
-    def column(user_id):
-        low = case((user_id < me, user_id), else_=literal(me, BigInteger))
-        high = case((user_id < me, literal(me, BigInteger)), else_=user_id)
-        return exists().where(Friendship.low_user_id == low, Friendship.high_user_id == high,
-                              Friendship.since.is_not(None))
-    return column
+def is_friend_of_me(user_id):
+    """A column builder for a user lookup: whether the user whose id is `user_id` is a friend
+    of the user bound as :me (the same pair row are_friends reads), so the lookup and the
+    check are one SELECT."""
+    me = bindparam("me", type_=BigInteger)
+    f = Friendship.__table__.c
+    low = case((user_id < me, user_id), else_=me)
+    high = case((user_id < me, me), else_=user_id)
+    return exists().where(f.low_user_id == low, f.high_user_id == high, f.since.is_not(None))
 
 
 def friends_of(session: Session, user_id: int, after_id: int = 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignore
@@ -27,12 +27,12 @@ def has_stolen(session: Session, ball_id: int, thief: int) -> bool:
         Steal.ball_id == ball_id, Steal.thief_user_id == thief)) is not None
 
 
-def stolen_by(thief: int):
-    """A column builder for a ball listing: whether `thief` stole from the ball `ball_id` (the
-    (ball, thief) unique key), so the listing and the check are one SELECT."""
-    def column(ball_id):
-        return exists().where(Steal.ball_id == ball_id, Steal.thief_user_id == thief)
-    return column
+def stolen_by_thief(ball_id):
+    """A column builder for a ball listing: whether the user bound as :thief stole from the
+    ball `ball_id` (the (ball, thief) unique key), so the listing and the check are one
+    SELECT."""
+    steals = Steal.__table__.c
+    return exists().where(steals.ball_id == ball_id, steals.thief_user_id == bindparam("thief"))
 
 
 def add_watering(session: Session, giver: int, receiver: int, day: date, energy_g: int,

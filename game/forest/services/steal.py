@@ -34,7 +34,7 @@ def _friend(s: Session, me_id: int, friend_external: str,
     SELECT; `own` is raised when that user is me."""
     if check_external_id(friend_external) is not None:
         raise UserNotFound("No user with that id is known.")
-    found = lookups.user_with(s, friend_external, friends_repo.is_friend_of(me_id))
+    found = lookups.user_with(s, friend_external, friends_repo.is_friend_of_me, {"me": me_id})
     if found is None:
         raise UserNotFound(f"No user '{friend_external}' is known.")
     friend_id, until, are_friends = found
@@ -52,7 +52,7 @@ def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetim
         friend_id, until = _friend(s, me_id, friend_external, NotFriends(
             "You cannot look at yourself; your own balls are under /v1/me/balls."))
         shielded = until is not None and until > now
-        rows = ball_theft.open_balls_with(s, friend_id, repo.stolen_by(me_id))
+        rows = ball_theft.open_balls_with(s, friend_id, repo.stolen_by_thief, {"thief": me_id})
     balls = [b for b, _ in rows if b.expires_at > now]
     mine = {b.id for b, stolen in rows if stolen}
     items = []
