@@ -48,7 +48,7 @@ _LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g,
 def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500,
                after_id: int | None = None) -> list[BallView]:
     """The user's open, not yet expired balls, by id."""
-    with uow:
+    with uow.reading():
         rows = uow.session.execute(_LIST, {"user_id": user_id, "now": now, "limit": limit,
                                            "after_id": after_id or 0}).all()
         return [BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),

@@ -47,7 +47,7 @@ def _friend(s: Session, me_id: int, friend_external: str,
 
 def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime) -> dict:
     """A friend's open balls, with what I could steal from each right now."""
-    with uow:
+    with uow.reading():
         s = uow.session
         friend_id, until = _friend(s, me_id, friend_external, NotFriends(
             "You cannot look at yourself; your own balls are under /v1/me/balls."))
