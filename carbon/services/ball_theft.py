@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm import Session
 
-from carbon.models import Ball
+from carbon.models import OPEN, Ball
 from carbon.services import ledger
 
 STEAL_KIND = "steal"
@@ -67,7 +67,7 @@ def open_balls_with(session: Session, user_id: int, extra: Callable[[Any], Any],
     if stmt is None:
         stmt = _OPEN_BALLS_WITH[extra] = (
             select(*_COLUMNS, extra(_B.id))
-            .where(_B.user_id == bindparam("user_id"), _B.status == "open")
+            .where(_B.user_id == bindparam("user_id"), _B.status == OPEN)
             .order_by(_B.ripe_at, _B.id).limit(bindparam("limit")))
     rows = session.execute(stmt, {"user_id": user_id, "limit": limit, **(params or {})})
     return [(BallView(*r[:-1]), r[-1]) for r in rows]

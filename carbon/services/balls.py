@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from carbon import domain
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
-from carbon.models import Ball
+from carbon.models import OPEN, Ball
 from carbon.services import ledger
 from db import UnitOfWork
 
@@ -40,7 +40,7 @@ class BallView:
 _B = Ball.__table__.c
 _LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g, _B.status,
                 _B.ripe_at, _B.expires_at)
-         .where(_B.user_id == bindparam("user_id"), _B.status == "open",
+         .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
                 _B.expires_at > bindparam("now"), _B.id > bindparam("after_id"))
          .order_by(_B.id).limit(bindparam("limit")))
 
@@ -83,7 +83,7 @@ def _collect(s: Session, user_id: int, where: list, now: datetime) -> list[tuple
     """Close the matching ripe open balls and credit the owner; [(ball_id, collected_g)]."""
     rows = s.execute(
         update(Ball)
-        .where(Ball.user_id == user_id, Ball.status == "open", Ball.ripe_at <= now,
+        .where(Ball.user_id == user_id, Ball.status == OPEN, Ball.ripe_at <= now,
                Ball.expires_at > now, *where)
         .values(status="collected", collected_g=Ball.collected_g + Ball.remaining_g,
                 remaining_g=0)
@@ -129,10 +129,10 @@ def expire_balls(uow: UnitOfWork, now: datetime, limit: int = 10000) -> tuple[in
 def _expire_batch(uow: UnitOfWork, now: datetime, limit: int) -> tuple[int, int]:
     with uow:
         s = uow.session
-        due = (select(Ball.id).where(Ball.status == "open", Ball.expires_at <= now)
+        due = (select(Ball.id).where(Ball.status == OPEN, Ball.expires_at <= now)
                .order_by(Ball.expires_at).limit(limit).scalar_subquery())
         rows = s.execute(
-            update(Ball).where(Ball.id.in_(due), Ball.status == "open", Ball.expires_at <= now)
+            update(Ball).where(Ball.id.in_(due), Ball.status == OPEN, Ball.expires_at <= now)
             .values(status="expired").returning(Ball.id, Ball.remaining_g)
             .execution_options(synchronize_session=False)).all()
         if not rows:
