@@ -5,28 +5,47 @@
 Creates (or recreates) the PostgreSQL database canopy_bench_forest, migrates it, and seeds
 `--users` users in Asia/Shanghai, each a friend of the next `--friends` users around a ring,
 each with 3 ripe balls whose energy was issued through the ledger. Starts gunicorn (2 workers,
-wsgi:app) on it and, from a client thread pool, sends an open-loop load of `--rate` requests/s
-for `--seconds` (after a short warm-up): 40% GET /v1/friends/{id}/balls, 30% GET /v1/me/balls,
-30% POST /v1/friends/{id}/balls/{ball}/steal. Latency runs from each request's scheduled send
-time (a late client counts against us); a request not sent within 10 s of its time is skipped
-and counted, so an overloaded server cannot make the run last forever. Before the rush, 300
-requests one at a time give each endpoint's service time without a queue. Prints requests/s,
-p50/p99 per endpoint, the errors and, apart, the rule refusals (403/409: already stolen, nothing
-left); then `reconcile` of the ledger.
+wsgi:app) on it and sends an open-loop load of `--rate` requests/s for `--seconds` (after a short
+warm-up): 40% GET /v1/friends/{id}/balls, 30% GET /v1/me/balls, 30% POST
+/v1/friends/{id}/balls/{ball}/steal. Latency runs from each request's scheduled send time (a late
+client counts against us); a request not sent within 10 s of its time is skipped and counted, so
+an overloaded server cannot make the run last forever. Before the rush, 300 requests one at a
+time give each endpoint's service time without a queue. Prints requests/s, p50/p99 per endpoint,
+the errors and, apart, the rule refusals (403/409: already stolen, nothing left); then
+`reconcile` of the ledger, and the generator's own CPU during the rush.
+
+The generator is one asyncio event loop in one thread, so that it takes as little as possible of
+the CPU the server under test shares. A chain of loop timers starts request i at start + i/rate:
+a non-blocking socket connects, sends a hand-built HTTP/1.1 request (Connection: close, as
+gunicorn's sync workers close it anyway) and is read to EOF for its status line, all from the
+loop's reader and writer callbacks, with no task or future per request. SO_RCVLOWAT makes the
+socket readable only once the server has closed it, so a request costs two wake-ups (its send
+time, its answer) and ~2 loop iterations. (asyncio.open_connection's streams cost as much CPU as
+the old pool of threads; coroutines on loop.sock_* more than these callbacks.) The loop waits with
+select(), whose timeout is in microseconds: epoll's, in whole milliseconds rounded up, would make
+each send up to 1 ms late. At most `--clients` requests are in flight, so an overloaded server
+cannot make us open thousands of sockets; the others wait in order and still count from their
+scheduled time. Each request has 30 s once sent; a connection error or timeout counts as -1.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
+import errno
+import gc
 import os
 import random
+import resource
+import selectors
+import socket
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -48,6 +67,7 @@ MIX = (("friend_balls", 40), ("my_balls", 30), ("steal", 30))
 REFUSALS = (403, 409)
 GIVE_UP_S = 10  # a request still unsent 10 s after its time is skipped: the run stays bounded
 SKIPPED = -2
+TIMEOUT_S = 30  # per request, from its send (not from its scheduled time)
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-forest-gunicorn.log"
 
 
@@ -103,13 +123,98 @@ def _issue_in_ledger(url: str, total: int, now: datetime) -> None:
     engine.dispose()
 
 
+class Exchange:
+    """One request on a connection of its own, driven by the event loop's callbacks; `done` gets
+    the response's status once it is read to EOF, or -1 (refused, reset, timeout, no answer)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, port: int, request: bytes,
+                 done: Callable[[int], None]):
+        self.loop, self.request, self.done, self.head = loop, request, done, b""
+        self.sock: socket.socket | None = None
+        self.timer = loop.call_later(TIMEOUT_S, self.finish, -1)
+        try:
+            self.sock = socket.socket()
+            self.sock.setblocking(False)
+            # Readable only once the whole answer is in (EOF comes first: 1 MiB is far more than
+            # any answer here), not for the headers, then the body, then EOF: one wake-up.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1 << 20)
+            # On loopback the handshake is over when connect returns, so the request goes at
+            # once; if not, send says EAGAIN and the writer callback sends it when connected.
+            code = self.sock.connect_ex(("127.0.0.1", port))
+        except OSError:
+            code = -1
+        if code in (0, errno.EINPROGRESS):
+            self.write()
+        else:
+            self.finish(-1)
+
+    def write(self) -> None:
+        try:
+            self.request = self.request[self.sock.send(self.request):]
+        except BlockingIOError:
+            pass
+        except OSError:  # refused
+            return self.finish(-1)
+        if self.request:
+            self.loop.add_writer(self.sock.fileno(), self.write)
+        else:
+            self.loop.remove_writer(self.sock.fileno())
+            self.loop.add_reader(self.sock.fileno(), self.read)
+
+    def read(self) -> None:
+        try:
+            while chunk := self.sock.recv(65536):
+                if b"\n" not in self.head:
+                    self.head += chunk
+        except BlockingIOError:
+            return
+        except OSError:
+            return self.finish(-1)
+        try:
+            self.finish(int(self.head.split(None, 2)[1]))  # "HTTP/1.1 200 OK"
+        except (ValueError, IndexError):  # closed without a status line
+            self.finish(-1)
+
+    def finish(self, status: int) -> None:
+        if self.done is None:
+            return
+        self.timer.cancel()
+        if self.sock is not None:
+            self.loop.remove_reader(self.sock.fileno())
+            self.loop.remove_writer(self.sock.fileno())
+            self.sock.close()
+        done, self.done = self.done, None
+        done(status)
+
+
+class Slots:
+    """A semaphore for callbacks: `run` starts at once while fewer than `size` are in flight,
+    else when a `release` comes, in order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int):
+        self.loop, self.free, self.waiting = loop, size, deque()
+
+    def run(self, start: Callable, *args) -> None:
+        if self.free:
+            self.free -= 1
+            start(*args)
+        else:
+            self.waiting.append((start, args))
+
+    def release(self) -> None:
+        if self.waiting:
+            start, args = self.waiting.popleft()
+            self.loop.call_soon(start, *args)  # not from here: no recursion if it fails at once
+        else:
+            self.free += 1
+
+
 class Load:
-    """Open-loop request schedule, results per endpoint."""
+    """Open-loop request schedule on an asyncio event loop, results per endpoint."""
 
     def __init__(self, port: int, users: int, friends: int, balls: dict[int, list[int]]):
         self.port, self.users, self.friends, self.balls = port, users, friends, balls
         self.tokens = [make_token(SECRET, f"u-{i}", None, 2) for i in range(users)]
-        self.lock = threading.Lock()
         self.results: dict[str, list[tuple[int, float]]] = {k: [] for k, _ in MIX}
 
     def request_for(self, rng: random.Random) -> tuple[str, str, str, int]:
@@ -123,44 +228,80 @@ class Load:
         ball = rng.choice(self.balls[friend])
         return kind, "POST", f"/v1/friends/u-{friend}/balls/{ball}/steal", me
 
-    def send(self, kind: str, method: str, path: str, me: int, scheduled: float) -> None:
+    def http_request(self, method: str, path: str, me: int) -> bytes:
+        """The bytes http.client would send: Host, identity encoding, the bearer token."""
+        length = "Content-Length: 0\r\n" if method == "POST" else ""
+        return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                f"Accept-Encoding: identity\r\nAuthorization: Bearer {self.tokens[me]}\r\n"
+                f"{length}Connection: close\r\n\r\n").encode()
+
+    def send(self, loop: asyncio.AbstractEventLoop, kind: str, method: str, path: str, me: int,
+             scheduled: float, finished: Callable[[], None]) -> None:
+        """Sends the request unless it is too late, records it under `kind`, then `finished`."""
         if time.perf_counter() - scheduled > GIVE_UP_S:
-            with self.lock:
-                self.results[kind].append((SKIPPED, 0.0))
-            return
-        status = 0
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            conn.request(method, path, headers={"Authorization": f"Bearer {self.tokens[me]}"})
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-            conn.close()
-        except OSError:
-            status = -1
-        elapsed = time.perf_counter() - scheduled
-        with self.lock:
-            self.results[kind].append((status, elapsed))
+            self.results[kind].append((SKIPPED, 0.0))
+            return finished()
+
+        def done(status: int) -> None:
+            self.results[kind].append((status, time.perf_counter() - scheduled))
+            finished()
+
+        Exchange(loop, self.port, self.http_request(method, path, me), done)
 
     def run_sequential(self, count: int, seed: int) -> None:
         """One request at a time: each endpoint's service time without any queue."""
-        rng = random.Random(seed)
-        for _ in range(count):
-            request = self.request_for(rng)
-            self.send(*request, time.perf_counter())
+        async def sequential() -> None:
+            loop, rng = asyncio.get_running_loop(), random.Random(seed)
+            for _ in range(count):
+                answered = loop.create_future()
+                self.send(loop, *self.request_for(rng), time.perf_counter(),
+                          partial(answered.set_result, None))
+                await answered
+
+        run_loop(sequential())
 
     def run(self, rate: int, seconds: float, seed: int, clients: int) -> float:
-        rng = random.Random(seed)
-        total = int(rate * seconds)
-        start = time.perf_counter() + 0.2
-        with ThreadPoolExecutor(clients) as pool:
-            for i in range(total):
-                at = start + i / rate
-                delay = at - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                pool.submit(self.send, *self.request_for(rng), at)
-        return time.perf_counter() - start
+        """Request i starts at start + i/rate whatever the server's state; the rush's seconds."""
+        async def rush() -> float:
+            loop = asyncio.get_running_loop()
+            rng, total = random.Random(seed), int(rate * seconds)
+            slots, all_done, left = Slots(loop, clients), loop.create_future(), total
+
+            def finished() -> None:
+                nonlocal left
+                slots.release()
+                left -= 1
+                if not left:
+                    all_done.set_result(None)
+
+            start = time.perf_counter() + 0.2
+            to_loop_time = loop.time() - time.perf_counter()
+
+            def tick(i: int) -> None:  # request i at its time, then the timer for the next one
+                slots.run(self.send, loop, *self.request_for(rng), start + i / rate, finished)
+                if i + 1 < total:
+                    loop.call_at(start + (i + 1) / rate + to_loop_time, tick, i + 1)
+
+            if total:
+                loop.call_at(start + to_loop_time, tick, 0)
+                await all_done
+            return time.perf_counter() - start
+
+        # The app's modules, imported here for seeding, leave ~100k objects the collector would
+        # walk in every full collection: milliseconds when the loop sends and reads nothing.
+        gc.collect()
+        gc.freeze()
+        try:
+            return run_loop(rush())
+        finally:
+            gc.unfreeze()
+
+
+def run_loop(main):
+    """asyncio.run on select(): microsecond timeouts, so sends leave on time (fds below 1024)."""
+    with asyncio.Runner(loop_factory=lambda: asyncio.SelectorEventLoop(
+            selectors.SelectSelector())) as runner:
+        return runner.run(main)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -194,8 +335,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (1: the sync worker `make run` uses)")
-    parser.add_argument("--clients", type=int, default=64, help="client threads")
-    return parser.parse_args()
+    parser.add_argument("--clients", type=int, default=64,
+                        help="requests in flight at most (open connections)")
+    args = parser.parse_args()
+    if not 1 <= args.clients <= 900:
+        parser.error("--clients: 1 to 900 (select() takes file descriptors below 1024)")
+    return args
 
 
 def main() -> int:
@@ -212,7 +357,9 @@ def main() -> int:
         alone = Load(port, args.users, args.friends, balls)
         alone.run_sequential(300, 99)
         load = Load(port, args.users, args.friends, balls)
+        before = resource.getrusage(resource.RUSAGE_SELF)
         elapsed = load.run(args.rate, args.seconds, 1, args.clients)
+        after = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -226,6 +373,11 @@ def main() -> int:
     problems = reconcile(UnitOfWork(make_session_factory(engine)))
     engine.dispose()
     print("reconcile=ok" if not problems else f"reconcile_problems={problems[:5]}")
+    # This process only (gunicorn is a child, not counted): what the generator took from the
+    # cores it shares with the server under test.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    scheduled = sum(len(rows) for rows in load.results.values())
+    print(f"loadgen_cpu_s={cpu:.2f} loadgen_cpu_per_request_ms={cpu / max(scheduled, 1) * 1000:.3f}")
     return 0 if not problems else 1
 
 
