@@ -220,10 +220,7 @@ class Ball(Base):
     close_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
-        # Led by the date: a night's balls are appended at the end of it (one run per type),
-        # instead of landing on one page per user among every ball ever settled. Reads by user
-        # name the dates and types they want (a statement, the month's earlier balls).
-        Index("uq_balls_settlement_date_type_user", "local_date", "activity_type", "user_id",
+        Index("uq_balls_settlement_user_date_type", "user_id", "local_date", "activity_type",
               unique=True, postgresql_where=text("kind = 'settlement'"),
               sqlite_where=text("kind = 'settlement'")),
         # Only open balls: a few days' worth, so each night's inserts touch one page per ~300

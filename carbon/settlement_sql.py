@@ -20,16 +20,13 @@ _TYPES = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
-    "other_days": Date(), "monthly_types": String(),
 }
-_LISTS = {"other_days", "monthly_types"}  # `IN :name`, expanded to one parameter per item
 
 
 def _sql(source: str):
     stmt = text(source)
     names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
-    return stmt.bindparams(*(bindparam(n, type_=_TYPES[n], expanding=n in _LISTS)
-                             for n in names))
+    return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
 
 
 def explain(stmt):
@@ -53,8 +50,8 @@ def ball_insert_plan(s: Session):
     methodology, not one index probe per user (row estimates of a batch are poor).
 
     Seq scans are off because on the first night the balls table is empty when the INSERT is
-    planned: the planner would then scan the balls table for the month's earlier balls instead
-    of probing uq_balls_settlement_date_type_user."""
+    planned: the planner would then scan, for every monthly-capped (user, type), the very table
+    the INSERT is filling (quadratic) instead of probing uq_balls_settlement_user_date_type."""
     pg = is_postgres(s)
     if pg:
         s.execute(text("SET LOCAL enable_nestloop = off"))
@@ -102,17 +99,6 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
       AND (p.occurred_at < e.occurred_at OR (p.occurred_at = e.occurred_at AND p.id < e.id))))
 """
 
-# What the settlement balls of the other days of the local month gave the batch's users, per
-# type with a monthly cap (:monthly_types, every type that has a monthly version): one probe of
-# uq_balls_settlement_date_type_user per (day, type), each scanning only the batch's users.
-_MONTH_SO_FAR = """
-SELECT b.user_id, b.activity_type, CAST(SUM(b.co2e_g) AS BIGINT) AS g
-FROM balls b
-WHERE b.kind = 'settlement' AND b.local_date IN :other_days
-  AND b.activity_type IN :monthly_types AND b.user_id BETWEEN :first AND :last
-GROUP BY b.user_id, b.activity_type
-"""
-
 # Per (user, type): 'sum' adds the values, 'max' (walk) keeps the day's highest. If the day
 # spans two methodology versions the highest cap of those versions applies (an uncapped version
 # makes the day uncapped; a monthly cap wins over a daily one). A monthly cap subtracts what the
@@ -123,11 +109,13 @@ SELECT v.user_id, v.activity_type,
   CASE WHEN MAX(v.takes_max) = 1 THEN MAX(v.value_g)
        ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
   CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL
-       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - COALESCE(MAX(mo.g), 0)
+       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - (
+         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
+         WHERE b.kind = 'settlement' AND b.user_id = v.user_id
+           AND b.activity_type = v.activity_type AND b.local_date >= :month_start
+           AND b.local_date < :next_month AND b.local_date <> :d)
        ELSE MAX(v.cap_g) END AS allowance_g
 FROM ({_VALUED_EVENTS}) AS v
-LEFT JOIN ({_MONTH_SO_FAR}) AS mo
-  ON mo.user_id = v.user_id AND mo.activity_type = v.activity_type
 GROUP BY v.user_id, v.activity_type
 """
 
@@ -141,7 +129,7 @@ FROM ({_AGGREGATED}) AS a
 
 # One ball per (user, date, type); a ball of 0 g is not created. No ON CONFLICT: the batch row
 # claimed first already excludes a second settlement of these users, so a ball that existed
-# would be a bug, and uq_balls_settlement_date_type_user then fails the batch loudly.
+# would be a bug, and uq_balls_settlement_user_date_type then fails the batch loudly.
 _INSERT_BALLS = f"""
 INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
@@ -154,7 +142,9 @@ WHERE c.g > 0
 INSERT_BALLS = _sql(_INSERT_BALLS)
 
 # PostgreSQL does a batch in one statement: the INSERT, then the users' CO2e totals and the
-# batch's totals from its RETURNING rows, so the new balls are never read back.
+# batch's totals from its RETURNING rows. The new balls are never read back: finding them by
+# (user range, date) would walk uq_balls_settlement_user_date_type over every earlier ball of
+# the batch's users (the range is on its first column), a cost that grows with history.
 INSERT_BALLS_ADD_TOTALS = _sql(f"""
 WITH ins AS ({_INSERT_BALLS} RETURNING user_id, co2e_g, energy_g),
 added AS (
@@ -164,9 +154,8 @@ added AS (
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
-# SQLite: a batch's balls are found again by (date, user range); the unique key is led by
-# (date, type), so this reads the whole day's settlement balls per batch (fine at SQLite's
-# scale; PostgreSQL uses INSERT_BALLS_ADD_TOTALS instead).
+# SQLite: a batch's balls are found through uq_balls_settlement_user_date_type (user range,
+# then date), which walks the batch's users' earlier balls too (fine at SQLite's scale).
 _BATCH_BALLS = """
 balls WHERE kind = 'settlement' AND user_id BETWEEN :first AND :last AND local_date = :d
   AND settlement_batch_id = :bid

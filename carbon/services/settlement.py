@@ -26,7 +26,7 @@ from carbon import domain
 from carbon import settlement_sql as sql
 from carbon.errors import InvalidInput
 from carbon.events_repository import hold_days
-from carbon.models import MethodologyVersion, SettlementBatch, SettlementRun, User
+from carbon.models import SettlementBatch, SettlementRun, User
 from carbon.services import ledger
 from db import UnitOfWork
 from db.sql import insert_ignore, is_postgres
@@ -77,11 +77,8 @@ class _Day:
         d, tz = self.local_date, self.timezone
         start = domain.month_start(d)
         next_month = (start + timedelta(days=32)).replace(day=1)
-        other_days = [start + timedelta(days=i) for i in range((next_month - start).days)
-                      if start + timedelta(days=i) != d]
         return {"d": d, "tz": tz, "month_start": start, "next_month": next_month,
-                "other_days": other_days, "ripe": domain.ripe_at(d, tz),
-                "exp": domain.expires_at(d, tz), "now": self.now}
+                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now}
 
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
@@ -201,10 +198,7 @@ def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
 
 
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
-    monthly = sorted(s.scalars(select(MethodologyVersion.activity_type).distinct()
-                               .where(MethodologyVersion.cap_period == "month")))
-    params = {**day.params(), "first": first, "last": last, "bid": batch_id,
-              "monthly_types": monthly}
+    params = {**day.params(), "first": first, "last": last, "bid": batch_id}
     if is_postgres(s):
         with sql.ball_insert_plan(s):
             totals = s.execute(sql.INSERT_BALLS_ADD_TOTALS, params).one()

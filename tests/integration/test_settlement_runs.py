@@ -138,8 +138,7 @@ def test_the_batch_query_range_scans_the_local_date_user_index(session, is_postg
     if not is_postgres:
         pytest.skip("a PostgreSQL plan")
     day = settlement._Day(DAY, "Asia/Shanghai", NOW)
-    params = {**day.params(), "first": 1, "last": 20_000, "bid": 1,
-              "monthly_types": ["movie_ticket", "utility_bill"]}
+    params = {**day.params(), "first": 1, "last": 20_000, "bid": 1}
     settlement_sql.tune_batch_transaction(session)
     with settlement_sql.ball_insert_plan(session):
         plan = "\n".join(r[0] for r in session.execute(
