@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
 
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -37,25 +37,23 @@ def account_id(session: Session, user_id: int | None, code: str) -> tuple[int, b
     return None if row is None else (row[0], bool(row[1]))
 
 
-_ACCOUNT_IDS: dict[tuple[bool, ...], Any] = {}
-
-
 def account_ids(session: Session, keys: list[tuple[str, int | None]]
                 ) -> dict[tuple[int | None, str], tuple[int, bool]]:
     """{(user_id, code): (id, tracks_balance)} of those of the accounts (code, user_id) that
     exist, in one SELECT (built once per shape of `keys`: which ones are system accounts)."""
-    shape = tuple(uid is None for _, uid in keys)
-    stmt = _ACCOUNT_IDS.get(shape)
-    if stmt is None:
-        a = LedgerAccount.__table__.c
-        conds = [and_(a.user_id.is_(None) if system else a.user_id == bindparam(f"u{i}"),
-                      a.code == bindparam(f"c{i}")) for i, system in enumerate(shape)]
-        stmt = _ACCOUNT_IDS[shape] = select(a.user_id, a.code, a.id, a.tracks_balance).where(
-            or_(*conds))
     params = {f"c{i}": code for i, (code, _) in enumerate(keys)}
     params.update({f"u{i}": uid for i, (_, uid) in enumerate(keys) if uid is not None})
-    rows = session.execute(stmt, params)
+    rows = session.execute(_account_ids(tuple(uid is None for _, uid in keys)), params)
     return {(uid, code): (aid, bool(tracks)) for uid, code, aid, tracks in rows}
+
+
+@cache
+def _account_ids(system: tuple[bool, ...]):
+    """The SELECT for keys of this shape (which ones are system accounts), built once."""
+    a = LedgerAccount.__table__.c
+    return select(a.user_id, a.code, a.id, a.tracks_balance).where(or_(*(
+        and_(a.user_id.is_(None) if is_system else a.user_id == bindparam(f"u{i}"),
+             a.code == bindparam(f"c{i}")) for i, is_system in enumerate(system))))
 
 
 def account_balance(session: Session, account_id: int) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, true, update
@@ -41,7 +42,6 @@ _COLUMNS = (_B.id, _B.user_id, _B.kind, _B.activity_type, _B.energy_g, _B.remain
             _B.stolen_g, _B.stealable, _B.status, _B.ripe_at, _B.expires_at)
 _BALL = select(*_COLUMNS).where(_B.id == bindparam("ball_id"))
 _BALL_LOCKED = _BALL.with_for_update()
-_OPEN_BALLS_WITH: dict[Callable[[Any], Any], Any] = {}
 _TAKE = (update(Ball.__table__)
          .where(_B.id == bindparam("ball_id"), _B.user_id == bindparam("owner"),
                 _B.status == "open", _B.stealable == true(), _B.ripe_at <= bindparam("now"),
@@ -63,14 +63,16 @@ def open_balls_with(session: Session, user_id: int, extra: Callable[[Any], Any],
     """A user's open balls (growing or ripe), oldest first, each with extra(balls.id) read in
     the same SELECT (e.g. "I stole from it"); `params` binds extra's parameters. One statement
     is built per `extra`, so pass a module-level builder, not a new closure per call."""
-    stmt = _OPEN_BALLS_WITH.get(extra)
-    if stmt is None:
-        stmt = _OPEN_BALLS_WITH[extra] = (
-            select(*_COLUMNS, extra(_B.id))
+    rows = session.execute(_open_balls_with(extra),
+                           {"user_id": user_id, "limit": limit, **(params or {})})
+    return [(BallView(*r[:-1]), r[-1]) for r in rows]
+
+
+@cache
+def _open_balls_with(extra: Callable[[Any], Any]):
+    return (select(*_COLUMNS, extra(_B.id))
             .where(_B.user_id == bindparam("user_id"), _B.status == OPEN)
             .order_by(_B.ripe_at, _B.id).limit(bindparam("limit")))
-    rows = session.execute(stmt, {"user_id": user_id, "limit": limit, **(params or {})})
-    return [(BallView(*r[:-1]), r[-1]) for r in rows]
 
 
 def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
@@ -20,7 +21,11 @@ def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
     return {uid: ext for uid, ext in rows}
 
 
-_USER_WITH: dict[Callable[[Any], Any], Any] = {}
+@cache
+def _user_with(extra: Callable[[Any], Any]):
+    u = User.__table__.c
+    return select(u.id, u.shield_until, extra(u.id)).where(
+        u.external_id == bindparam("external_id"))
 
 
 def user_with(session: Session, external_id: str, extra: Callable[[Any], Any],
@@ -29,12 +34,8 @@ def user_with(session: Session, external_id: str, extra: Callable[[Any], Any],
     (`extra` builds a column from the user's id, e.g. "is a friend of mine", with its
     parameters in `params`); None if unknown. One statement is built per `extra` (the rush
     calls this on every request), so pass a module-level builder, not a new closure."""
-    stmt = _USER_WITH.get(extra)
-    if stmt is None:
-        u = User.__table__.c
-        stmt = _USER_WITH[extra] = select(u.id, u.shield_until, extra(u.id)).where(
-            u.external_id == bindparam("external_id"))
-    row = session.execute(stmt, {"external_id": external_id, **(params or {})}).first()
+    row = session.execute(_user_with(extra),
+                          {"external_id": external_id, **(params or {})}).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
