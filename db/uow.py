@@ -68,8 +68,7 @@ class UnitOfWork:
         engine) its statements run in autocommit, each on its own snapshot, which spares every
         read request the BEGIN and ROLLBACK round trips; otherwise it is a plain `with uow:`."""
         with self:
-            bind = self._factory.kw["bind"]
-            if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            if isinstance(self._factory.kw["bind"], Engine) and self.dialect == "postgresql":
                 self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield self
 

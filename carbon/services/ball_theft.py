@@ -44,7 +44,7 @@ _BALL = select(*_COLUMNS).where(_B.id == bindparam("ball_id"))
 _BALL_LOCKED = _BALL.with_for_update()
 _TAKE = (update(Ball.__table__)
          .where(_B.id == bindparam("ball_id"), _B.user_id == bindparam("owner"),
-                _B.status == "open", _B.stealable == true(), _B.ripe_at <= bindparam("now"),
+                _B.status == OPEN, _B.stealable == true(), _B.ripe_at <= bindparam("now"),
                 _B.expires_at > bindparam("now"), _B.remaining_g >= bindparam("amount"),
                 2 * (_B.stolen_g + bindparam("amount")) <= _B.energy_g)
          .values(remaining_g=_B.remaining_g - bindparam("amount"),

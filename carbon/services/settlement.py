@@ -73,6 +73,11 @@ class _Day:
     timezone: str
     now: datetime
 
+    def batches(self) -> tuple:
+        """WHERE conditions for this (date, zone)'s settlement batches."""
+        return (SettlementBatch.local_date == self.local_date,
+                SettlementBatch.timezone == self.timezone)
+
     def params(self) -> dict:
         d, tz = self.local_date, self.timezone
         start = domain.month_start(d)
@@ -142,14 +147,12 @@ def _plan_batches(uow: UnitOfWork, day: _Day, batch_users: int, run_id: int) -> 
     with uow:
         s = uow.session
         hold_days(s, {(day.local_date, day.timezone)}, exclusive=True)
-        of_day = (SettlementBatch.local_date == day.local_date,
-                  SettlementBatch.timezone == day.timezone)
         after = s.scalar(select(func.coalesce(func.max(SettlementBatch.last_user_id), 0))
-                         .where(*of_day))
+                         .where(*day.batches()))
         s.execute(sql.PLAN_BATCHES, {"d": day.local_date, "tz": day.timezone, "after": after,
                                      "n": batch_users})
         pending = s.scalar(select(func.count()).select_from(SettlementBatch).where(
-            *of_day, SettlementBatch.finished_at.is_(None)))
+            *day.batches(), SettlementBatch.finished_at.is_(None)))
         if not pending:
             s.execute(update(SettlementRun).where(
                 SettlementRun.id == run_id, SettlementRun.completed_at.is_(None),
@@ -184,9 +187,7 @@ def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
         batch = s.execute(
             select(SettlementBatch.id, SettlementBatch.first_user_id,
                    SettlementBatch.last_user_id)
-            .where(SettlementBatch.local_date == day.local_date,
-                   SettlementBatch.timezone == day.timezone,
-                   SettlementBatch.finished_at.is_(None))
+            .where(*day.batches(), SettlementBatch.finished_at.is_(None))
             .order_by(SettlementBatch.first_user_id).limit(1)
             .with_for_update(skip_locked=True)).first()
         if batch is None:
