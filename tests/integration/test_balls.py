@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from carbon.services.catalog import seed_default_methodology
 from carbon.services.reconcile import reconcile
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
+from tests.concurrency import at_once
 from tests.conftest import NOW
 from tests.factories import ActivityEventFactory, UserFactory
 from tests.factories.carbon import seed_methodology
@@ -140,20 +140,8 @@ def test_many_threads_collecting_one_ball_collect_it_exactly_once(committed_uow,
         pytest.skip("real concurrency needs PostgreSQL")
     seed_default_methodology(committed_uow, NOW)
     ball_id, user_id = _one_settled_ball(committed_uow)
-    results: list[object] = []
-
-    def collect():
-        try:
-            results.append(collect_ball(UnitOfWork(sessionmaker(bind=engine)), user_id,
-                                        ball_id, RIPE))
-        except BallClosed as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=collect) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once([lambda: collect_ball(UnitOfWork(sessionmaker(bind=engine)), user_id,
+                                            ball_id, RIPE)] * 8, expected=(BallClosed,))
     assert sorted(map(str, results)).count(str((5, 5))) == 1
     assert sum(isinstance(r, BallClosed) for r in results) == 7
     assert reconcile(committed_uow) == []
@@ -185,15 +173,7 @@ def test_two_expiry_jobs_at_once_expire_each_ball_once(committed_uow, engine):
     for i in range(6):
         _one_settled_ball(committed_uow, f"owner-{i}", settle=False)
     settle_day(committed_uow, DAY, NOW)
-    results: list[tuple[int, int]] = []
-
-    def expire():
-        results.append(expire_balls(UnitOfWork(sessionmaker(bind=engine)), EXPIRES, limit=2))
-
-    threads = [threading.Thread(target=expire) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once([lambda: expire_balls(UnitOfWork(sessionmaker(bind=engine)), EXPIRES,
+                                            limit=2)] * 2)
     assert sum(n for n, _ in results) == 6 and sum(g for _, g in results) == 30
     assert reconcile(committed_uow) == []

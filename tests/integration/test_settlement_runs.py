@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from carbon.services.catalog import seed_default_methodology
 from carbon.services.reconcile import reconcile
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
+from tests.concurrency import at_once
 from tests.conftest import NOW
 from tests.factories import ActivityEventFactory, UserFactory
 from tests.factories.carbon import seed_methodology
@@ -154,21 +154,9 @@ def test_two_schedulers_settling_at_once_create_each_ball_once(committed_uow, en
         pytest.skip("real concurrency needs PostgreSQL")
     seed_default_methodology(committed_uow, NOW)
     _insert_users_with_payments(committed_uow, 40)
-    errors: list[BaseException] = []
-
-    def run():
-        try:  # a UnitOfWork holds one session: one per thread
-            settle_day(UnitOfWork(sessionmaker(bind=engine)), DAY, NOW, batch_users=3,
-                       workers=workers)
-        except BaseException as exc:  # reported below, a thread must not swallow it
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    # A UnitOfWork holds one session: one per thread. Any error fails the test.
+    at_once([lambda: settle_day(UnitOfWork(sessionmaker(bind=engine)), DAY, NOW,
+                                batch_users=3, workers=workers)] * 3)
     with committed_uow:
         s = committed_uow.session
         assert s.scalar(select(func.count()).select_from(Ball)) == 40
