@@ -150,7 +150,7 @@ WITH ins AS ({_INSERT_BALLS} RETURNING user_id, co2e_g, energy_g),
 added AS (
   UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
   FROM (SELECT user_id, SUM(co2e_g) AS g FROM ins GROUP BY user_id) AS s
-  WHERE users.id = s.user_id)
+  WHERE users.id = s.user_id AND users.id BETWEEN :first AND :last)
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
