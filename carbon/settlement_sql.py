@@ -145,8 +145,13 @@ INSERT_BALLS = _sql(_INSERT_BALLS)
 # batch's totals from its RETURNING rows. The new balls are never read back: finding them by
 # (user range, date) would walk uq_balls_settlement_user_date_type over every earlier ball of
 # the batch's users (the range is on its first column), a cost that grows with history.
+# OFFSET 0 keeps PostgreSQL from pushing "c.g > 0" into the GROUP BY as a HAVING filter, which
+# repeated the monthly allowance subquery twice more for every monthly-capped (user, type).
+_GROUPED = "GROUP BY v.user_id, v.activity_type\n"
+_INSERT_BALLS_FENCED = _INSERT_BALLS.replace(_GROUPED, _GROUPED + "OFFSET 0\n")
 INSERT_BALLS_ADD_TOTALS = _sql(f"""
-WITH ins AS ({_INSERT_BALLS} RETURNING user_id, co2e_g, energy_g),
+WITH ins AS ({_INSERT_BALLS_FENCED}
+  RETURNING user_id, co2e_g, energy_g),
 added AS (
   UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
   FROM (SELECT user_id, SUM(co2e_g) AS g FROM ins GROUP BY user_id) AS s
