@@ -5,12 +5,14 @@
 Loads the database of bench/settle.py (N users of one zone, N x events-per-user events of one
 local date), then times, in one session and one statement each over all the day's users (no
 batches, no workers: settle.py measures the real thing), the floor and the parts of a night:
-  valuing   the events valued and capped (settlement's SELECT), written to an unindexed table
+  valuing   the events valued and capped (settlement's SELECT), counted only, then written to
+            an unindexed table
   balls     those rows written as balls into the real table with none of its indexes (its
             checks stay), then again (table emptied) with each index added back in turn,
             ending with the table as migrations make it
   users     the users' CO2e totals added (settlement's UPDATE)
-Each line prints seconds, the WAL written and the ratio to the floor. The parts are single
+The floor is timed first and last (the machine drifts); each part is then printed with its
+seconds, the WAL it wrote and its cost in floors (the mean of the two). The parts are single
 statements on one core; settle.py's run settles batches on CANOPY_SETTLE_WORKERS cores.
 """
 
@@ -58,16 +60,25 @@ def bind(source: str, params: dict[str, str]) -> str:
     return re.sub(r"(?<!:):(\w+)", lambda m: str(params.get(m.group(1), m.group(0))), source)
 
 
-def timed(conn: psycopg.Connection, label: str, statement: str, floor: float | None) -> float:
+FLOOR = ("INSERT INTO {table} SELECT user_id, local_date, activity_type, SUM(quantity) "
+         "FROM activity_events WHERE local_date = '{day}' GROUP BY 1, 2, 3")
+
+
+def timed(conn: psycopg.Connection, label: str, statement: str, results: list) -> None:
     conn.execute("CHECKPOINT")
     before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
     started = time.perf_counter()
     conn.execute(statement)
     seconds = time.perf_counter() - started
     wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (before,)).fetchone()[0]
-    ratio = f" ratio={seconds / floor:.2f}" if floor else ""
-    print(f"{label:<44} seconds={seconds:6.2f} wal_mb={float(wal) / 1e6:5.0f}{ratio}", flush=True)
-    return seconds
+    print(f"# {label:<44} seconds={seconds:6.2f} wal_mb={float(wal) / 1e6:5.0f}", flush=True)
+    results.append((label, seconds, float(wal) / 1e6))
+
+
+def floor(conn: psycopg.Connection, label: str, table: str, results: list) -> None:
+    conn.execute(f"CREATE TABLE {table} (user_id bigint, local_date date, "
+                 "activity_type varchar(32), quantity bigint)")
+    timed(conn, label, FLOOR.format(table=table, day=bench.DAY), results)
 
 
 def main() -> None:
@@ -77,21 +88,21 @@ def main() -> None:
     args = parser.parse_args()
     bench.recreate_database()
     bench.load(args.users, args.events_per_user)
+    floors: list = []
+    parts: list = []
     with psycopg.connect(f"{SERVER}/{bench.DB_NAME}", autocommit=True) as conn:
         params = literal_params(conn)
-        conn.execute("CREATE TABLE floor_scratch (user_id bigint, local_date date, "
-                     "activity_type varchar(32), quantity bigint)")
-        floor = timed(conn, "floor (bare INSERT ... SELECT ... GROUP BY)",
-                      f"INSERT INTO floor_scratch SELECT user_id, local_date, activity_type, "
-                      f"SUM(quantity) FROM activity_events WHERE local_date = '{bench.DAY}' "
-                      f"GROUP BY 1, 2, 3", None)
+        floor(conn, "floor, first", "floor_first", floors)
         # Settlement's plan settings (settlement_sql.tune_batch_transaction, ball_insert_plan).
         for setting in ("jit = off", "work_mem = '64MB'", "enable_nestloop = off",
                         "enable_seqscan = off"):
             conn.execute(f"SET {setting}")
+        # SUM(g) makes PostgreSQL compute every aggregate and cap (COUNT(*) alone would not).
+        timed(conn, "valuing, read only (COUNT, SUM of it)",
+              f"SELECT COUNT(*), SUM(c.g) FROM ({bind(sql._CAPPED, params)}) AS c", parts)
         conn.execute("CREATE TABLE valued (user_id bigint, activity_type varchar(32), g bigint)")
-        timed(conn, "valuing: events valued and capped",
-              "INSERT INTO valued " + bind(sql._CAPPED, params), floor)
+        timed(conn, "valuing, written to an unindexed table",
+              "INSERT INTO valued " + bind(sql._CAPPED, params), parts)
         conn.execute("SET enable_seqscan = on")
         conn.execute("DELETE FROM valued WHERE g <= 0")
         conn.execute("VACUUM ANALYZE valued")
@@ -99,14 +110,21 @@ def main() -> None:
             conn.execute(f"ALTER TABLE balls DROP CONSTRAINT IF EXISTS {name} CASCADE")
             conn.execute(f"DROP INDEX IF EXISTS {name}")
         balls = bind(sql._INSERT_BALLS.split("FROM (")[0], params) + "FROM valued c"
-        timed(conn, "balls: rows only (no index)", balls, floor)
+        timed(conn, "balls: rows only (no index)", balls, parts)
         for name, create in INDEXES:
             conn.execute("TRUNCATE balls CASCADE")
             conn.execute(create)
-            timed(conn, f"balls: + {name}", balls, floor)
+            timed(conn, f"balls: + {name}", balls, parts)
         timed(conn, "users: CO2e totals added",
               "UPDATE users SET co2e_total_g = users.co2e_total_g + s.g FROM (SELECT user_id, "
-              "SUM(g) AS g FROM valued GROUP BY user_id) AS s WHERE users.id = s.user_id", floor)
+              "SUM(g) AS g FROM valued GROUP BY user_id) AS s WHERE users.id = s.user_id", parts)
+        floor(conn, "floor, last", "floor_last", floors)
+    base = sum(seconds for _, seconds, _ in floors) / len(floors)
+    print(f"users={args.users} floor_seconds={base:.2f} (first {floors[0][1]:.2f}, "
+          f"last {floors[1][1]:.2f})")
+    for label, seconds, wal_mb in parts:
+        print(f"{label:<44} seconds={seconds:6.2f} wal_mb={wal_mb:5.0f} "
+              f"floors={seconds / base:.2f}")
 
 
 if __name__ == "__main__":
