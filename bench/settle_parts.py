@@ -5,8 +5,8 @@
 Loads the database of bench/settle.py (N users of one zone, N x events-per-user events of one
 local date), then times, in one session and one statement each over all the day's users (no
 batches, no workers: settle.py measures the real thing), the floor and the parts of a night:
-  valuing   the events valued and capped (settlement's SELECT), counted only, then written to
-            an unindexed table
+  valuing   the events valued and capped (settlement's SELECT), read only (COUNT and SUM of
+            it), then written to an unindexed table
   balls     those rows written as balls into the real table with none of its indexes (its
             checks stay), then again (table emptied) with each index added back in turn,
             ending with the table as migrations make it
@@ -60,10 +60,6 @@ def bind(source: str, params: dict[str, str]) -> str:
     return re.sub(r"(?<!:):(\w+)", lambda m: str(params.get(m.group(1), m.group(0))), source)
 
 
-FLOOR = ("INSERT INTO {table} SELECT user_id, local_date, activity_type, SUM(quantity) "
-         "FROM activity_events WHERE local_date = '{day}' GROUP BY 1, 2, 3")
-
-
 def timed(conn: psycopg.Connection, label: str, statement: str, results: list) -> None:
     conn.execute("CHECKPOINT")
     before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
@@ -76,9 +72,8 @@ def timed(conn: psycopg.Connection, label: str, statement: str, results: list) -
 
 
 def floor(conn: psycopg.Connection, label: str, table: str, results: list) -> None:
-    conn.execute(f"CREATE TABLE {table} (user_id bigint, local_date date, "
-                 "activity_type varchar(32), quantity bigint)")
-    timed(conn, label, FLOOR.format(table=table, day=bench.DAY), results)
+    conn.execute(bench.FLOOR_TABLE.format(table=table))
+    timed(conn, label, bench.FLOOR.format(table=table), results)
 
 
 def main() -> None:
