@@ -149,13 +149,22 @@ INSERT_BALLS = _sql(_INSERT_BALLS)
 # repeated the monthly allowance subquery twice more for every monthly-capped (user, type).
 _GROUPED = "GROUP BY v.user_id, v.activity_type\n"
 _INSERT_BALLS_FENCED = _INSERT_BALLS.replace(_GROUPED, _GROUPED + "OFFSET 0\n")
+
+
+def _add_co2e_totals(balls: str) -> str:
+    """The UPDATE adding to the batch's users' CO2e totals the co2e_g of `balls` (the batch's
+    new balls). users.id is bounded to the batch: without it PostgreSQL's merge join walked
+    pk_users from the first user up to the batch, a cost that grew with the batch's position."""
+    return f"""
+UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
+FROM (SELECT user_id, SUM(co2e_g) AS g FROM {balls} GROUP BY user_id) AS s
+WHERE users.id = s.user_id AND users.id BETWEEN :first AND :last"""
+
+
 INSERT_BALLS_ADD_TOTALS = _sql(f"""
 WITH ins AS ({_INSERT_BALLS_FENCED}
   RETURNING user_id, co2e_g, energy_g),
-added AS (
-  UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
-  FROM (SELECT user_id, SUM(co2e_g) AS g FROM ins GROUP BY user_id) AS s
-  WHERE users.id = s.user_id AND users.id BETWEEN :first AND :last)
+added AS ({_add_co2e_totals("ins")})
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
@@ -170,9 +179,5 @@ BATCH_TOTALS = _sql(f"""
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM {_BATCH_BALLS}
 """)
 
-ADD_CO2E_TOTALS = _sql(f"""
-UPDATE users SET co2e_total_g = users.co2e_total_g + s.g
-FROM (SELECT user_id, SUM(co2e_g) AS g FROM {_BATCH_BALLS} GROUP BY user_id) AS s
-WHERE users.id = s.user_id
-""")
+ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
