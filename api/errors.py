@@ -25,15 +25,17 @@ class ApiProblem(Exception):
     """An HTTP-level refusal raised by the api layer itself (auth, headers, body shape)."""
 
     def __init__(self, status: int, title: str, detail: str, errors: dict | None = None,
-                 headers: dict | None = None) -> None:
+                 headers: dict | None = None, code: str | None = None) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
-        self.errors, self.headers = errors, headers or {}
+        self.errors, self.headers, self.code = errors, headers or {}, code
 
 
 def problem(status: int, title: str, detail: str, errors: dict | None = None,
-            headers: dict | None = None) -> Response:
+            headers: dict | None = None, code: str | None = None) -> Response:
     body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
+    if code:
+        body["code"] = code
     if errors:
         body["errors"] = errors
     resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
@@ -53,11 +55,12 @@ def _domain_error(exc: carbon_errors.CanopyError) -> Response:
     status = status_for(exc)
     if status >= 500:
         log.exception("domain error reached the client as 500", exc_info=exc)
-    return problem(status, exc.title, exc.detail, getattr(exc, "errors", None))
+    return problem(status, exc.title, exc.detail, getattr(exc, "errors", None),
+                   code=exc.code)
 
 
 def _api_problem(exc: ApiProblem) -> Response:
-    return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
+    return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers, exc.code)
 
 
 def _http_error(exc: HTTPException) -> Response:

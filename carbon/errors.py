@@ -9,6 +9,9 @@ from __future__ import annotations
 
 class CanopyError(Exception):
     title = "Request failed"
+    # A short stable name of the error class that clients branch on (api/errors.py turns it
+    # into the problem's `code` and `type`); None until a class names its own.
+    code: str | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
