@@ -21,3 +21,17 @@ def alembic_config(database_url: str, connection=None) -> AlembicConfig:
 
 def upgrade(database_url: str, revision: str = "head", connection=None) -> None:
     command.upgrade(alembic_config(database_url, connection), revision)
+
+
+def head_revisions() -> set[str]:
+    """The revisions this code's migrations end at."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def schema_revisions(connection) -> set[str]:
+    """The revisions a database is at (empty when it was never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(connection).get_current_heads())

@@ -24,3 +24,37 @@ def test_a_body_that_is_not_json_is_a_400_problem_that_says_so(client, token):
     assert resp.status_code == 400
     assert resp.mimetype == "application/problem+json"
     assert "JSON" in resp.get_json()["detail"]
+
+
+def test_livez_answers_without_asking_the_database(client, app, monkeypatch):
+    def no_database():
+        raise AssertionError("livez must not open a unit of work")
+
+    monkeypatch.setattr("api.health.uow", no_database)
+    resp = client.get("/livez")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+
+
+def test_readyz_answers_ok_when_the_schema_is_at_head(client):
+    resp = client.get("/readyz")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_503_when_the_schema_is_behind_the_code(client, app):
+    app.extensions["canopy_heads"] = {"9999_not_yet_applied"}
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert resp.mimetype == "application/problem+json"
+    assert resp.headers["Retry-After"]
+    assert "9999_not_yet_applied" in resp.get_json()["detail"]
+
+
+def test_readyz_and_healthz_are_503_when_the_database_does_not_answer(client, monkeypatch):
+    def down():
+        raise ConnectionRefusedError("database down")
+
+    monkeypatch.setattr("api.health.uow", down)
+    for path in ("/readyz", "/healthz"):
+        resp = client.get(path)
+        assert resp.status_code == 503, path
+        assert resp.mimetype == "application/problem+json"
