@@ -24,3 +24,15 @@ def test_a_body_that_is_not_json_is_a_400_problem_that_says_so(client, token):
     assert resp.status_code == 400
     assert resp.mimetype == "application/problem+json"
     assert "JSON" in resp.get_json()["detail"]
+
+
+def test_the_openapi_document_is_built_once_and_served_as_the_same_bytes(app, client,
+                                                                         monkeypatch):
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec
+    builds = []
+    real = spec.to_dict
+    monkeypatch.setattr(spec, "to_dict", lambda: builds.append(1) or real())
+    first, second = client.get("/openapi.json"), client.get("/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert first.mimetype == "application/json" and first.data == second.data
+    assert len(builds) == 1
