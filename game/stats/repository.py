@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from game.stats.models import PublicCounterSlot
+from db.sql import is_postgres
+from game.stats.models import SLOTS, PublicCounterSlot
 
 FIGURES = ("users", "co2e_total_g", "trees_planted", "eggs_donated")
 
@@ -18,7 +19,17 @@ def counted(session: Session) -> dict[str, int]:
     return {f: int(v) for f, v in zip(FIGURES, row, strict=True)}
 
 
+def hold_counted_tables(session: Session) -> None:
+    """Until the transaction ends, no write to the tables the counters follow (a writer that
+    commits between a scan and the new counters would be lost). Waits for those in flight."""
+    if is_postgres(session):
+        session.execute(text("LOCK TABLE users, planting_orders, charity_projects "
+                             "IN SHARE MODE"))
+
+
 def replace_counts(session: Session, figures: dict[str, int]) -> None:
-    """All slots emptied, slot 0 holding `figures`."""
+    """Slot 0 holding `figures`, the other slots zero."""
     session.execute(delete(PublicCounterSlot))
-    session.execute(insert(PublicCounterSlot).values(slot=0, **figures))
+    zero = dict.fromkeys(FIGURES, 0)
+    session.execute(insert(PublicCounterSlot), [{"slot": 0, **figures}] + [
+        {"slot": i, **zero} for i in range(1, SLOTS)])

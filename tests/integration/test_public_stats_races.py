@@ -1,12 +1,16 @@
 """PostgreSQL: counter slots keep concurrent writers apart. A transaction that changed a figure
-holds its slot until it commits; another writer takes a free slot instead of waiting."""
+holds its slot until it commits; another writer takes a free slot instead of waiting, and a
+recount waits for the writers in flight."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from sqlalchemy import text
 
-from game.stats.services import public_stats, scanned_stats
+from game.stats.services import public_stats, recount, scanned_stats
 
 ADD_USER = text("INSERT INTO users (external_id, timezone, co2e_total_g, created_at) "
                 "VALUES (:e, 'UTC', :g, now())")
@@ -26,3 +30,19 @@ def test_a_writer_holding_a_slot_never_makes_another_wait(engine, committed_uow,
     figures = public_stats(committed_uow)
     assert figures == scanned_stats(committed_uow)
     assert (figures["users"], figures["co2e_total_g"]) == (4, 13)
+
+
+def test_a_recount_waits_for_a_writer_in_flight_and_loses_nothing(engine, committed_uow,
+                                                                  is_postgres):
+    if not is_postgres:
+        pytest.skip("SQLite serializes every writer on its database lock")
+    with engine.connect() as writer:
+        writer.execute(ADD_USER, {"e": "in-flight", "g": 7})  # its slot is locked until commit
+        counting = threading.Thread(target=recount, args=(committed_uow,))
+        counting.start()
+        time.sleep(0.5)  # the recount is now waiting for the writer (or would scan without it)
+        writer.commit()
+    counting.join(timeout=30)
+    assert not counting.is_alive()
+    assert public_stats(committed_uow) == scanned_stats(committed_uow)
+    assert public_stats(committed_uow)["users"] == 1
