@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, json
 from flask_smorest import Api
 
 from api import errors
@@ -36,11 +36,26 @@ def create_app(config: Config | None = None) -> Flask:
     from api.routes import register_blueprints
 
     register_blueprints(api)
+    _serve_openapi_once(app, api)
     errors.init_app(app)
     from api.cli import init_cli
 
     init_cli(app)
     return app
+
+
+def _serve_openapi_once(app: Flask, api: Api) -> None:
+    """flask-smorest rebuilds the whole document on every GET /openapi.json (tens of ms of CPU
+    that anyone can ask for in a loop); it cannot change once the blueprints are registered,
+    so its bytes are built on the first request and kept for the life of the app."""
+    built: list[str] = []
+
+    def openapi_json():
+        if not built:
+            built.append(json.dumps(api.spec.to_dict(), indent=2, sort_keys=False))
+        return app.response_class(built[0], mimetype="application/json")
+
+    app.view_functions["api-docs.openapi_json"] = openapi_json
 
 
 def _security_schemes(api: Api) -> None:

@@ -17,6 +17,7 @@ CLI_MODULES: list[str] = [
     "api.ops_cli",
     "api.forest_cli",
     "api.log_cli",
+    "api.stats_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

@@ -8,8 +8,7 @@ from marshmallow import Schema, fields
 
 from api.context import uow
 from api.docs import documented
-from game.farm.services.totals import eggs_donated_total
-from game.forest.services.stats import public_stats
+from game.stats.services import public_stats
 
 blp = Blueprint("public", __name__, url_prefix="/v1/public", description="Public figures")
 
@@ -27,4 +26,4 @@ class PublicStats(MethodView):
     @documented(blp, errors=())
     def get(self):
         """Users, CO2e saved, trees planted and eggs donated, all time."""
-        return {**public_stats(uow()), "eggs_donated": eggs_donated_total(uow())}
+        return public_stats(uow())

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from api.context import uow
 from api.docs import PageQuerySchema, documented, page_of
 from api.forest_schemas import cursor
-from game.transparency import services
+from game.transparency import proofs, services
 
 blp = Blueprint("public_log", __name__, url_prefix="/v1/public",
                 description="The tamper-evident public log of plantings and donations")
@@ -41,8 +41,7 @@ class ProofSchema(Schema):
     path = fields.List(fields.String(), metadata={"description": "sibling hashes, leaf to root"})
 
 
-class CertificateProofSchema(Schema):
-    number = fields.String()
+class RecordProofSchema(Schema):
     seq = fields.Integer(attribute="entry.seq")
     log_date = fields.Date(attribute="entry.log_date")
     record = fields.Dict(attribute="entry.record",
@@ -58,13 +57,30 @@ class CertificateProofSchema(Schema):
         return "published" if obj.root is not None else "pending"
 
 
+class CertificateProofSchema(RecordProofSchema):
+    number = fields.String(attribute="ref")
+
+
+class DonationRecordProofSchema(RecordProofSchema):
+    id = fields.Integer(attribute="ref", metadata={"description": "the donation record's id"})
+
+
 @blp.route("/certificates/<string:number>")
 class CertificateRecord(MethodView):
     @blp.response(200, CertificateProofSchema)
     @documented(blp, errors=(404,))
     def get(self, number):
         """A certificate's log record, its hash and its inclusion proof against the day's root."""
-        return services.certificate_proof(uow(), number)
+        return proofs.certificate_proof(uow(), number)
+
+
+@blp.route("/donation-records/<int:record_id>")
+class DonationRecordProof(MethodView):
+    @blp.response(200, DonationRecordProofSchema)
+    @documented(blp, errors=(404,))
+    def get(self, record_id):
+        """A confirmed donation record's log entry, its hash and its inclusion proof."""
+        return proofs.donation_record_proof(uow(), record_id)
 
 
 @blp.route("/log/roots")

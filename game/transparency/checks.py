@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from game.transparency.domain import GENESIS_HASH, chain_hash, log_record, merkle_root
+from game.transparency.tree import merkle_levels, stored_nodes
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,22 @@ def root_problems(root: StoredRoot, day: list[tuple[int, str]]) -> list[str]:
         problems.append(f"root of {root.log_date}: published {root.root}, the day's entries "
                         f"now give {recomputed}")
     return problems
+
+
+def node_problems(root: StoredRoot, day: list[tuple[int, str]],
+                  stored: dict[tuple[int, int], str]) -> list[str]:
+    """What is wrong with the stored tree nodes of a published day whose entries still give
+    its root (when they do not, root_problems has said so and every node would differ)."""
+    if not day:
+        return []
+    levels = merkle_levels([h for _, h in day])
+    if levels[-1][0].hex() != root.root:
+        return []
+    expected = stored_nodes(levels)
+    wrong = sorted(p for p in expected.keys() | stored.keys() if expected.get(p) != stored.get(p))
+    if not wrong:
+        return []
+    shown = ", ".join(f"level {k} position {j}" for k, j in wrong[:5])
+    more = ", ..." if len(wrong) > 5 else ""
+    return [f"root of {root.log_date}: {len(wrong)} stored tree nodes do not match its entries "
+            f"({shown}{more}); proofs served for that day would fail"]

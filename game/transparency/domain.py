@@ -85,7 +85,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
-def _parent_level(level: list[bytes]) -> list[bytes]:
+def parent_level(level: list[bytes]) -> list[bytes]:
     parents = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
     return parents + [level[-1]] if len(level) % 2 else parents
 
@@ -95,8 +95,9 @@ def merkle_root(entry_hashes: list[str]) -> str:
         raise ValueError("a Merkle root needs at least one entry")
     level = [leaf_hash(h) for h in entry_hashes]
     while len(level) > 1:
-        level = _parent_level(level)
+        level = parent_level(level)
     return level[0].hex()
+
 
 
 def inclusion_path(entry_hashes: list[str], index: int) -> list[str]:
@@ -107,7 +108,7 @@ def inclusion_path(entry_hashes: list[str], index: int) -> list[str]:
     while len(level) > 1:
         if index ^ 1 < len(level):
             path.append(level[index ^ 1].hex())
-        level, index = _parent_level(level), index // 2
+        level, index = parent_level(level), index // 2
     return path
 
 

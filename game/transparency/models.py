@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, BigId, UTCDateTime
@@ -48,3 +56,16 @@ class PublishedRoot(Base):
     __table_args__ = (
         CheckConstraint("count > 0 AND last_seq - first_seq + 1 = count", name="count_matches"),
     )
+
+
+class MerkleNode(Base):
+    """A node of a published day's tree, kept so that a proof is O(log n) reads: levels from
+    game.transparency.tree.SUBTREE_LEVEL up to the root, written with the root and never
+    changed. Position `position` of level `level` (leaves are level 0 and are not stored)."""
+
+    __tablename__ = "public_log_nodes"
+
+    log_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import column, func, select, table, text
+from sqlalchemy import and_, column, func, insert, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from db.sql import is_postgres
-from game.transparency.models import PublicLogEntry, PublishedRoot
+from game.transparency.models import MerkleNode, PublicLogEntry, PublishedRoot
 
 # pg_advisory_xact_lock key of the chain (any fixed bigint; this one spells "canopylg").
 CHAIN_LOCK_KEY = 0x63616E6F70796C67
@@ -46,6 +46,35 @@ def day_hashes(session: Session, day: date) -> list[tuple[int, str]]:
     rows = session.execute(select(PublicLogEntry.seq, PublicLogEntry.hash)
                            .where(PublicLogEntry.log_date == day).order_by(PublicLogEntry.seq))
     return [(seq, h) for seq, h in rows]
+
+
+def seq_hashes(session: Session, first: int, last: int) -> list[str]:
+    """Hashes of entries first..last, in seq order (one range of the primary key)."""
+    return list(session.scalars(select(PublicLogEntry.hash).where(
+        PublicLogEntry.seq.between(first, last)).order_by(PublicLogEntry.seq)))
+
+
+def add_nodes(session: Session, day: date, nodes: dict[tuple[int, int], str]) -> None:
+    if nodes:
+        session.execute(insert(MerkleNode), [
+            {"log_date": day, "level": k, "position": j, "hash": h}
+            for (k, j), h in nodes.items()])
+
+
+def nodes_at(session: Session, day: date, positions: list[tuple[int, int]]) -> dict:
+    """(level, position) -> hash of the stored nodes of `day` at `positions` (one query)."""
+    if not positions:
+        return {}
+    n = MerkleNode
+    rows = session.execute(select(n.level, n.position, n.hash).where(
+        n.log_date == day, or_(*(and_(n.level == k, n.position == j) for k, j in positions))))
+    return {(k, j): h for k, j, h in rows}
+
+
+def day_nodes(session: Session, day: date) -> dict[tuple[int, int], str]:
+    n = MerkleNode
+    rows = session.execute(select(n.level, n.position, n.hash).where(n.log_date == day))
+    return {(k, j): h for k, j, h in rows}
 
 
 def unpublished_days(session: Session, before: date) -> list[date]:

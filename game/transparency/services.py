@@ -1,5 +1,5 @@
 """Use cases of the public log: append (inside the caller's transaction), publish the daily
-roots, prove a certificate's inclusion, verify the whole log."""
+roots with the nodes proofs read (game.transparency.proofs), verify the whole log."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from sqlalchemy.orm import Session
 from db import UnitOfWork
 from game.forest.domain import after_id
 from game.transparency import repository as repo
-from game.transparency.checks import StoredEntry, StoredRoot, entry_problems, root_problems
+from game.transparency.checks import (
+    StoredEntry,
+    StoredRoot,
+    entry_problems,
+    node_problems,
+    root_problems,
+)
 from game.transparency.domain import (
-    CERTIFICATE_ISSUED,
     GENESIS_HASH,
     canonical_json,
     chain_hash,
-    inclusion_proof,
     log_day,
     log_record,
-    merkle_root,
 )
-from game.transparency.errors import LogRecordNotFound
 from game.transparency.models import PublicLogEntry, PublishedRoot
+from game.transparency.tree import merkle_levels, stored_nodes
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,12 @@ class RootView:
     published_at: datetime
 
 
-@dataclass(frozen=True)
-class CertificateProof:
-    number: str
-    entry: EntryView
-    root: RootView | None  # None until the day of the entry is over and its root published
-    proof: dict | None
-
-
-def _entry_view(e: PublicLogEntry) -> EntryView:
+def entry_view(e: PublicLogEntry) -> EntryView:
     record = log_record(e.seq, e.kind, e.ref, e.log_date, e.created_at, e.payload)
     return EntryView(e.seq, e.kind, e.ref, e.log_date, record, e.prev_hash, e.hash)
 
 
-def _root_view(r: PublishedRoot) -> RootView:
+def root_view(r: PublishedRoot) -> RootView:
     return RootView(r.log_date, r.root, r.count, r.first_seq, r.last_seq, r.published_at)
 
 
@@ -71,7 +66,7 @@ def append(session: Session, kind: str, ref: str, payload: dict, now: datetime) 
     repo.lock_chain(session)
     existing = repo.entry(session, kind, ref)
     if existing is not None:
-        return _entry_view(existing)
+        return entry_view(existing)
     # What is stored must be what was hashed: tuples become lists, floats are refused.
     payload = json.loads(canonical_json(payload))
     head = repo.head(session)
@@ -80,12 +75,13 @@ def append(session: Session, kind: str, ref: str, payload: dict, now: datetime) 
     digest = chain_hash(prev, log_record(seq, kind, ref, day, now, payload))
     row = repo.add(session, seq=seq, kind=kind, ref=ref, payload=payload, prev_hash=prev,
                    hash=digest, log_date=day, created_at=now)
-    return _entry_view(row)
+    return entry_view(row)
 
 
 def publish_roots(uow: UnitOfWork, now: datetime) -> list[RootView]:
     """Publish the root of every UTC day before today's that has entries and no root yet, oldest
-    first. Running it again publishes nothing new; appends wait while it runs (same lock)."""
+    first, with the upper nodes of its tree (what proofs read). Running it again publishes
+    nothing new; appends wait while it runs (same lock)."""
     today = now.astimezone(UTC).date()
     with uow:
         s = uow.session
@@ -93,39 +89,19 @@ def publish_roots(uow: UnitOfWork, now: datetime) -> list[RootView]:
         published = []
         for day in repo.unpublished_days(s, before=today):
             entries = repo.day_hashes(s, day)
-            published.append(_root_view(repo.add_root(
-                s, log_date=day, root=merkle_root([h for _, h in entries]), count=len(entries),
+            levels = merkle_levels([h for _, h in entries])
+            repo.add_nodes(s, day, stored_nodes(levels))
+            published.append(root_view(repo.add_root(
+                s, log_date=day, root=levels[-1][0].hex(), count=len(entries),
                 first_seq=entries[0][0], last_seq=entries[-1][0], published_at=now)))
         uow.commit()
     return published
 
 
-def certificate_proof(uow: UnitOfWork, number: str) -> CertificateProof:
-    """The logged record of certificate `number` with its inclusion proof against its day's
-    published root. The log is served as stored: checking it is the reader's job (offline,
-    with game.transparency.domain.verify_inclusion), so an altered record shows as a failed
-    proof."""
-    # A number no certificate could have is simply not found (and never reaches the database:
-    # PostgreSQL refuses NUL in text).
-    storable = number.isascii() and number.isprintable() and 0 < len(number) <= 64
-    with uow:
-        s = uow.session
-        row = repo.entry(s, CERTIFICATE_ISSUED, number) if storable else None
-        if row is None:
-            raise LogRecordNotFound(f"No certificate numbered '{number}' is in the public log.")
-        root = repo.root_of(s, row.log_date)
-        if root is None:
-            return CertificateProof(number, _entry_view(row), None, None)
-        day = repo.day_hashes(s, row.log_date)
-        index = next(i for i, (seq, _) in enumerate(day) if seq == row.seq)
-        proof = inclusion_proof(row.prev_hash, [h for _, h in day], index)
-        return CertificateProof(number, _entry_view(row), _root_view(root), proof)
-
-
 def roots(uow: UnitOfWork, cursor: str | None, limit: int) -> tuple[list[RootView], str | None]:
     with uow:
         rows = repo.roots_page(uow.session, after_id(cursor), limit + 1)
-        items = [_root_view(r) for r in rows[:limit]]
+        items = [root_view(r) for r in rows[:limit]]
         next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
     return items, next_cursor
 
@@ -145,22 +121,22 @@ def verify_chain(uow: UnitOfWork) -> list[str]:
             entry = StoredEntry(*row)
             problems += entry_problems(entry, previous)
             if previous is not None and entry.log_date != previous.log_date:
-                problems += _check_day(pending, last_published, previous.log_date, day)
+                problems += _check_day(s, pending, last_published, previous.log_date, day)
                 day = []
             day.append((entry.seq, entry.hash))
             previous = entry
         if previous is not None:
-            problems += _check_day(pending, last_published, previous.log_date, day)
+            problems += _check_day(s, pending, last_published, previous.log_date, day)
         for root in pending.values():
             problems += root_problems(root, [])
     return problems
 
 
-def _check_day(pending: dict[date, StoredRoot], last_published: date | None, day: date,
-               hashes: list) -> list[str]:
+def _check_day(s: Session, pending: dict[date, StoredRoot], last_published: date | None,
+               day: date, hashes: list) -> list[str]:
     root = pending.pop(day, None)
     if root is not None:
-        return root_problems(root, hashes)
+        return root_problems(root, hashes) + node_problems(root, hashes, repo.day_nodes(s, day))
     if last_published is not None and day < last_published:
         return [f"{len(hashes)} entries of {day} are in no published root, although "
                 f"{last_published} is published"]

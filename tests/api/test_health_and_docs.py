@@ -58,3 +58,15 @@ def test_readyz_and_healthz_are_503_when_the_database_does_not_answer(client, mo
         resp = client.get(path)
         assert resp.status_code == 503, path
         assert resp.mimetype == "application/problem+json"
+
+
+def test_the_openapi_document_is_built_once_and_served_as_the_same_bytes(app, client,
+                                                                         monkeypatch):
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec
+    builds = []
+    real = spec.to_dict
+    monkeypatch.setattr(spec, "to_dict", lambda: builds.append(1) or real())
+    first, second = client.get("/openapi.json"), client.get("/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert first.mimetype == "application/json" and first.data == second.data
+    assert len(builds) == 1

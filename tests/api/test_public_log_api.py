@@ -100,3 +100,24 @@ def test_the_public_log_is_in_the_openapi_document(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     assert "404" in paths["/v1/public/certificates/{number}"]["get"]["responses"]
     assert "/v1/public/log/roots" in paths
+
+
+def test_a_donation_record_fetched_over_http_verifies_offline(client, session, uow):
+    from game.farm.models import CharityProject
+    from game.farm.services.donation_records import confirm_record
+    from tests.factories.transparency import DonationRecordFactory
+
+    record = DonationRecordFactory()
+    confirm_record(uow, session.get(CharityProject, record.project_id).partner_id, record.id,
+                   "BANK-5", NOW)
+    assert client.get(f"/v1/public/donation-records/{record.id}").get_json()["status"] == "pending"
+    publish_roots(uow, NOW + DAY)
+    body = json.loads(client.get(f"/v1/public/donation-records/{record.id}").data)
+    assert body["id"] == record.id and body["status"] == "published"
+    assert verify_inclusion(body["record"], body["proof"], body["root"]["root"])
+
+
+@pytest.mark.parametrize("path", ["999999", "0", "-1", "abc", "9" * 40, "%00"])
+def test_an_unknown_donation_record_is_a_404_problem(client, path):
+    resp = client.get(f"/v1/public/donation-records/{path}")
+    assert resp.status_code == 404 and resp.mimetype == "application/problem+json"

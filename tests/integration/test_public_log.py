@@ -15,7 +15,8 @@ from game.forest.services import decisions
 from game.transparency.domain import merkle_root, verify_inclusion
 from game.transparency.errors import LogRecordNotFound
 from game.transparency.models import PublicLogEntry, PublishedRoot
-from game.transparency.services import certificate_proof, publish_roots, verify_chain
+from game.transparency.proofs import certificate_proof
+from game.transparency.services import publish_roots, verify_chain
 from tests.conftest import NOW
 from tests.factories.transparency import (
     EVIDENCE,
