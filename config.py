@@ -29,6 +29,9 @@ class Config:
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000
+        # Idempotency-Key answers are replayed this long, then purged (a retry runs anew).
+        self.IDEMPOTENCY_KEY_TTL_HOURS = _int("CANOPY_IDEMPOTENCY_KEY_TTL_HOURS", 24)
+        self.PURGE_EVERY_MINUTES = _int("CANOPY_PURGE_EVERY_MINUTES", 60)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app, g
 
 from config import Config
-from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from db import SharedTransaction, UnitOfWork, make_engine, make_session_factory, utcnow_aware
 
 
 def init_db(app: Flask, config: Config) -> None:
@@ -21,7 +21,15 @@ def config() -> Config:
 
 
 def uow() -> UnitOfWork:
+    """The request's unit of work: inside an idempotent request, one that joins its transaction."""
+    shared = g.get("canopy_transaction")
+    if shared is not None:
+        return shared.unit_of_work()
     return UnitOfWork(current_app.extensions["canopy_sessions"])
+
+
+def shared_transaction() -> SharedTransaction:
+    return SharedTransaction(current_app.extensions["canopy_sessions"])
 
 
 def now() -> datetime:

@@ -87,3 +87,66 @@ class UnitOfWork:
     def rollback(self) -> None:
         assert self.session is not None
         self.session.rollback()
+
+
+class SharedTransaction:
+    """One transaction that several units of work join, each as a savepoint, committed once by
+    its owner. An idempotent request runs its use cases in it and stores its response in it, so
+    that a crash anywhere leaves both the effect and the stored response, or neither."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self.session = session_factory()
+        self.session.begin()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return _JoinedUnitOfWork(self._factory, self.session)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def __enter__(self) -> SharedTransaction:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()  # nothing after a commit; everything when the owner left early
+        finally:
+            self.session.close()
+
+
+class _JoinedUnitOfWork(UnitOfWork):
+    """`with uow:` inside a SharedTransaction: commit releases the block's savepoint into the
+    shared transaction, leaving without commit rolls back only the block, as a plain unit of
+    work would."""
+
+    def __init__(self, session_factory: sessionmaker[Session], shared: Session) -> None:
+        super().__init__(session_factory)
+        self._shared = shared
+        self._savepoint = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._shared
+        self._savepoint = self._shared.begin_nested()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._savepoint.is_active:
+                self._savepoint.rollback()
+        finally:
+            self.session = self._savepoint = None
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        with self:  # never autocommit: the reads belong to the shared transaction
+            yield self
+
+    def commit(self) -> None:
+        # What the block does after its commit is rolled back at its end, as in a plain one.
+        self._savepoint.commit()
+        self._savepoint = self._shared.begin_nested()
+
+    def rollback(self) -> None:
+        self._savepoint.rollback()
+        self._savepoint = self._shared.begin_nested()
