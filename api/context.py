@@ -11,7 +11,9 @@ from db import SharedTransaction, UnitOfWork, make_engine, make_session_factory,
 
 
 def init_db(app: Flask, config: Config) -> None:
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL,
+                         connect_timeout_s=config.DB_CONNECT_TIMEOUT_S,
+                         statement_timeout_ms=config.DB_STATEMENT_TIMEOUT_MS)
     app.extensions["canopy_engine"] = engine
     app.extensions["canopy_sessions"] = make_session_factory(engine)
 

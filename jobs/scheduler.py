@@ -58,7 +58,9 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
 def run(config: Config | None = None, once: bool = False) -> None:
     """Run the jobs against config.DATABASE_URL until SIGTERM/SIGINT (or one round if `once`)."""
     config = config or Config()
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL,
+                         connect_timeout_s=config.DB_CONNECT_TIMEOUT_S,
+                         statement_timeout_ms=config.JOB_STATEMENT_TIMEOUT_MS)
     sessions = make_session_factory(engine)
 
     def uow_factory() -> UnitOfWork:
