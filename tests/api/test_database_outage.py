@@ -4,6 +4,7 @@ one log line without a traceback, and service as usual once it answers again."""
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -141,3 +142,19 @@ def test_the_api_serves_again_as_soon_as_the_lock_is_gone(database_url, engine, 
     resp = client.get("/v1/me", headers=me_headers())
     app.extensions["canopy_engine"].dispose()
     assert resp.status_code == 200, resp.get_json()
+
+
+def test_a_silent_database_fails_the_request_after_the_connect_timeout():
+    from config import TestConfig
+
+    with socket.socket() as silent:  # accepts connections (backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = TestConfig(f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/canopy")
+        config.DB_CONNECT_TIMEOUT_S = 2
+        app = create_app(config)
+        started = time.monotonic()
+        resp = app.test_client().get("/healthz")
+        elapsed = time.monotonic() - started
+    assert_unavailable(resp)
+    assert 1.5 < elapsed < 5
