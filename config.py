@@ -29,6 +29,16 @@ class Config:
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000
+        # Idempotency-Key answers are replayed this long, then purged (a retry runs anew).
+        self.IDEMPOTENCY_KEY_TTL_HOURS = _int("CANOPY_IDEMPOTENCY_KEY_TTL_HOURS", 24)
+        self.PURGE_EVERY_MINUTES = _int("CANOPY_PURGE_EVERY_MINUTES", 60)
+        # PostgreSQL: seconds to wait for a connection, and the longest statement of a web
+        # request or CLI command (0: no limit); beyond them the API answers 503.
+        self.DB_CONNECT_TIMEOUT_S = _int("CANOPY_DB_CONNECT_TIMEOUT_S", 5)
+        self.DB_STATEMENT_TIMEOUT_MS = _int("CANOPY_DB_STATEMENT_TIMEOUT_MS", 30000)
+        # The scheduler's statements (settlement batches, expiry): none by default, since a
+        # timed-out batch would only be tried again, just as long, at the next tick.
+        self.JOB_STATEMENT_TIMEOUT_MS = _int("CANOPY_JOB_STATEMENT_TIMEOUT_MS", 0)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
 

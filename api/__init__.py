@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import errors
+from api import errors, outage
 from api.context import init_db
 from config import Config
 
@@ -38,6 +38,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(api)
     _serve_openapi_once(app, api)
     errors.init_app(app)
+    outage.init_app(app)
     from api.cli import init_cli
 
     init_cli(app)

@@ -7,11 +7,13 @@ from datetime import datetime
 from flask import Flask, current_app, g
 
 from config import Config
-from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from db import SharedTransaction, UnitOfWork, make_engine, make_session_factory, utcnow_aware
 
 
 def init_db(app: Flask, config: Config) -> None:
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL,
+                         connect_timeout_s=config.DB_CONNECT_TIMEOUT_S,
+                         statement_timeout_ms=config.DB_STATEMENT_TIMEOUT_MS)
     app.extensions["canopy_engine"] = engine
     app.extensions["canopy_sessions"] = make_session_factory(engine)
 
@@ -21,7 +23,15 @@ def config() -> Config:
 
 
 def uow() -> UnitOfWork:
+    """The request's unit of work: inside an idempotent request, one that joins its transaction."""
+    shared = g.get("canopy_transaction")
+    if shared is not None:
+        return shared.unit_of_work()
     return UnitOfWork(current_app.extensions["canopy_sessions"])
+
+
+def shared_transaction() -> SharedTransaction:
+    return SharedTransaction(current_app.extensions["canopy_sessions"])
 
 
 def now() -> datetime:

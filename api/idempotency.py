@@ -1,15 +1,20 @@
 """`Idempotency-Key` on user POSTs: a retry with the same key and body gets the first response;
-the same key with another body is 422; a key whose request is still running is 409."""
+the same key with another body is 422.
+
+The key, the request's effect and the response to replay commit in one transaction, so a worker
+killed at any point leaves all three or none: a retry then replays the response, or runs the
+request as if it were the first. A duplicate sent while the first still runs waits for it (on
+the key's unique index) and then replays its response."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import wraps
 
-from flask import Response, request
+from flask import Response, g, request
 
 from api.auth import current_user
-from api.context import now, uow
+from api.context import now, shared_transaction
 from api.errors import ApiProblem
 from carbon.services import idempotency
 
@@ -34,27 +39,33 @@ def idempotent(fn):
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ApiProblem(400, "Bad Idempotency-Key",
                              f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
-        user = current_user()
-        seen = idempotency.reserve(uow(), user.id, key, _request_hash(), now())
-        if seen.outcome == "mismatch":
-            raise ApiProblem(422, "Idempotency-Key reused",
-                             "This Idempotency-Key was used with another request body.")
-        if seen.outcome == "in_progress":
-            raise ApiProblem(409, "Request in progress",
-                             "A request with this Idempotency-Key is still being processed.")
-        if seen.outcome == "replay":
-            resp = Response(seen.body, status=seen.status_code, mimetype="application/json")
-            resp.headers["Idempotent-Replayed"] = "true"
+        user_id = current_user().id
+        with shared_transaction() as tx:
+            seen = idempotency.claim(tx.unit_of_work(), user_id, key, _request_hash(), now())
+            if seen.outcome != "new":
+                return _answer_seen(seen)
+            g.canopy_transaction = tx  # the route's units of work join the key's transaction
+            try:
+                resp = fn(*args, **kwargs)
+            finally:
+                g.pop("canopy_transaction", None)
+            # Anything but a success rolls back with its key, so a fixed retry can succeed.
+            if isinstance(resp, Response) and 200 <= resp.status_code < 300:
+                idempotency.store_response(tx.unit_of_work(), user_id, key, resp.status_code,
+                                           resp.get_data(as_text=True))
+                tx.commit()
             return resp
-        try:
-            resp = fn(*args, **kwargs)
-        except BaseException:
-            idempotency.release(uow(), user.id, key)
-            raise
-        if isinstance(resp, Response) and 200 <= resp.status_code < 300:
-            idempotency.complete(uow(), user.id, key, resp.status_code, resp.get_data(as_text=True))
-        else:
-            idempotency.release(uow(), user.id, key)
-        return resp
 
     return wrapper
+
+
+def _answer_seen(seen: idempotency.Claim) -> Response:
+    if seen.outcome == "mismatch":
+        raise ApiProblem(422, "Idempotency-Key reused",
+                         "This Idempotency-Key was used with another request body.")
+    if seen.outcome == "in_progress":
+        raise ApiProblem(409, "Request in progress",
+                         "A request with this Idempotency-Key is still being processed.")
+    resp = Response(seen.body, status=seen.status_code, mimetype="application/json")
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp

@@ -8,21 +8,38 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+SQLITE_BUSY_TIMEOUT_MS = 30000  # when no statement timeout is given
 
-def make_engine(url: str, **kw) -> Engine:
+
+def make_engine(url: str, *, connect_timeout_s: int | None = None,
+                statement_timeout_ms: int | None = None, **kw) -> Engine:
+    """An engine for `url`. On PostgreSQL, `connect_timeout_s` bounds a connection attempt and
+    `statement_timeout_ms` every statement (None or 0: no limit), so that a database that
+    stops answering fails a request in bounded time instead of pinning its worker. On SQLite
+    `statement_timeout_ms` is how long a transaction waits for the write lock (None or 0:
+    SQLITE_BUSY_TIMEOUT_MS)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
-        _sqlite_pragmas(engine)
+        # SQLite's statements wait only for the write lock: the busy timeout is their limit.
+        busy_ms = statement_timeout_ms or SQLITE_BUSY_TIMEOUT_MS
+        engine = create_engine(url, connect_args={"timeout": busy_ms / 1000,
+                                                  "check_same_thread": False}, **kw)
+        _sqlite_pragmas(engine, busy_ms)
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     kw.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kw)
+    connect_args = kw.pop("connect_args", {})
+    if connect_timeout_s:
+        connect_args.setdefault("connect_timeout", connect_timeout_s)
+    if statement_timeout_ms:
+        # Sent in the startup packet: no extra round trip, and it survives a pool reset.
+        connect_args.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
+    return create_engine(url, connect_args=connect_args, **kw)
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; we emit BEGIN IMMEDIATE ourselves so
     # that writers queue on the busy timeout instead of failing on a lock upgrade.
     @event.listens_for(engine, "connect")
@@ -31,7 +48,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -87,3 +104,66 @@ class UnitOfWork:
     def rollback(self) -> None:
         assert self.session is not None
         self.session.rollback()
+
+
+class SharedTransaction:
+    """One transaction that several units of work join, each as a savepoint, committed once by
+    its owner. An idempotent request runs its use cases in it and stores its response in it, so
+    that a crash anywhere leaves both the effect and the stored response, or neither."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self.session = session_factory()
+        self.session.begin()
+
+    def unit_of_work(self) -> UnitOfWork:
+        return _JoinedUnitOfWork(self._factory, self.session)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def __enter__(self) -> SharedTransaction:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()  # nothing after a commit; everything when the owner left early
+        finally:
+            self.session.close()
+
+
+class _JoinedUnitOfWork(UnitOfWork):
+    """`with uow:` inside a SharedTransaction: commit releases the block's savepoint into the
+    shared transaction, leaving without commit rolls back only the block, as a plain unit of
+    work would."""
+
+    def __init__(self, session_factory: sessionmaker[Session], shared: Session) -> None:
+        super().__init__(session_factory)
+        self._shared = shared
+        self._savepoint = None
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._shared
+        self._savepoint = self._shared.begin_nested()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._savepoint.is_active:
+                self._savepoint.rollback()
+        finally:
+            self.session = self._savepoint = None
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        with self:  # never autocommit: the reads belong to the shared transaction
+            yield self
+
+    def commit(self) -> None:
+        # What the block does after its commit is rolled back at its end, as in a plain one.
+        self._savepoint.commit()
+        self._savepoint = self._shared.begin_nested()
+
+    def rollback(self) -> None:
+        self._savepoint.rollback()
+        self._savepoint = self._shared.begin_nested()

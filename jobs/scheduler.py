@@ -15,7 +15,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
-from jobs.tasks import Clock, UowFactory, expire_due, publish_log_roots, settle_due
+from jobs.tasks import (
+    Clock,
+    UowFactory,
+    expire_due,
+    publish_log_roots,
+    purge_idempotency_keys,
+    settle_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +48,19 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
     scheduler.add_job(publish_log_roots, "interval", minutes=PUBLISH_ROOTS_EVERY_MINUTES,
                       id="publish_log_roots", name="publish the public log's daily roots",
                       args=(uow_factory, clock), **common)
+    scheduler.add_job(purge_idempotency_keys, "interval", minutes=config.PURGE_EVERY_MINUTES,
+                      id="purge_idempotency_keys", name="purge old idempotency keys",
+                      args=(uow_factory, clock, timedelta(hours=config.IDEMPOTENCY_KEY_TTL_HOURS)),
+                      **common)
     return scheduler
 
 
 def run(config: Config | None = None, once: bool = False) -> None:
     """Run the jobs against config.DATABASE_URL until SIGTERM/SIGINT (or one round if `once`)."""
     config = config or Config()
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL,
+                         connect_timeout_s=config.DB_CONNECT_TIMEOUT_S,
+                         statement_timeout_ms=config.JOB_STATEMENT_TIMEOUT_MS)
     sessions = make_session_factory(engine)
 
     def uow_factory() -> UnitOfWork:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from carbon.services.balls import expire_balls
+from carbon.services.idempotency import purge_keys
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
@@ -96,3 +97,11 @@ def publish_log_roots(uow_factory: UowFactory, now_fn: Clock) -> int:
         log.info("published the public log root of %s: %s over %d entries (%d..%d)",
                  root.log_date, root.root, root.count, root.first_seq, root.last_seq)
     return len(roots)
+
+
+def purge_idempotency_keys(uow_factory: UowFactory, now_fn: Clock, max_age: timedelta) -> int:
+    """Forget the Idempotency-Keys older than `max_age`. Returns how many were deleted."""
+    deleted = purge_keys(uow_factory(), now_fn(), max_age)
+    if deleted:
+        log.info("purged %d idempotency keys older than %s", deleted, max_age)
+    return deleted

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from carbon import domain
 from carbon import settlement_sql as sql
+from carbon.backoff import Backoff
 from carbon.errors import InvalidInput
 from carbon.events_repository import hold_days
 from carbon.models import SettlementBatch, SettlementRun, User
@@ -88,10 +89,12 @@ class _Day:
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
                timezones: list[str] | None = None, batch_users: int = 20000,
-               grace: timedelta = timedelta(0), workers: int = 1) -> SettlementReport:
+               grace: timedelta = timedelta(0), workers: int = 1,
+               backoff: Backoff | None = None) -> SettlementReport:
     """Settle `local_date` in every zone (users' zones, or `timezones`) whose day has ended at
     `now` (+ `grace`); zones whose day is not over are reported, not settled. `workers`
-    batches are settled at once (PostgreSQL; SQLite has one writer and uses one)."""
+    batches are settled at once (PostgreSQL; SQLite has one writer and uses one). While every
+    pending batch is held by another settler, `backoff` paces the waits (default: Backoff())."""
     if batch_users < 1:
         raise InvalidInput("batch_users must be at least 1.")
     if workers < 1:
@@ -105,7 +108,8 @@ def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
         if not domain.day_has_ended(local_date, tz, now, grace):
             report.zones.append(ZoneReport(tz, NOT_OVER))
             continue
-        report.zones.append(_settle_zone(uow, _Day(local_date, tz, now), batch_users, workers))
+        report.zones.append(_settle_zone(uow, _Day(local_date, tz, now), batch_users, workers,
+                                         backoff or Backoff()))
     return report
 
 
@@ -114,16 +118,24 @@ def _user_zones(uow: UnitOfWork) -> list[str]:
         return sorted(uow.session.scalars(select(User.timezone).distinct()))
 
 
-def _settle_zone(uow: UnitOfWork, day: _Day, batch_users: int, workers: int) -> ZoneReport:
+def _settle_zone(uow: UnitOfWork, day: _Day, batch_users: int, workers: int,
+                 backoff: Backoff) -> ZoneReport:
     run_id = _open_run(uow, day)
     if run_id is None:
         return ZoneReport(day.timezone, ALREADY_SETTLED)
     zone = ZoneReport(day.timezone, SETTLED)
     while _plan_batches(uow, day, batch_users, run_id):
-        for balls, energy_g in _settle_pending(uow, day, workers):
+        settled = _settle_pending(uow, day, workers)
+        for balls, energy_g in settled:
             zone.batches += 1
             zone.balls += balls
             zone.energy_g += energy_g
+        # Batches pending and none taken: another settler holds them all. Planning again at
+        # once would spin (about 2,000 commits in 45 s); wait, longer each time.
+        if settled:
+            backoff.reset()
+        else:
+            backoff.wait()
     return zone
 
 
