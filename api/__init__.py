@@ -15,6 +15,7 @@ API_VERSION = "v1"
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
+    config.check()  # ConfigError: unsafe in production (default secret, SQLite) or invalid
     app = Flask(__name__)
     app.config.update(
         CANOPY=config,

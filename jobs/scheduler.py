@@ -47,6 +47,7 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
 def run(config: Config | None = None, once: bool = False) -> None:
     """Run the jobs against config.DATABASE_URL until SIGTERM/SIGINT (or one round if `once`)."""
     config = config or Config()
+    config.check()
     engine = make_engine(config.DATABASE_URL)
     sessions = make_session_factory(engine)
 
