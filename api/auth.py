@@ -1,9 +1,8 @@
-"""User JWTs (HS256, `sub`, optional `tz`) and HMAC-signed partner requests."""
+"""User JWTs (HS256, `sub`, optional `tz`); signed partner requests live in api.partner_auth
+and are re-exported here for the routes."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -12,9 +11,12 @@ from flask import current_app, g, request
 
 from api.context import config, now, uow
 from api.errors import ApiProblem
+from api.partner_auth import current_partner, partner_required, signature
 from carbon.domain import is_valid_zone
-from carbon.services.partners import PartnerRef, find_partner
 from carbon.services.users import UserRef, check_external_id, find_or_create_user
+
+__all__ = ["current_partner", "current_user", "make_token", "partner_required", "signature",
+           "user_required"]
 
 _KNOWN_USERS_MAX = 100_000
 _BEARER = {"WWW-Authenticate": 'Bearer realm="canopy"'}
@@ -73,55 +75,3 @@ def user_required(fn):
         return fn(*args, **kwargs)
 
     return wrapper
-
-
-def signature(secret: str, timestamp: str, method: str, path_and_query: str, body: bytes) -> str:
-    message = f"{timestamp}\n{method.upper()}\n{path_and_query}\n{hashlib.sha256(body).hexdigest()}"
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def _path_and_query() -> str:
-    qs = request.query_string.decode()
-    return request.path + (f"?{qs}" if qs else "")
-
-
-def _verify_partner(scope: str) -> PartnerRef:
-    key_id = request.headers.get("X-Partner-Key")
-    ts = request.headers.get("X-Timestamp")
-    sig = request.headers.get("X-Signature")
-    if not key_id or not ts or not sig:
-        raise ApiProblem(401, "Unauthorized",
-                         "Signed requests need X-Partner-Key, X-Timestamp and X-Signature.")
-    try:
-        ts_value = int(ts)
-    except ValueError as exc:
-        raise ApiProblem(401, "Unauthorized", "X-Timestamp must be unix seconds.") from exc
-    skew = abs(now().timestamp() - ts_value)
-    if skew > config().PARTNER_MAX_SKEW_S:
-        raise ApiProblem(401, "Unauthorized",
-                         f"X-Timestamp is {int(skew)} s away from our clock "
-                         f"(at most {config().PARTNER_MAX_SKEW_S} s allowed).")
-    partner = find_partner(uow(), key_id)
-    expected = partner and signature(partner.secret, ts, request.method, _path_and_query(),
-                                     request.get_data(cache=True))
-    if not partner or not hmac.compare_digest(expected, sig.lower()):
-        raise ApiProblem(401, "Unauthorized", "The signature does not match this key and request.")
-    if scope not in partner.scopes:
-        raise ApiProblem(403, "Forbidden", f"This key lacks the '{scope}' scope.")
-    return partner
-
-
-def current_partner() -> PartnerRef:
-    return g.partner
-
-
-def partner_required(scope: str):
-    def decorator(fn):
-        @wraps(fn)
-        def wrapper(*args, **kwargs):
-            g.partner = _verify_partner(scope)
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
