@@ -6,18 +6,42 @@ import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ENVIRONMENTS = ("development", "production")
+# Signs development tokens out of the box; a production setting refuses to start with it.
+DEFAULT_JWT_SECRET = "dev-secret-change-me-before-production"
+MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit output
+
+
+class ConfigError(Exception):
+    """A setting this environment cannot run with; the message names the variable."""
 
 
 def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}.") from None
+
+
+def _optional(name: str) -> str | None:
+    return os.environ.get(name) or None  # set but empty counts as unset
 
 
 class Config:
     """Settings for a running Canopy; every value can be overridden by the environment."""
 
     def __init__(self) -> None:
+        self.ENV = os.environ.get("CANOPY_ENV", "development")
         self.DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{HERE / 'canopy.db'}")
-        self.JWT_SECRET = os.environ.get("CANOPY_JWT_SECRET", "dev-secret-change-me-before-production")
+        self.JWT_SECRET = os.environ.get("CANOPY_JWT_SECRET", DEFAULT_JWT_SECRET)
+        # A token's exp may lie at most this far after now (and after its iat, when it has one).
+        self.JWT_MAX_LIFETIME_DAYS = _int("CANOPY_JWT_MAX_LIFETIME_DAYS", 30)
+        # When set, tokens must carry exactly this iss / an aud naming this audience.
+        self.JWT_ISSUER = _optional("CANOPY_JWT_ISSUER")
+        self.JWT_AUDIENCE = _optional("CANOPY_JWT_AUDIENCE")
         self.DEFAULT_TIMEZONE = os.environ.get("CANOPY_DEFAULT_TZ", "Asia/Shanghai")
         # Seconds of clock skew a partner signature may have (contract: 300 s).
         self.PARTNER_MAX_SKEW_S = _int("CANOPY_PARTNER_MAX_SKEW_S", 300)
@@ -42,11 +66,50 @@ class Config:
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
 
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == "production"
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings for their environment, one sentence each."""
+        found = []
+        if self.ENV not in ENVIRONMENTS:
+            found.append(f"CANOPY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.ENV!r}.")
+        if self.JWT_MAX_LIFETIME_DAYS < 1:
+            found.append("CANOPY_JWT_MAX_LIFETIME_DAYS must be at least 1.")
+        if self.PARTNER_MAX_SKEW_S < 1:
+            found.append("CANOPY_PARTNER_MAX_SKEW_S must be at least 1.")
+        if self.is_production:
+            found += self._production_problems()
+        return found
+
+    def _production_problems(self) -> list[str]:
+        found = []
+        if self.JWT_SECRET == DEFAULT_JWT_SECRET:
+            found.append("CANOPY_JWT_SECRET is the public development default: set a random "
+                         "secret (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`).")
+        elif len(self.JWT_SECRET.encode()) < MIN_SECRET_BYTES:
+            found.append(f"CANOPY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long.")
+        if self.DATABASE_URL.startswith("sqlite"):
+            found.append("DATABASE_URL points at SQLite: production runs on PostgreSQL "
+                         "(postgresql://...).")
+        return found
+
+    def check(self) -> None:
+        """Refuse to start with settings that are unsafe or invalid here (ConfigError)."""
+        found = self.problems()
+        if found:
+            raise ConfigError(f"Canopy cannot start ({self.ENV}): " + " ".join(found))
+
 
 class TestConfig(Config):
     def __init__(self, database_url: str) -> None:
         super().__init__()
+        self.ENV = "development"  # whatever CANOPY_ENV the shell running the tests has
         self.DATABASE_URL = database_url
         self.JWT_SECRET = "test-secret-of-at-least-32-bytes!"
+        self.JWT_MAX_LIFETIME_DAYS = 30
+        self.JWT_ISSUER = self.JWT_AUDIENCE = None
+        self.PARTNER_MAX_SKEW_S = 300
         # The tests' sessions share one connection (rolled back after each test): one worker.
         self.SETTLE_WORKERS = 1

@@ -15,6 +15,7 @@ API_VERSION = "v1"
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
+    config.check()  # ConfigError: unsafe in production (default secret, SQLite) or invalid
     app = Flask(__name__)
     app.config.update(
         CANOPY=config,
@@ -65,4 +66,7 @@ def _security_schemes(api: Api) -> None:
     api.spec.components.security_scheme(
         "partner", {"type": "apiKey", "in": "header", "name": "X-Partner-Key",
                     "description": "With X-Timestamp and X-Signature = hex HMAC-SHA256(secret, "
-                    "'{timestamp}\\n{METHOD}\\n{path and query}\\n{sha256 hex of body}')."})
+                    "'{timestamp}\\n{METHOD}\\n{path and query as sent, escapes kept}\\n"
+                    "{sha256 hex of body}'). A signature changes state once: sign every "
+                    "request, retries included, with a fresh X-Timestamp (else 409 "
+                    "replayed_signature)."})

@@ -1,9 +1,8 @@
-"""User JWTs (HS256, `sub`, optional `tz`) and HMAC-signed partner requests."""
+"""User JWTs (HS256, `sub`, `exp`, optional `tz`, `iat`, `iss`, `aud`); signed partner
+requests live in api.partner_auth and are re-exported here for the routes."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -12,36 +11,60 @@ from flask import current_app, g, request
 
 from api.context import config, now, uow
 from api.errors import ApiProblem
+from api.partner_auth import current_partner, partner_required, signature
 from carbon.domain import is_valid_zone
-from carbon.services.partners import PartnerRef, find_partner
 from carbon.services.users import UserRef, check_external_id, find_or_create_user
+from config import Config
+
+__all__ = ["current_partner", "current_user", "make_token", "partner_required", "signature",
+           "user_required"]
 
 _KNOWN_USERS_MAX = 100_000
 _BEARER = {"WWW-Authenticate": 'Bearer realm="canopy"'}
 
 
-def make_token(secret: str, user_id: str, tz: str | None = None, hours: int = 24 * 30) -> str:
+def make_token(secret: str, user_id: str, tz: str | None = None, hours: int = 24 * 30,
+               issuer: str | None = None, audience: str | None = None) -> str:
     claims = {"sub": user_id, "exp": datetime.now(UTC) + timedelta(hours=hours)}
-    if tz:
-        claims["tz"] = tz
+    optional = {"tz": tz, "iss": issuer, "aud": audience}
+    claims.update((k, v) for k, v in optional.items() if v)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def _unauthorized(detail: str) -> ApiProblem:
-    return ApiProblem(401, "Unauthorized", detail, headers=_BEARER)
+def _unauthorized(detail: str, code: str = "token_invalid") -> ApiProblem:
+    return ApiProblem(401, "Unauthorized", detail, headers=_BEARER, code=code)
+
+
+def _decode(token: str, cfg: Config) -> dict:
+    try:
+        claims = jwt.decode(token, cfg.JWT_SECRET, algorithms=["HS256"], issuer=cfg.JWT_ISSUER,
+                            audience=cfg.JWT_AUDIENCE,
+                            options={"require": ["sub", "exp"],
+                                     "verify_aud": cfg.JWT_AUDIENCE is not None})
+    except jwt.ExpiredSignatureError as exc:
+        raise _unauthorized("The token has expired.", "token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise _unauthorized(f"The token is not valid: {exc}.") from exc
+    _check_lifetime(claims, cfg.JWT_MAX_LIFETIME_DAYS)
+    return claims
+
+
+def _check_lifetime(claims: dict, max_days: int) -> None:
+    """A token must not outlive max_days from now, nor from its iat (PyJWT has checked that
+    both are numbers; integers compare without overflow however large they are)."""
+    longest = max_days * 86_400
+    exp = int(claims["exp"])
+    start = int(claims["iat"]) if "iat" in claims else int(now().timestamp())
+    if exp > int(now().timestamp()) + longest or exp > start + longest:
+        raise _unauthorized(f"The token lives too long: its exp is more than {max_days} days "
+                            "after now or after its iat.")
 
 
 def _user_from_token() -> UserRef:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
-        raise _unauthorized("Send 'Authorization: Bearer <JWT>'.")
-    try:
-        claims = jwt.decode(header[7:].strip(), config().JWT_SECRET, algorithms=["HS256"],
-                            options={"require": ["sub"]})
-    except jwt.ExpiredSignatureError as exc:
-        raise _unauthorized("The token has expired.") from exc
-    except jwt.PyJWTError as exc:
-        raise _unauthorized(f"The token is not valid: {exc}.") from exc
+        raise _unauthorized("Send 'Authorization: Bearer <JWT>'.", "token_missing")
+    claims = _decode(header[7:].strip(), config())
     sub = claims.get("sub")
     reason = check_external_id(sub)
     if reason:
@@ -73,55 +96,3 @@ def user_required(fn):
         return fn(*args, **kwargs)
 
     return wrapper
-
-
-def signature(secret: str, timestamp: str, method: str, path_and_query: str, body: bytes) -> str:
-    message = f"{timestamp}\n{method.upper()}\n{path_and_query}\n{hashlib.sha256(body).hexdigest()}"
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def _path_and_query() -> str:
-    qs = request.query_string.decode()
-    return request.path + (f"?{qs}" if qs else "")
-
-
-def _verify_partner(scope: str) -> PartnerRef:
-    key_id = request.headers.get("X-Partner-Key")
-    ts = request.headers.get("X-Timestamp")
-    sig = request.headers.get("X-Signature")
-    if not key_id or not ts or not sig:
-        raise ApiProblem(401, "Unauthorized",
-                         "Signed requests need X-Partner-Key, X-Timestamp and X-Signature.")
-    try:
-        ts_value = int(ts)
-    except ValueError as exc:
-        raise ApiProblem(401, "Unauthorized", "X-Timestamp must be unix seconds.") from exc
-    skew = abs(now().timestamp() - ts_value)
-    if skew > config().PARTNER_MAX_SKEW_S:
-        raise ApiProblem(401, "Unauthorized",
-                         f"X-Timestamp is {int(skew)} s away from our clock "
-                         f"(at most {config().PARTNER_MAX_SKEW_S} s allowed).")
-    partner = find_partner(uow(), key_id)
-    expected = partner and signature(partner.secret, ts, request.method, _path_and_query(),
-                                     request.get_data(cache=True))
-    if not partner or not hmac.compare_digest(expected, sig.lower()):
-        raise ApiProblem(401, "Unauthorized", "The signature does not match this key and request.")
-    if scope not in partner.scopes:
-        raise ApiProblem(403, "Forbidden", f"This key lacks the '{scope}' scope.")
-    return partner
-
-
-def current_partner() -> PartnerRef:
-    return g.partner
-
-
-def partner_required(scope: str):
-    def decorator(fn):
-        @wraps(fn)
-        def wrapper(*args, **kwargs):
-            g.partner = _verify_partner(scope)
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator

@@ -57,7 +57,24 @@ def seed() -> None:
 @click.option("--hours", default=24 * 30, show_default=True)
 def token(user_id: str, tz: str | None, hours: int) -> None:
     """Print a development JWT for USER_ID."""
-    click.echo(make_token(config().JWT_SECRET, user_id, tz, hours))
+    cfg = config()
+    problem = _token_problem(user_id, tz, hours, cfg.JWT_MAX_LIFETIME_DAYS)
+    if problem:
+        raise click.ClickException(problem)
+    click.echo(make_token(cfg.JWT_SECRET, user_id, tz, hours, cfg.JWT_ISSUER, cfg.JWT_AUDIENCE))
+
+
+def _token_problem(user_id: str, tz: str | None, hours: int, max_days: int) -> str | None:
+    """Why the API would refuse the token asked for, so the command refuses to print it."""
+    from carbon.domain import is_valid_zone
+    from carbon.services.users import check_external_id
+
+    if not 1 <= hours <= max_days * 24:
+        return f"--hours must be 1 to {max_days * 24} (CANOPY_JWT_MAX_LIFETIME_DAYS={max_days})."
+    if tz is not None and not is_valid_zone(tz):
+        return f"--tz '{tz}' is not an IANA time zone."
+    reason = check_external_id(user_id)
+    return f"USER_ID: {reason}." if reason else None
 
 
 @click.group("partner")

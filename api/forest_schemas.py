@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from api.docs import page_of
 from api.errors import ApiProblem
+from carbon.domain import USER_ID_RULE, is_valid_user_id
 
 MAX_ID = 2**63 - 1  # ids beyond BIGINT are simply not found (never a database error)
 ID = validate.Range(min=1, max=MAX_ID)
@@ -32,8 +33,15 @@ def text_field(min_length: int, max_length: int, **kw) -> fields.String:
     return fields.String(validate=[validate.Length(min_length, max_length), Storable()], **kw)
 
 
+class UserId(validate.Validator):
+    def __call__(self, value: str) -> str:
+        if not is_valid_user_id(value):
+            raise ValidationError(f"must be {USER_ID_RULE}")
+        return value
+
+
 def user_id_field(**kw) -> fields.String:
-    return fields.String(validate=[validate.Length(1, 64), Printable()], **kw)
+    return fields.String(validate=UserId(), **kw)
 
 
 def known_id(value: int, what: str) -> int:

@@ -48,7 +48,7 @@ def events_from_body(max_batch: int) -> list:
 
 @blp.route("/v1/partner/events")
 class PartnerEvents(MethodView):
-    @partner_required("events:write")
+    @partner_required("events:write", replayable=True)
     @blp.doc(requestBody={"required": True,
                           "content": {"application/json": {"schema": EventBatchSchema}}})
     @blp.response(200, IngestResultSchema)

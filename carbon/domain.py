@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 RIPE_LOCAL_TIME = time(7, 0)  # a ball ripens at 07:00 local the morning after its day
 BALL_LIFETIME = timedelta(hours=72)  # and expires 72 h after ripening
 FUTURE_SKEW = timedelta(minutes=5)  # events more than 5 min in the future are refused
 MAX_DAILY_STEPS = 100_000
 MAX_USER_ID_LENGTH = 64
+# Characters a path segment carries as they are (RFC 3986 unreserved, ':' and '@'), so every
+# user id works in every /users/{id}-like route without escapes; '.' and '..' alone are dot
+# segments that clients rewrite, so they are not ids.
+USER_ID_PATTERN = re.compile(rf"[A-Za-z0-9_.:@-]{{1,{MAX_USER_ID_LENGTH}}}")
+USER_ID_RULE = (f"1 to {MAX_USER_ID_LENGTH} characters of A-Z a-z 0-9 _ . : @ - "
+                "(and not '.' or '..')")
+# Names ZoneInfo opens that are not zones a person lives in: the host's own setting and tzdata's
+# placeholder. (right/... and posix/... variants are already left out of available_timezones.)
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 
 def zone(name: str) -> ZoneInfo:
@@ -23,12 +34,30 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"'{name}' is not an IANA time zone") from exc
 
 
-def is_valid_zone(name: str) -> bool:
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() - NOT_ZONES)
+
+
+def is_valid_zone(name: object) -> bool:
+    """An IANA zone name (canonical or a tzdata link such as 'Asia/Calcutta'); not 'right/UTC',
+    'posix/...', 'localtime' or 'Factory', which ZoneInfo would open too."""
+    return isinstance(name, str) and name in _zone_names()
+
+
+def opens_as_zone(name: str) -> bool:
+    """Whether ZoneInfo can compute with `name`: users created before zones were checked
+    against the list above may hold 'posix/...' and must still be settled."""
     try:
         zone(name)
     except ValueError:
         return False
     return True
+
+
+def is_valid_user_id(value: object) -> bool:
+    return (isinstance(value, str) and USER_ID_PATTERN.fullmatch(value) is not None
+            and value not in (".", ".."))
 
 
 def local_date_of(instant: datetime, tz: str) -> date:

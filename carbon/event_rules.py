@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from carbon.domain import FUTURE_SKEW, MAX_USER_ID_LENGTH
+from carbon.domain import FUTURE_SKEW, USER_ID_RULE, is_valid_user_id
 
 MAX_EVENT_ID_LENGTH = 128
 MAX_DEDUPE_KEY_LENGTH = 128
@@ -99,11 +99,8 @@ def _event_id(raw: dict) -> str:
 
 def _user_id(raw: dict) -> str:
     value = raw.get("user_id")
-    if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise _Bad("invalid_user_id", "user_id must be a non-empty string of printable characters.")
-    if len(value) > MAX_USER_ID_LENGTH:
-        raise _Bad("invalid_user_id",
-                   f"user_id is longer than {MAX_USER_ID_LENGTH} characters ({len(value)}).")
+    if not is_valid_user_id(value):
+        raise _Bad("invalid_user_id", f"user_id must be {USER_ID_RULE}.")
     return value
 
 

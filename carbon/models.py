@@ -54,6 +54,17 @@ class Partner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PartnerSignature(Base):
+    """A signature a partner's key already used on a state-changing request, kept while its
+    timestamp is inside the skew window so that the same signed request cannot act twice."""
+
+    __tablename__ = "partner_signatures"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)  # lowercase hex
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class LedgerAccount(Base):
     """A place energy can be. User and group accounts keep a running balance (never negative);
     busy system accounts (issued, balls, expired, ...) do not, their balance is the sum of entries."""

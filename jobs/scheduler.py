@@ -58,6 +58,7 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
 def run(config: Config | None = None, once: bool = False) -> None:
     """Run the jobs against config.DATABASE_URL until SIGTERM/SIGINT (or one round if `once`)."""
     config = config or Config()
+    config.check()
     engine = make_engine(config.DATABASE_URL,
                          connect_timeout_s=config.DB_CONNECT_TIMEOUT_S,
                          statement_timeout_ms=config.JOB_STATEMENT_TIMEOUT_MS)

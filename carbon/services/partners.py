@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from carbon.errors import Conflict, InvalidInput
-from carbon.models import Partner
+from carbon.models import Partner, PartnerSignature
 from db import UnitOfWork
+from db.sql import insert_ignore
 
 SCOPES = ("events:write", "plantings", "donations", "admin")
 
@@ -60,3 +61,21 @@ def find_partner_by_name(uow: UnitOfWork, name: str) -> PartnerRef | None:
     with uow:
         p = uow.session.scalars(select(Partner).where(Partner.name == name)).one_or_none()
         return _ref(p) if p else None
+
+
+def use_signature(uow: UnitOfWork, partner_id: int, signature: str, expires_at: datetime,
+                  now: datetime) -> bool:
+    """Remember a verified signature until `expires_at` (when its timestamp leaves the skew
+    window); False when it was already used. Committed before the request acts: a crash in
+    between costs the partner a re-signed retry, never a second effect."""
+    table = PartnerSignature.__table__
+    with uow:
+        # Purge on insert: rows live at most two skew windows, so this deletes a handful.
+        uow.session.execute(delete(PartnerSignature).where(PartnerSignature.expires_at < now))
+        inserted = insert_ignore(uow.session, table, {"partner_id": partner_id,
+                                                       "signature": signature,
+                                                       "expires_at": expires_at},
+                                 ["partner_id", "signature"], returning=(table.c.partner_id,))
+        fresh = inserted.first() is not None
+        uow.commit()
+    return fresh

@@ -101,7 +101,7 @@ def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
         raise InvalidInput("workers must be at least 1.")
     zones = sorted(set(timezones)) if timezones is not None else _user_zones(uow)
     for tz in zones:
-        if not domain.is_valid_zone(tz):
+        if not domain.opens_as_zone(tz):
             raise InvalidInput(f"'{tz}' is not an IANA time zone.", {"timezone": ["unknown zone"]})
     report = SettlementReport(local_date)
     for tz in zones:

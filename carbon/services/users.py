@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon import repository
-from carbon.domain import MAX_USER_ID_LENGTH, is_valid_zone
+from carbon.domain import USER_ID_RULE, is_valid_user_id, is_valid_zone
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.models import User
 from db.sql import insert_ignore
@@ -22,14 +22,11 @@ class UserRef:
 
 
 def check_external_id(external_id: object) -> str | None:
-    """The reason `external_id` is not a usable user id, or None when it is."""
-    if not isinstance(external_id, str) or not external_id.strip():
-        return "user_id must be a non-empty string"
-    if len(external_id) > MAX_USER_ID_LENGTH:
-        return f"user_id is longer than {MAX_USER_ID_LENGTH} characters"
-    if not external_id.isprintable():
-        return "user_id contains control characters"
-    return None
+    """The reason `external_id` is not a usable user id, or None when it is (the alphabet keeps
+    every id usable as one path segment, unescaped: /v1/friends/{user_id}/balls)."""
+    if is_valid_user_id(external_id):
+        return None
+    return f"user_id must be {USER_ID_RULE}"
 
 
 def ensure_user(session: Session, external_id: str, timezone: str, now: datetime) -> UserRef:

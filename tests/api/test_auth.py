@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+import time_machine
 
 from api.auth import signature
 from carbon.services.catalog import seed_default_methodology
@@ -121,3 +122,123 @@ def test_a_key_without_the_scope_is_403(signed, make_partner):
     resp = signed(planter, "POST", EVENTS, EVENT_BODY)
     assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
     assert "events:write" in resp.get_json()["detail"]
+
+
+# --- JWT lifetime, issuer and audience (issue 9) ---------------------------------------------
+
+ME = "/v1/me"
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def assert_refused(resp, code, words=""):
+    assert resp.status_code == 401 and resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert body["code"] == code and words in body["detail"], body
+
+
+def test_a_token_without_exp_is_refused(client, frozen):
+    assert_refused(client.get(ME, headers=bearer({"sub": "alice"})), "token_invalid", "exp")
+
+
+def test_a_token_with_exp_1e30_is_refused(client, frozen):
+    resp = client.get(ME, headers=bearer({"sub": "alice", "exp": 1e30}))
+    assert_refused(resp, "token_invalid", "lives too long")
+
+
+def test_a_token_may_expire_30_days_from_now_and_not_a_second_later(client, frozen):
+    assert client.get(ME, headers=bearer({"sub": "alice", "exp": NOW + 30 * DAY})).status_code == 200
+    late = bearer({"sub": "alice", "exp": NOW + 30 * DAY + timedelta(seconds=1)})
+    assert_refused(client.get(ME, headers=late), "token_invalid", "30 days")
+
+
+def test_a_token_may_live_30_days_after_its_iat_and_not_a_second_more(client, frozen):
+    iat = NOW - 2 * DAY
+    ok = bearer({"sub": "alice", "iat": iat, "exp": iat + 30 * DAY})
+    assert client.get(ME, headers=ok).status_code == 200
+    long = bearer({"sub": "alice", "iat": iat, "exp": iat + 30 * DAY + timedelta(seconds=1)})
+    assert_refused(client.get(ME, headers=long), "token_invalid", "iat")
+
+
+def test_the_longest_lifetime_is_configurable(app, client, frozen):
+    app.config["CANOPY"].JWT_MAX_LIFETIME_DAYS = 1
+    assert client.get(ME, headers=bearer({"sub": "alice", "exp": NOW + DAY})).status_code == 200
+    two_days = bearer({"sub": "alice", "exp": NOW + 2 * DAY})
+    assert_refused(client.get(ME, headers=two_days), "token_invalid", "1 days")
+
+
+def test_refusals_carry_a_stable_code(client, frozen):
+    assert_refused(client.get(ME), "token_missing", "Bearer")
+    expired = bearer({"sub": "alice", "exp": NOW - timedelta(seconds=1)})
+    assert_refused(client.get(ME, headers=expired), "token_expired", "expired")
+    assert_refused(client.get(ME, headers={"Authorization": "Bearer x.y.z"}), "token_invalid")
+
+
+@pytest.fixture
+def issuer_and_audience(app):
+    app.config["CANOPY"].JWT_ISSUER = "https://id.example"
+    app.config["CANOPY"].JWT_AUDIENCE = "canopy"
+
+
+@pytest.mark.parametrize("claims, words", [
+    ({}, "iss"),
+    ({"iss": "https://evil.example", "aud": "canopy"}, "issuer"),
+    ({"iss": "https://id.example"}, "aud"),
+    ({"iss": "https://id.example", "aud": "another-app"}, "Audience"),
+])
+def test_a_configured_issuer_and_audience_are_required(client, frozen, issuer_and_audience,
+                                                       claims, words):
+    resp = client.get(ME, headers=bearer({"sub": "alice", "exp": NOW + DAY, **claims}))
+    assert_refused(resp, "token_invalid", words)
+
+
+@pytest.mark.parametrize("aud", ["canopy", ["web", "canopy"]])
+def test_the_configured_issuer_and_audience_are_accepted(client, frozen, issuer_and_audience,
+                                                         aud):
+    claims = {"sub": "alice", "exp": NOW + DAY, "iss": "https://id.example", "aud": aud}
+    assert client.get(ME, headers=bearer(claims)).status_code == 200
+
+
+def test_without_a_configured_audience_a_token_naming_one_is_accepted(client, frozen):
+    claims = {"sub": "alice", "exp": NOW + DAY, "iss": "anyone", "aud": "anything"}
+    assert client.get(ME, headers=bearer(claims)).status_code == 200
+
+
+def test_flask_token_prints_a_token_the_api_accepts(app, client, frozen, issuer_and_audience):
+    with app.app_context():
+        printed = app.test_cli_runner().invoke(args=["token", "alice", "--tz", "Europe/Paris"])
+    assert printed.exit_code == 0, printed.output
+    resp = client.get(ME, headers={"Authorization": f"Bearer {printed.output.strip()}"})
+    assert resp.status_code == 200 and resp.get_json()["timezone"] == "Europe/Paris"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["token", "alice", "--hours", "721"], "--hours must be 1 to 720"),
+    (["token", "alice", "--tz", "right/UTC"], "not an IANA time zone"),
+    (["token", "a/b"], "USER_ID"),
+])
+def test_flask_token_refuses_what_the_api_would_refuse(app, args, words):
+    with app.app_context():
+        printed = app.test_cli_runner().invoke(args=args)
+    assert printed.exit_code != 0 and words in printed.output
+
+
+# --- time zones: canonical IANA names only ---------------------------------------------------
+
+@pytest.mark.parametrize("tz", ["right/UTC", "posix/Asia/Shanghai", "localtime", "Factory",
+                                "posixrules", "asia/shanghai", "../../etc/passwd", "Asia/"])
+def test_a_tz_claim_that_is_not_an_iana_zone_is_refused(client, frozen, tz):
+    resp = client.get(ME, headers=bearer({"sub": "alice", "exp": NOW + DAY, "tz": tz}))
+    assert_refused(resp, "token_invalid", "not an IANA time zone")
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Calcutta", "Etc/GMT-8",
+                                "America/Argentina/Buenos_Aires"])
+def test_iana_zones_and_their_links_are_accepted(client, frozen, tz):
+    resp = client.get(ME, headers=bearer({"sub": "alice", "exp": NOW + DAY, "tz": tz}))
+    assert resp.status_code == 200 and resp.get_json()["timezone"] == tz

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -67,7 +68,8 @@ def test_a_user_plants_and_the_partner_confirms_with_evidence(client, token, ses
     done = signed(planter, "POST", path, EVIDENCE)
     assert done.status_code == 200
     assert done.get_json()["certificates"] == ["CNP-2026-000001", "CNP-2026-000002"]
-    assert signed(planter, "POST", path, EVIDENCE).get_json() == done.get_json()
+    retry = signed(planter, "POST", path, EVIDENCE, ts=time.time() + 1)  # signed afresh
+    assert retry.get_json() == done.get_json()
     certs = client.get("/v1/me/certificates", headers=headers).get_json()["items"]
     assert [c["number"] for c in certs] == ["CNP-2026-000001", "CNP-2026-000002"]
     mine = client.get("/v1/me/plantings", headers=headers).get_json()["items"]
@@ -158,7 +160,7 @@ def test_operators_manage_projects(signed, make_partner, planter):
     pid = created.get_json()["id"]
     resp = signed(admin, "PATCH", f"/v1/admin/projects/{pid}", {"status": "closed"})
     assert resp.get_json()["status"] == "closed"
-    assert signed(admin, "POST", "/v1/admin/projects", body).status_code == 422
+    assert signed(admin, "POST", "/v1/admin/projects", body, ts=time.time() + 1).status_code == 422
     unknown = signed(admin, "POST", "/v1/admin/projects", {**body, "code": "x",
                                                            "partner_name": "nobody"})
     assert_problem(unknown, 422, "No partner named")

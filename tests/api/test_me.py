@@ -78,8 +78,9 @@ def test_collecting_twice_is_a_conflict_and_someone_elses_ball_is_not_found(
     assert huge.status_code == 404 and huge.mimetype == "application/problem+json"
 
 
-def test_a_growing_ball_says_when_it_ripens(client, alice):
+def test_a_growing_ball_says_when_it_ripens(client, alice, token):
     with time_machine.travel(RIPE - timedelta(minutes=1), tick=False):
+        alice = token("alice")  # made at NOW, the fixture's token lives 30 days and 5 h from here
         [ball, _] = client.get("/v1/me/balls", headers=alice).get_json()["items"]
         assert ball["status"] == "growing"
         resp = client.post(f"/v1/me/balls/{ball['id']}/collect", headers=alice)
