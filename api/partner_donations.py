@@ -60,7 +60,7 @@ class Records(MethodView):
 
 @blp.route("/<int:record_id>/confirm")
 class Confirm(MethodView):
-    @partner_required("donations")
+    @partner_required("donations", replayable=True)  # deciding again changes nothing
     @blp.arguments(ConfirmSchema)
     @blp.response(200, RecordSchema)
     @documented(blp, security=PARTNER, errors=(401, 403, 404, 409, 422))

@@ -59,7 +59,7 @@ class PartnerOrders(MethodView):
 
 @blp.route("/<int:order_id>/confirm")
 class ConfirmOrder(MethodView):
-    @partner_required("plantings")
+    @partner_required("plantings", replayable=True)  # deciding again changes nothing
     @blp.arguments(EvidenceSchema)
     @blp.response(200, OrderSchema)
     @documented(blp, security=PARTNER, errors=(401, 403, 404, 409, 422))
@@ -71,7 +71,7 @@ class ConfirmOrder(MethodView):
 
 @blp.route("/<int:order_id>/reject")
 class RejectOrder(MethodView):
-    @partner_required("plantings")
+    @partner_required("plantings", replayable=True)  # deciding again changes nothing
     @blp.arguments(RejectSchema)
     @blp.response(200, OrderSchema)
     @documented(blp, security=PARTNER, errors=(401, 403, 404, 409, 422))

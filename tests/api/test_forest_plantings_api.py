@@ -70,6 +70,10 @@ def test_a_user_plants_and_the_partner_confirms_with_evidence(client, token, ses
     assert done.get_json()["certificates"] == ["CNP-2026-000001", "CNP-2026-000002"]
     retry = signed(planter, "POST", path, EVIDENCE, ts=time.time() + 1)  # signed afresh
     assert retry.get_json() == done.get_json()
+    # A confirmation is idempotent, so even the very same signed bytes again (a partner's
+    # library retrying after a lost answer) get the same answer, not replayed_signature.
+    replay = signed(planter, "POST", path, EVIDENCE)
+    assert replay.status_code == 200 and replay.get_json() == done.get_json()
     certs = client.get("/v1/me/certificates", headers=headers).get_json()["items"]
     assert [c["number"] for c in certs] == ["CNP-2026-000001", "CNP-2026-000002"]
     mine = client.get("/v1/me/plantings", headers=headers).get_json()["items"]
