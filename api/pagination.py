@@ -33,7 +33,7 @@ def decode(raw: str, shape: tuple[type, ...]) -> Key:
         if len(values) != len(shape):
             raise ValueError("wrong number of values")
         return tuple(_check(kind, v) for kind, v in zip(shape, values, strict=True))
-    except (ValueError, TypeError, binascii.Error) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise ApiProblem(422, "Invalid input", "cursor must be the next_cursor of a previous "
                          "page of this list, sent back unchanged.",
                          {"cursor": ["not a cursor of this list"]}, code="invalid_cursor") from exc
