@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from api.auth import partner_required
 from api.context import now, uow
-from api.docs import PARTNER, PageQuerySchema, documented
+from api.docs import PARTNER, TextKeyPageQuerySchema, documented
+from api.pagination import paged
 from api.schemas.catalog import (
     ActivityTypeCreateSchema,
     ActivityTypePageSchema,
@@ -30,15 +31,12 @@ def _version_spec(body: dict) -> VersionSpec:
 @blp.route("/v1/admin/activity-types")
 class ActivityTypes(MethodView):
     @partner_required("admin")
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(TextKeyPageQuerySchema, location="query")
     @blp.response(200, ActivityTypePageSchema)
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """Activity types with their methodology versions, by key."""
-        views = methodology.list_types(uow(), query["limit"] + 1, query["cursor"])
-        more = len(views) > query["limit"]
-        views = views[: query["limit"]]
-        return {"items": views, "next_cursor": views[-1].key if more else None}
+        return paged(methodology.list_types(uow(), query["after"], query["limit"]))
 
     @partner_required("admin")
     @blp.arguments(ActivityTypeCreateSchema)

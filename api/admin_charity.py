@@ -7,10 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import partner_required
-from api.charity import CharityProjectPageSchema, CharityProjectSchema, ProjectQuerySchema, page
+from api.charity import CharityProjectPageSchema, CharityProjectSchema, ProjectQuerySchema
 from api.context import now, uow
 from api.docs import PARTNER, documented
-from api.forest_schemas import cursor, known_id
+from api.forest_schemas import known_id
+from api.pagination import paged
 from game.farm.services import charity
 
 blp = Blueprint("admin_charity", __name__, url_prefix="/v1/admin/charity-projects",
@@ -47,9 +48,8 @@ class AdminCharityProjects(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """All charity projects."""
-        after = int(cursor(query["cursor"]) or 0)
-        items = charity.list_projects(uow(), after, query["limit"] + 1, query["status"])
-        return page(items, query["limit"])
+        return paged(charity.list_projects(uow(), query["after"], query["limit"],
+                                           query["status"]))
 
     @partner_required("admin")
     @blp.arguments(CharityProjectCreateSchema)

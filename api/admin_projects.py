@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented
-from api.forest_schemas import ProjectPageSchema, ProjectSchema, cursor, known_id, text_field
+from api.forest_schemas import ProjectPageSchema, ProjectSchema, known_id, text_field
+from api.pagination import paged
 from game.forest.domain import PROJECT_KINDS, PROJECT_STATUSES
 from game.forest.services import projects
 
@@ -51,9 +52,7 @@ class AdminProjects(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """All planting projects."""
-        items, next_cursor = projects.list_projects(uow(), cursor(query["cursor"]),
-                                                    query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(projects.list_projects(uow(), query["after"], query["limit"]))
 
     @partner_required("admin")
     @blp.arguments(ProjectCreateSchema)

@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import partner_required
-from api.charity import page
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented, page_of
-from api.forest_schemas import cursor, known_id
+from api.forest_schemas import known_id
+from api.pagination import paged
 from game.farm.services import quiz_bank
 
 blp = Blueprint("admin_quiz", __name__, url_prefix="/v1/admin/quiz-questions",
@@ -55,8 +55,7 @@ class Questions(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """The question bank, with the answers."""
-        after = int(cursor(query["cursor"]) or 0)
-        return page(quiz_bank.list_questions(uow(), after, query["limit"] + 1), query["limit"])
+        return paged(quiz_bank.list_questions(uow(), query["after"], query["limit"]))
 
     @partner_required("admin")
     @blp.arguments(QuestionCreateSchema)

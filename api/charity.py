@@ -9,8 +9,9 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, PageQuerySchema, documented, page_of
-from api.forest_schemas import MAX_ID, cursor, known_id
+from api.forest_schemas import MAX_ID, known_id
 from api.idempotency import idempotent
+from api.pagination import paged
 from game.farm.services import charity
 
 blp = Blueprint("charity", __name__, description="Charity projects and egg donations")
@@ -53,12 +54,6 @@ class DonationSchema(Schema):
     created_at = fields.DateTime()
 
 
-def page(items: list, limit: int) -> dict:
-    more = len(items) > limit
-    items = items[:limit]
-    return {"items": items, "next_cursor": str(items[-1].id) if more else None}
-
-
 @blp.route("/v1/charity-projects")
 class CharityProjects(MethodView):
     @blp.arguments(ProjectQuerySchema, location="query")
@@ -66,9 +61,8 @@ class CharityProjects(MethodView):
     @documented(blp, errors=(422,))
     def get(self, query):
         """Charity projects with the eggs donated and the target of each record."""
-        after = int(cursor(query["cursor"]) or 0)
-        items = charity.list_projects(uow(), after, query["limit"] + 1, query["status"])
-        return page(items, query["limit"])
+        return paged(charity.list_projects(uow(), query["after"], query["limit"],
+                                           query["status"]))
 
 
 @blp.route("/v1/charity-projects/<int:project_id>")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import datetime
+from typing import ClassVar
+
+from marshmallow import Schema, fields, post_load, validate
+
+from api.pagination import MAX_CURSOR_LENGTH, decode
 
 USER = [{"user": []}]
 PARTNER = [{"partner": []}]
@@ -40,9 +45,33 @@ def documented(blp, security=None, errors=(401, 422)):
     return decorator
 
 
+MAX_PAGE = 200
+
+
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.String(load_default=None, allow_none=True)
+    """`?limit=&cursor=` of every list. Loaded, it also holds `after`: the key the page starts
+    after (None for the first page), decoded in one place. A list ordered by something else
+    than an id says so in KEY, e.g. (datetime, int)."""
+
+    KEY: ClassVar[tuple[type, ...]] = (int,)
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
+    cursor = fields.String(load_default=None, metadata={
+        "description": f"next_cursor of the previous page (opaque, at most "
+                       f"{MAX_CURSOR_LENGTH} characters)"})
+
+    @post_load
+    def _after(self, data: dict, **_) -> dict:
+        raw = data.get("cursor")
+        return {**data, "after": None if raw is None else decode(raw, self.KEY)}
+
+
+class TextKeyPageQuerySchema(PageQuerySchema):
+    KEY = (str,)
+
+
+class TimeKeyPageQuerySchema(PageQuerySchema):
+    KEY = (datetime, int)
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

@@ -8,9 +8,10 @@ from marshmallow import Schema, fields
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, documented
+from api.docs import USER, TimeKeyPageQuerySchema, documented
 from api.forest_schemas import known_id
 from api.idempotency import idempotent
+from api.pagination import paged
 from game.forest.domain import WATER_AMOUNTS_G
 from game.forest.services import steal, water
 
@@ -36,6 +37,7 @@ class FriendBallsSchema(Schema):
     user_id = fields.String()
     shield_until = fields.DateTime(allow_none=True)
     items = fields.List(fields.Nested(FriendBallSchema))
+    next_cursor = fields.String(allow_none=True)
 
 
 class StolenSchema(Schema):
@@ -60,11 +62,15 @@ class WateredSchema(Schema):
 @blp.route("/<string:user_id>/balls")
 class FriendBalls(MethodView):
     @user_required
+    @blp.arguments(TimeKeyPageQuerySchema, location="query")
     @blp.response(200, FriendBallsSchema)
-    @documented(blp, security=USER, errors=(401, 403, 404))
-    def get(self, user_id):
-        """A friend's balls, and what I could steal from each."""
-        return steal.friend_balls(uow(), current_user().id, user_id, now())
+    @documented(blp, security=USER, errors=(401, 403, 404, 422))
+    def get(self, query, user_id):
+        """A friend's balls by ripening time, and what I could steal from each."""
+        view = steal.friend_balls(uow(), current_user().id, user_id, now(), query["after"],
+                                  query["limit"])
+        balls = view.pop("balls")
+        return {**view, **paged(balls)}
 
 
 @blp.route("/<string:user_id>/balls/<int:ball_id>/steal")

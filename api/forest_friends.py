@@ -8,9 +8,10 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, PageQuerySchema, documented, page_of
-from api.forest_schemas import cursor, user_id_field
+from api.docs import USER, PageQuerySchema, TimeKeyPageQuerySchema, documented, page_of
+from api.forest_schemas import user_id_field
 from api.idempotency import idempotent
+from api.pagination import paged
 from game.forest.domain import LEADERBOARD_PERIODS
 from game.forest.services import friends
 
@@ -40,8 +41,7 @@ class IncomingRequestSchema(Schema):
     asked_at = fields.DateTime()
 
 
-class IncomingPageSchema(Schema):
-    items = fields.List(fields.Nested(IncomingRequestSchema))
+IncomingRequestPageSchema = page_of(IncomingRequestSchema)
 
 
 class LeaderboardQuerySchema(Schema):
@@ -79,9 +79,8 @@ class Friends(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
         """My friends."""
-        items, next_cursor = friends.list_friends(uow(), current_user().id,
-                                                  cursor(query["cursor"]), query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(friends.list_friends(uow(), current_user().id, query["after"],
+                                          query["limit"]))
 
 
 @blp.route("/v1/me/friends/<string:user_id>")
@@ -97,11 +96,13 @@ class Friend(MethodView):
 @blp.route("/v1/me/friend-requests")
 class FriendRequests(MethodView):
     @user_required
-    @blp.response(200, IncomingPageSchema)
-    @documented(blp, security=USER, errors=(401,))
-    def get(self):
-        """Friend requests others sent me that I have not answered."""
-        return {"items": friends.incoming_requests(uow(), current_user().id)}
+    @blp.arguments(TimeKeyPageQuerySchema, location="query")
+    @blp.response(200, IncomingRequestPageSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """Friend requests others sent me that I have not answered, oldest first."""
+        return paged(friends.incoming_requests(uow(), current_user().id, query["after"],
+                                               query["limit"]))
 
 
 @blp.route("/v1/me/leaderboard")

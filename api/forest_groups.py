@@ -8,9 +8,10 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, documented
+from api.docs import USER, PageQuerySchema, documented, page_of
 from api.forest_schemas import ID, known_id, text_field, user_id_field
 from api.idempotency import idempotent
+from api.pagination import paged
 from game.forest.services import groups
 
 blp = Blueprint("forest_groups", __name__, description="Co-planting groups (合种)")
@@ -54,8 +55,7 @@ class GroupSchema(Schema):
     order = fields.Nested(GroupOrderSchema, allow_none=True)
 
 
-class GroupListSchema(Schema):
-    items = fields.List(fields.Nested(GroupSchema))
+GroupPageSchema = page_of(GroupSchema)
 
 
 @blp.route("/v1/groups")
@@ -74,11 +74,12 @@ class Groups(MethodView):
 @blp.route("/v1/me/groups")
 class MyGroups(MethodView):
     @user_required
-    @blp.response(200, GroupListSchema)
-    @documented(blp, security=USER, errors=(401,))
-    def get(self):
-        """The groups I belong to or am invited to."""
-        return {"items": groups.my_groups(uow(), current_user().id)}
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, GroupPageSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """The groups I belong to or am invited to, by id."""
+        return paged(groups.my_groups(uow(), current_user().id, query["after"], query["limit"]))
 
 
 @blp.route("/v1/groups/<int:group_id>")

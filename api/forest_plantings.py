@@ -15,9 +15,9 @@ from api.forest_schemas import (
     OrderPageSchema,
     OrderSchema,
     ProjectPageSchema,
-    cursor,
 )
 from api.idempotency import idempotent
+from api.pagination import paged
 from game.forest.domain import MAX_ORDER_QUANTITY
 from game.forest.services import certificates, plantings, projects
 
@@ -49,9 +49,7 @@ class Projects(MethodView):
     @documented(blp, errors=(422,))
     def get(self, query):
         """Planting projects: trees and reserves, their cost, partner, region, budget, status."""
-        items, next_cursor = projects.list_projects(uow(), cursor(query["cursor"]),
-                                                    query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(projects.list_projects(uow(), query["after"], query["limit"]))
 
 
 @blp.route("/v1/me/plantings")
@@ -72,9 +70,8 @@ class MyPlantings(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
         """My planting orders and their status: pending, planted, rejected."""
-        items, next_cursor = plantings.my_orders(uow(), current_user().id,
-                                                 cursor(query["cursor"]), query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(plantings.my_orders(uow(), current_user().id, query["after"],
+                                         query["limit"]))
 
 
 @blp.route("/v1/me/certificates")
@@ -85,9 +82,8 @@ class MyCertificates(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
         """My numbered certificates: trees, reserves and duty certificates."""
-        items, next_cursor = certificates.list_certificates(
-            uow(), current_user().id, cursor(query["cursor"]), query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(certificates.list_certificates(uow(), current_user().id, query["after"],
+                                                    query["limit"]))
 
 
 @blp.route("/v1/me/duty-certificates")

@@ -1,4 +1,4 @@
-"""Schemas shared by the forest's resources, and the checks of path ids and cursors."""
+"""Schemas shared by the forest's resources, and the checks of path ids."""
 
 from __future__ import annotations
 
@@ -48,13 +48,6 @@ def known_id(value: int, what: str) -> int:
     if not 0 < value <= MAX_ID:
         raise ApiProblem(404, "Not found", f"No {what} {value}.")
     return value
-
-
-def cursor(raw: str | None) -> str | None:
-    if raw is not None and not (raw.isascii() and raw.isdigit() and len(raw) < 19):
-        raise ApiProblem(422, "Invalid input", "cursor must be a next_cursor value from a "
-                         "previous page.", {"cursor": ["not a cursor"]})
-    return raw
 
 
 class ProjectSchema(Schema):

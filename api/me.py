@@ -9,8 +9,8 @@ from marshmallow import Schema, fields
 from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, PageQuerySchema, documented, page_of
-from api.errors import ApiProblem
 from api.idempotency import idempotent
+from api.pagination import paged
 from carbon.services import account, balls
 from game.farm.services.totals import egg_totals
 from game.forest.services.certificates import trees_planted_by
@@ -118,12 +118,8 @@ class Balls(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, page):
         """My balls not yet collected or expired (growing or ripe)."""
-        after = _cursor(page["cursor"])
-        items = balls.list_balls(uow(), current_user().id, now(), page["limit"] + 1, after)
-        more = len(items) > page["limit"]
-        items = items[: page["limit"]]
-        return {"items": [_ball(b) for b in items],
-                "next_cursor": str(items[-1].id) if more else None}
+        return paged(balls.ball_page(uow(), current_user().id, now(), page["after"],
+                                     page["limit"]), _ball)
 
 
 @blp.route("/balls/<int:ball_id>/collect")
@@ -148,15 +144,6 @@ class CollectAll(MethodView):
         """Collect every ripe ball I have (none ripe: 0 collected)."""
         count, collected, energy = balls.collect_all(uow(), current_user().id, now())
         return {"balls": count, "collected_g": collected, "energy_g": energy}
-
-
-def _cursor(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise ApiProblem(422, "Invalid input", "cursor must be a next_cursor value from a "
-                         "previous page.", {"cursor": ["not a cursor"]})
-    return int(raw)
 
 
 def _ball(b: balls.BallView) -> dict:

@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import current_partner, partner_required
-from api.charity import page
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented, page_of
-from api.forest_schemas import cursor, known_id
+from api.forest_schemas import known_id
+from api.pagination import paged
 from game.farm.services import donation_records
 
 blp = Blueprint("partner_donations", __name__, url_prefix="/v1/partner/donations",
@@ -52,10 +52,9 @@ class Records(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """Donation records of my charity projects, oldest first."""
-        after = int(cursor(query["cursor"]) or 0)
-        items = donation_records.partner_records(uow(), current_partner().id, query["status"],
-                                                 after, query["limit"] + 1)
-        return page(items, query["limit"])
+        return paged(donation_records.partner_records(uow(), current_partner().id,
+                                                      query["status"], query["after"],
+                                                      query["limit"]))
 
 
 @blp.route("/<int:record_id>/confirm")

@@ -13,10 +13,10 @@ from api.forest_schemas import (
     OrderPageSchema,
     OrderSchema,
     Storable,
-    cursor,
     known_id,
     text_field,
 )
+from api.pagination import paged
 from game.forest.domain import ORDER_STATUSES
 from game.forest.services import decisions
 
@@ -51,10 +51,8 @@ class PartnerOrders(MethodView):
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def get(self, query):
         """The orders for my projects, by status (pending orders are waiting for me)."""
-        items, next_cursor = decisions.partner_orders(
-            uow(), current_partner().id, query["status"], cursor(query["cursor"]),
-            query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(decisions.partner_orders(uow(), current_partner().id, query["status"],
+                                              query["after"], query["limit"]))
 
 
 @blp.route("/<int:order_id>/confirm")

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from api.context import uow
 from api.docs import PageQuerySchema, documented, page_of
-from api.forest_schemas import cursor
+from api.pagination import paged
 from game.transparency import proofs, services
 
 blp = Blueprint("public_log", __name__, url_prefix="/v1/public",
@@ -90,5 +90,4 @@ class LogRoots(MethodView):
     @documented(blp, errors=(422,))
     def get(self, query):
         """The published daily Merkle roots, oldest first."""
-        items, next_cursor = services.roots(uow(), cursor(query["cursor"]), query["limit"])
-        return {"items": items, "next_cursor": next_cursor}
+        return paged(services.roots(uow(), query["after"], query["limit"]))

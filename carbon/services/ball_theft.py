@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, true, update
+from sqlalchemy import and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from carbon.models import OPEN, Ball
@@ -58,20 +58,32 @@ def ball_for_theft(session: Session, ball_id: int, lock: bool = False) -> BallVi
     return BallView(*row) if row else None
 
 
-def open_balls_with(session: Session, user_id: int, extra: Callable[[Any], Any],
-                    params: dict | None = None, limit: int = 200) -> list[tuple[BallView, Any]]:
-    """A user's open balls (growing or ripe), oldest first, each with extra(balls.id) read in
-    the same SELECT (e.g. "I stole from it"); `params` binds extra's parameters. One statement
-    is built per `extra`, so pass a module-level builder, not a new closure per call."""
+# Before every ball's ripe_at: the first page starts after (_EARLIEST, 0).
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def open_balls_with(session: Session, user_id: int, now: datetime, extra: Callable[[Any], Any],
+                    params: dict | None = None, after: tuple[datetime, int] | None = None,
+                    limit: int = 200) -> list[tuple[BallView, Any]]:
+    """A user's open, unexpired balls (growing or ripe) by (ripe_at, id), starting after the
+    (ripe_at, id) `after`, each with extra(balls.id) read in the same SELECT (e.g. "I stole
+    from it"); `params` binds extra's parameters. One statement is built per `extra`, so pass
+    a module-level builder, not a new closure per call."""
+    after_at, after_id = after or (_EARLIEST, 0)
     rows = session.execute(_open_balls_with(extra),
-                           {"user_id": user_id, "limit": limit, **(params or {})})
+                           {"user_id": user_id, "now": now, "after_at": after_at,
+                            "after_id": after_id, "limit": limit, **(params or {})})
     return [(BallView(*r[:-1]), r[-1]) for r in rows]
 
 
 @cache
 def _open_balls_with(extra: Callable[[Any], Any]):
+    after_at = bindparam("after_at", type_=_B.ripe_at.type)
     return (select(*_COLUMNS, extra(_B.id))
-            .where(_B.user_id == bindparam("user_id"), _B.status == OPEN)
+            .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
+                   _B.expires_at > bindparam("now"),
+                   or_(_B.ripe_at > after_at,
+                       and_(_B.ripe_at == after_at, _B.id > bindparam("after_id"))))
             .order_by(_B.ripe_at, _B.id).limit(bindparam("limit")))
 
 

@@ -18,6 +18,7 @@ from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.models import OPEN, Ball
 from carbon.services import ledger
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 
 BALL_CAUSE = "ball"  # collect: cause ("ball", ball id)
 EXPIRY_CAUSE = "expiry"  # expiry: cause ("expiry", "first_id..last_id") per batch
@@ -45,15 +46,20 @@ _LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g,
          .order_by(_B.id).limit(bindparam("limit")))
 
 
-def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500,
-               after_id: int | None = None) -> list[BallView]:
-    """The user's open, not yet expired balls, by id."""
+def ball_page(uow: UnitOfWork, user_id: int, now: datetime, after: Key | None,
+              limit: int) -> Page[BallView]:
+    """The user's open, not yet expired balls, by id, starting after the key `after`."""
     with uow.reading():
-        rows = uow.session.execute(_LIST, {"user_id": user_id, "now": now, "limit": limit,
-                                           "after_id": after_id or 0}).all()
-        return [BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
-                         ripe, expires)
-                for bid, kind_of, kind, day, left, status, ripe, expires in rows]
+        rows = uow.session.execute(_LIST, {"user_id": user_id, "now": now, "limit": limit + 1,
+                                           "after_id": after_id(after)}).all()
+    rows, next_key = cut(rows, limit, lambda row: (row[0],))
+    return Page([BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
+                          ripe, expires)
+                 for bid, kind_of, kind, day, left, status, ripe, expires in rows], next_key)
+
+
+def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500) -> list[BallView]:
+    return ball_page(uow, user_id, now, None, limit).items
 
 
 def collect_ball(uow: UnitOfWork, user_id: int, ball_id: int, now: datetime) -> tuple[int, int]:

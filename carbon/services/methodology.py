@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from carbon.errors import Conflict, InvalidInput, UnknownActivityType
 from carbon.models import ActivityType, MethodologyVersion
 from db import UnitOfWork
+from db.paging import Key, Page, cut
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # Bounds that keep quantity * factor_num inside a BIGINT when settlement multiplies them.
@@ -138,14 +139,15 @@ def _get(s: Session, key: str, for_update: bool = False) -> ActivityType:
     return found
 
 
-def list_types(uow: UnitOfWork, limit: int, after: str | None) -> list[TypeView]:
-    """Up to `limit` types ordered by key, starting after the key `after`."""
+def list_types(uow: UnitOfWork, after: Key | None, limit: int) -> Page[TypeView]:
+    """Types ordered by key, starting after the (key,) `after`."""
     with uow:
         s = uow.session
-        stmt = select(ActivityType).order_by(ActivityType.key).limit(limit)
+        stmt = select(ActivityType).order_by(ActivityType.key).limit(limit + 1)
         if after:
-            stmt = stmt.where(ActivityType.key > after)
-        return [_view(s, t) for t in s.scalars(stmt)]
+            stmt = stmt.where(ActivityType.key > after[0])
+        rows, next_key = cut(list(s.scalars(stmt)), limit, lambda t: (t.key,))
+        return Page([_view(s, t) for t in rows], next_key)
 
 
 def get_type(uow: UnitOfWork, key: str) -> TypeView:

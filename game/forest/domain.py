@@ -36,13 +36,6 @@ def steal_amount(energy_g: int, stolen_g: int, remaining_g: int) -> int:
     return max(0, min(share, room, remaining_g))
 
 
-def after_id(cursor: str | None) -> int:
-    """The id a page starts after: a cursor is the last id of the previous page (0: first)."""
-    if cursor and cursor.isascii() and cursor.isdigit() and len(cursor) < 19:
-        return int(cursor)
-    return 0
-
-
 def friend_pair(a: int, b: int) -> tuple[int, int]:
     """A friendship is stored once per unordered pair, lowest user id first."""
     return (a, b) if a < b else (b, a)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from db import UnitOfWork
-from game.forest.domain import after_id
+from db.paging import Key, Page, after_id, cut
 from game.transparency import repository as repo
 from game.transparency.checks import (
     StoredEntry,
@@ -98,12 +98,11 @@ def publish_roots(uow: UnitOfWork, now: datetime) -> list[RootView]:
     return published
 
 
-def roots(uow: UnitOfWork, cursor: str | None, limit: int) -> tuple[list[RootView], str | None]:
+def roots(uow: UnitOfWork, after: Key | None, limit: int) -> Page[RootView]:
     with uow:
-        rows = repo.roots_page(uow.session, after_id(cursor), limit + 1)
-        items = [root_view(r) for r in rows[:limit]]
-        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return items, next_cursor
+        rows, next_key = cut(repo.roots_page(uow.session, after_id(after), limit + 1), limit,
+                             lambda r: (r.id,))
+        return Page([root_view(r) for r in rows], next_key)
 
 
 def verify_chain(uow: UnitOfWork) -> list[str]:

@@ -40,6 +40,7 @@ class BallFactory(factory.alchemy.SQLAlchemyModelFactory):
     class Meta:
         model = Ball
         sqlalchemy_session_persistence = "flush"
+        exclude = ("user",)
 
     user = factory.SubFactory(UserFactory)
     user_id = factory.SelfAttribute("user.id")

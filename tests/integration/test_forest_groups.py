@@ -46,7 +46,7 @@ def test_filling_the_pot_places_one_order_and_members_get_certificates(session, 
     done = decisions.confirm(uow, project.partner_id, view["order"]["id"], EVIDENCE, NOW)
     assert len(done.certificates) == 3
     for u in (mum, dad, kid):
-        mine, _ = certificates.list_certificates(uow, u.id, None, 10)
+        mine = certificates.list_certificates(uow, u.id, None, 10).items
         assert [(c.kind, c.group_id) for c in mine] == [("tree", group_id)]
     assert groups.get_group(uow, kid.id, group_id)["status"] == "planted"
 

@@ -4,6 +4,7 @@ import pytest
 
 from carbon.errors import InsufficientEnergy
 from carbon.services import ledger
+from db.paging import Page
 from game.forest.errors import (
     BudgetExhausted,
     DutyAlreadyExchanged,
@@ -51,7 +52,7 @@ def test_not_enough_energy_refuses_and_takes_nothing(session, uow):
         plantings.plant(uow, user.id, project.id, 1, NOW)
     session.refresh(project)
     assert (ledger.available_balance(session, user.id), project.budget) == (99, 5)
-    assert plantings.my_orders(uow, user.id, None, 10) == ([], None)
+    assert plantings.my_orders(uow, user.id, None, 10) == Page([], None)
 
 
 def test_no_budget_refuses_and_takes_nothing(session, uow):
@@ -80,7 +81,7 @@ def test_confirming_issues_one_numbered_certificate_per_tree(session, uow):
     again = decisions.confirm(uow, project.partner_id, order.id,
                               {**EVIDENCE, "plot": "other"}, NOW + timedelta(hours=1))
     assert again == done
-    mine, _ = certificates.list_certificates(uow, user.id, None, 10)
+    mine = certificates.list_certificates(uow, user.id, None, 10).items
     assert [c.number for c in mine] == done.certificates
     assert certificates.trees_planted(session, user.id) == 2
 
@@ -90,7 +91,7 @@ def test_a_reserve_order_issues_one_certificate_for_its_square_metres(session, u
     give_energy(session, user.id, 50)
     order = plantings.plant(uow, user.id, project.id, 5, NOW)
     done = decisions.confirm(uow, project.partner_id, order.id, EVIDENCE, NOW)
-    mine, _ = certificates.list_certificates(uow, user.id, None, 10)
+    mine = certificates.list_certificates(uow, user.id, None, 10).items
     assert [(c.kind, c.quantity) for c in mine] == [("reserve", 5)]
     assert len(done.certificates) == 1
 
@@ -123,12 +124,12 @@ def test_a_partner_cannot_see_or_touch_another_partners_orders(session, uow):
     user, project, stranger = UserFactory(), ProjectFactory(), PartnerFactory()
     give_energy(session, user.id, 100)
     order = plantings.plant(uow, user.id, project.id, 1, NOW)
-    assert decisions.partner_orders(uow, stranger.id, None, None, 10) == ([], None)
+    assert decisions.partner_orders(uow, stranger.id, None, None, 10) == Page([], None)
     with pytest.raises(OrderNotFound):
         decisions.confirm(uow, stranger.id, order.id, EVIDENCE, NOW)
     with pytest.raises(OrderNotFound):
         decisions.reject(uow, stranger.id, order.id, "no", NOW)
-    pending, _ = decisions.partner_orders(uow, project.partner_id, "pending", None, 10)
+    pending = decisions.partner_orders(uow, project.partner_id, "pending", None, 10).items
     assert [o.id for o in pending] == [order.id]
 
 
@@ -158,7 +159,7 @@ def test_three_tree_certificates_of_a_year_make_one_duty_certificate(session, uo
     assert duty["number"] == "DUTY-2026-000001" and len(duty["exchanged"]) == 3
     with pytest.raises(DutyAlreadyExchanged):
         certificates.exchange_for_duty(uow, user.id, 2026, NOW)
-    mine, _ = certificates.list_certificates(uow, user.id, None, 10)
+    mine = certificates.list_certificates(uow, user.id, None, 10).items
     assert sum(1 for c in mine if c.used_for == duty["number"]) == 3
 
 

@@ -98,7 +98,7 @@ def test_a_shield_stops_thieves_until_it_ends(session, uow, pair):
         steal.steal(uow, thief.id, owner.external_id, ball, NOW + timedelta(hours=23))
     view = steal.friend_balls(uow, thief.id, owner.external_id, NOW)
     assert view["shield_until"] == NOW + timedelta(hours=24)
-    assert [b["can_steal_g"] for b in view["items"]] == [0]
+    assert [b["can_steal_g"] for b in view["balls"].items] == [0]
     steal.steal(uow, thief.id, owner.external_id, ball, NOW + timedelta(hours=24))
 
 
@@ -116,7 +116,7 @@ def test_friend_balls_show_what_i_could_steal(session, uow, pair):
     steal.steal(uow, thief.id, owner.external_id, ripe, NOW)
     view = steal.friend_balls(uow, thief.id, owner.external_id, NOW)
     assert [(b["status"], b["energy_g"], b["stolen_by_me"], b["can_steal_g"])
-            for b in view["items"]] == [("ripe", 80, True, 0), ("growing", 100, False, 0)]
+            for b in view["balls"].items] == [("ripe", 80, True, 0), ("growing", 100, False, 0)]
 
 
 def test_watering_moves_energy_into_a_ripe_unstealable_ball(session, uow, pair):

@@ -90,7 +90,7 @@ def test_a_planting_is_not_confirmed_when_it_cannot_be_logged(session, uow, monk
     with pytest.raises(ValueError):
         decisions.confirm(uow, project.partner_id, order.id, EVIDENCE, NOW)
     monkeypatch.undo()
-    assert decisions.partner_orders(uow, project.partner_id, "pending", None, 10)[0][0].id == \
+    assert decisions.partner_orders(uow, project.partner_id, "pending", None, 10).items[0].id == \
         order.id
 
 

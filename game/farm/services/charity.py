@@ -11,6 +11,7 @@ from carbon.errors import InvalidInput
 from carbon.services import lookups
 from carbon.services.partners import find_partner_by_name
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 from game.farm import domain
 from game.farm import repository as repo
 from game.farm.errors import (
@@ -58,10 +59,12 @@ def _charity_id(uow: UnitOfWork, name: str) -> int:
     return partner.id
 
 
-def list_projects(uow: UnitOfWork, after_id: int, limit: int,
-                  status: str | None = None) -> list[ProjectView]:
+def list_projects(uow: UnitOfWork, after: Key | None, limit: int,
+                  status: str | None = None) -> Page[ProjectView]:
     with uow:
-        return _views(uow.session, repo.projects_page(uow.session, after_id, limit, status))
+        rows, next_key = cut(repo.projects_page(uow.session, after_id(after), limit + 1, status),
+                             limit, lambda p: (p.id,))
+        return Page(_views(uow.session, rows), next_key)
 
 
 def _project(session: Session, project_id: int) -> CharityProject:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 from game.farm import repository as repo
 from game.farm.errors import DonationAlreadyConfirmed, DonationRecordNotFound
 from game.farm.models import CharityProject, DonationRecord
@@ -35,11 +36,12 @@ def _view(r: DonationRecord, p: CharityProject) -> RecordView:
                       r.status, r.reference, r.created_at, r.confirmed_at)
 
 
-def partner_records(uow: UnitOfWork, partner_id: int, status: str | None, after_id: int,
-                    limit: int) -> list[RecordView]:
+def partner_records(uow: UnitOfWork, partner_id: int, status: str | None, after: Key | None,
+                    limit: int) -> Page[RecordView]:
     with uow:
-        return [_view(r, p) for r, p in
-                repo.records_page(uow.session, partner_id, status, after_id, limit)]
+        rows, next_key = cut(repo.records_page(uow.session, partner_id, status, after_id(after),
+                                               limit + 1), limit, lambda row: (row[0].id,))
+        return Page([_view(r, p) for r, p in rows], next_key)
 
 
 def confirm_record(uow: UnitOfWork, partner_id: int, record_id: int, reference: str,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from carbon.errors import InvalidInput
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 from game.farm import domain
 from game.farm import repository as repo
 from game.farm.errors import QuizQuestionNotFound
@@ -75,9 +76,11 @@ def update_question(uow: UnitOfWork, question_id: int, changes: dict) -> Questio
     return view
 
 
-def list_questions(uow: UnitOfWork, after_id: int, limit: int) -> list[QuestionView]:
+def list_questions(uow: UnitOfWork, after: Key | None, limit: int) -> Page[QuestionView]:
     with uow:
-        return [_view(q) for q in repo.questions_page(uow.session, after_id, limit)]
+        rows, next_key = cut(repo.questions_page(uow.session, after_id(after), limit + 1), limit,
+                             lambda q: (q.id,))
+        return Page([_view(q) for q in rows], next_key)
 
 
 DEFAULT_QUESTIONS = [

@@ -15,6 +15,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -79,16 +80,24 @@ def friends_of(session: Session, user_id: int, after_id: int = 0,
     return [(uid, since) for uid, since in session.execute(stmt)]
 
 
-def incoming_requests(session: Session, user_id: int) -> list[tuple[int, datetime]]:
-    """(requester id, asked at) of requests `user_id` has not answered."""
-    as_low = select(Friendship.high_user_id, Friendship.high_asked_at).where(
-        Friendship.low_user_id == user_id, Friendship.since.is_(None),
-        Friendship.high_asked_at.is_not(None))
-    as_high = select(Friendship.low_user_id, Friendship.low_asked_at).where(
-        Friendship.high_user_id == user_id, Friendship.since.is_(None),
-        Friendship.low_asked_at.is_not(None))
-    rows = session.execute(as_low.union_all(as_high))
-    return sorted(((uid, at) for uid, at in rows), key=lambda r: (r[1], r[0]))
+def incoming_requests(session: Session, user_id: int, after: tuple[datetime, int] | None = None,
+                      limit: int | None = None) -> list[tuple[int, datetime]]:
+    """(requester id, asked at) of requests `user_id` has not answered, oldest first (then by
+    requester id), starting after the (asked at, requester id) `after`."""
+    as_low = select(Friendship.high_user_id.label("uid"), Friendship.high_asked_at.label("at"))\
+        .where(Friendship.low_user_id == user_id, Friendship.since.is_(None),
+               Friendship.high_asked_at.is_not(None))
+    as_high = select(Friendship.low_user_id.label("uid"), Friendship.low_asked_at.label("at"))\
+        .where(Friendship.high_user_id == user_id, Friendship.since.is_(None),
+               Friendship.low_asked_at.is_not(None))
+    asked = union_all(as_low, as_high).subquery()
+    stmt = select(asked.c.uid, asked.c.at).order_by(asked.c.at, asked.c.uid)
+    if after is not None:
+        at, uid = after
+        stmt = stmt.where(or_(asked.c.at > at, and_(asked.c.at == at, asked.c.uid > uid)))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [(uid, at) for uid, at in session.execute(stmt)]
 
 
 def delete_pair(session: Session, a: int, b: int) -> bool:

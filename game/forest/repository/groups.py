@@ -63,10 +63,12 @@ def member_ids(session: Session, group_id: int) -> list[int]:
         .order_by(GroupMember.user_id)))
 
 
-def groups_of_user(session: Session, user_id: int) -> list[PlantingGroup]:
+def groups_of_user(session: Session, user_id: int, after_id: int = 0,
+                   limit: int | None = None) -> list[PlantingGroup]:
     return list(session.scalars(
         select(PlantingGroup).join(GroupMember, GroupMember.group_id == PlantingGroup.id)
-        .where(GroupMember.user_id == user_id).order_by(PlantingGroup.id)))
+        .where(GroupMember.user_id == user_id, PlantingGroup.id > after_id)
+        .order_by(PlantingGroup.id).limit(limit)))
 
 
 def add_contribution(session: Session, group_id: int, user_id: int, energy_g: int,

@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 from game.forest.domain import (
     DUTY_CERTIFICATES_NEEDED,
     DUTY_SERIES,
     PLANTING_SERIES,
-    after_id,
     certificate_number,
     certificates_for_order,
 )
@@ -60,12 +60,12 @@ def _views(session: Session, rows: list[Certificate]) -> list[CertificateView]:
             for c in rows]
 
 
-def list_certificates(uow: UnitOfWork, user_id: int, cursor: str | None, limit: int):
-    after = after_id(cursor)
+def list_certificates(uow: UnitOfWork, user_id: int, after: Key | None,
+                      limit: int) -> Page[CertificateView]:
     with uow:
-        rows = repo.of_user(uow.session, user_id, after, limit + 1)
-        items = _views(uow.session, rows[:limit])
-    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+        rows, next_key = cut(repo.of_user(uow.session, user_id, after_id(after), limit + 1),
+                             limit, lambda c: (c.id,))
+        return Page(_views(uow.session, rows), next_key)
 
 
 def exchange_for_duty(uow: UnitOfWork, user_id: int, year: int, now: datetime) -> dict:

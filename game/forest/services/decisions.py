@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from carbon.services import ledger
 from db import UnitOfWork
-from game.forest.domain import after_id, evidence_problems, planting_year, to_micro_degrees
+from db.paging import Key, Page, after_id, cut
+from game.forest.domain import evidence_problems, planting_year, to_micro_degrees
 from game.forest.errors import InvalidEvidence, OrderAlreadyDecided, OrderNotFound
 from game.forest.models import PlantingOrder
 from game.forest.repository import groups as group_repo
@@ -19,13 +20,13 @@ from game.forest.services.plantings import ORDER_CAUSE, PLANTINGS, OrderView, or
 from game.transparency.entries import log_planting_confirmed, log_planting_rejected
 
 
-def partner_orders(uow: UnitOfWork, partner_id: int, status: str | None, cursor: str | None,
-                   limit: int):
-    after = after_id(cursor)
+def partner_orders(uow: UnitOfWork, partner_id: int, status: str | None, after: Key | None,
+                   limit: int) -> Page[OrderView]:
     with uow:
-        rows = repo.orders_of_partner(uow.session, partner_id, status, after, limit + 1)
-        items = [order_view(uow.session, o) for o in rows[:limit]]
-    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+        rows, next_key = cut(repo.orders_of_partner(uow.session, partner_id, status,
+                                                    after_id(after), limit + 1),
+                             limit, lambda o: (o.id,))
+        return Page([order_view(uow.session, o) for o in rows], next_key)
 
 
 def _partners_order(session: Session, order_id: int, partner_id: int) -> PlantingOrder:

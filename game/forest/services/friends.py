@@ -11,7 +11,8 @@ from carbon.errors import InvalidInput
 from carbon.services import lookups
 from carbon.services.users import get_user
 from db import UnitOfWork
-from game.forest.domain import LEADERBOARD_PERIODS, after_id, period_bounds, rank
+from db.paging import Key, Page, after_id, cut
+from game.forest.domain import LEADERBOARD_PERIODS, period_bounds, rank
 from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriends
 from game.forest.repository import friends as repo
 
@@ -47,22 +48,24 @@ def require_friends(session: Session, me_id: int, other_id: int) -> None:
         raise NotFriends(NOT_FRIENDS)
 
 
-def list_friends(uow: UnitOfWork, me_id: int, cursor: str | None,
-                 limit: int) -> tuple[list[FriendView], str | None]:
-    after = after_id(cursor)
+def list_friends(uow: UnitOfWork, me_id: int, after: Key | None,
+                 limit: int) -> Page[FriendView]:
+    """My friends by their id (the key: the friend's id)."""
     with uow:
-        rows = repo.friends_of(uow.session, me_id, after, limit + 1)
-        names = lookups.external_ids(uow.session, [uid for uid, _ in rows[:limit]])
-    page = [FriendView(names[uid], since) for uid, since in rows[:limit]]
-    next_cursor = str(rows[limit - 1][0]) if len(rows) > limit else None
-    return page, next_cursor
-
-
-def incoming_requests(uow: UnitOfWork, me_id: int) -> list[dict]:
-    with uow:
-        rows = repo.incoming_requests(uow.session, me_id)
+        rows, next_key = cut(repo.friends_of(uow.session, me_id, after_id(after), limit + 1),
+                             limit, lambda row: (row[0],))
         names = lookups.external_ids(uow.session, [uid for uid, _ in rows])
-    return [{"user_id": names[uid], "asked_at": at} for uid, at in rows]
+    return Page([FriendView(names[uid], since) for uid, since in rows], next_key)
+
+
+def incoming_requests(uow: UnitOfWork, me_id: int, after: Key | None,
+                      limit: int) -> Page[dict]:
+    """Requests I have not answered, oldest first (the key: asked at, then the asker's id)."""
+    with uow:
+        rows, next_key = cut(repo.incoming_requests(uow.session, me_id, after, limit + 1), limit,
+                             lambda row: (row[1], row[0]))
+        names = lookups.external_ids(uow.session, [uid for uid, _ in rows])
+    return Page([{"user_id": names[uid], "asked_at": at} for uid, at in rows], next_key)
 
 
 def unfriend(uow: UnitOfWork, me_id: int, other_external: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from carbon.services import ledger
 from carbon.services.users import get_user
 from db import UnitOfWork
+from db.paging import Key, Page, after_id, cut
 from game.forest.domain import MAX_GROUP_MEMBERS
 from game.forest.errors import (
     GroupFull,
@@ -67,9 +68,11 @@ def get_group(uow: UnitOfWork, me_id: int, group_id: int) -> dict:
         return group_view(uow.session, _group(uow.session, group_id))
 
 
-def my_groups(uow: UnitOfWork, me_id: int) -> list[dict]:
+def my_groups(uow: UnitOfWork, me_id: int, after: Key | None, limit: int) -> Page[dict]:
     with uow:
-        return [group_view(uow.session, g) for g in repo.groups_of_user(uow.session, me_id)]
+        rows, next_key = cut(repo.groups_of_user(uow.session, me_id, after_id(after), limit + 1),
+                             limit, lambda g: (g.id,))
+        return Page([group_view(uow.session, g) for g in rows], next_key)
 
 
 def add_member(uow: UnitOfWork, me_id: int, group_id: int, user_external: str,

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from carbon.services import ledger
 from db import UnitOfWork
-from game.forest.domain import MAX_ORDER_QUANTITY, after_id, from_micro_degrees
+from db.paging import Key, Page, after_id, cut
+from game.forest.domain import MAX_ORDER_QUANTITY, from_micro_degrees
 from game.forest.errors import BudgetExhausted, InvalidQuantity, ProjectClosed, ProjectNotFound
 from game.forest.models import PlantingOrder, Project
 from game.forest.repository import certificates as cert_repo
@@ -96,9 +97,8 @@ def plant(uow: UnitOfWork, user_id: int, project_id: int, quantity: int,
     return result
 
 
-def my_orders(uow: UnitOfWork, user_id: int, cursor: str | None, limit: int):
-    after = after_id(cursor)
+def my_orders(uow: UnitOfWork, user_id: int, after: Key | None, limit: int) -> Page[OrderView]:
     with uow:
-        rows = repo.orders_of_user(uow.session, user_id, after, limit + 1)
-        items = [order_view(uow.session, o) for o in rows[:limit]]
-    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+        rows, next_key = cut(repo.orders_of_user(uow.session, user_id, after_id(after),
+                                                 limit + 1), limit, lambda o: (o.id,))
+        return Page([order_view(uow.session, o) for o in rows], next_key)

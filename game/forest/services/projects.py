@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from carbon.services import lookups
 from carbon.services.partners import create_partner, find_partner_by_name
 from db import UnitOfWork
-from game.forest.domain import after_id
+from db.paging import Key, Page, after_id, cut
 from game.forest.errors import InvalidProject, ProjectNotFound
 from game.forest.models import Project
 from game.forest.repository import plantings as repo
@@ -69,12 +69,12 @@ def _views(session: Session, rows: list[Project]) -> list[ProjectView]:
     return [view(p, names.get(p.partner_id, "")) for p in rows]
 
 
-def list_projects(uow: UnitOfWork, cursor: str | None, limit: int):
-    after = after_id(cursor)
+def list_projects(uow: UnitOfWork, after: Key | None, limit: int) -> Page[ProjectView]:
+    """Projects by id, starting after the key `after`."""
     with uow:
-        rows = repo.projects(uow.session, after, limit + 1)
-        items = _views(uow.session, rows[:limit])
-    return items, (str(rows[limit - 1].id) if len(rows) > limit else None)
+        rows, next_key = cut(repo.projects(uow.session, after_id(after), limit + 1), limit,
+                             lambda p: (p.id,))
+        return Page(_views(uow.session, rows), next_key)
 
 
 def get_project(uow: UnitOfWork, project_id: int) -> ProjectView:

@@ -12,6 +12,7 @@ from carbon.errors import BallClosed, BallNotFound, BallNotRipe, UserNotFound
 from carbon.services import ball_theft, ledger, lookups
 from carbon.services.users import check_external_id
 from db import UnitOfWork
+from db.paging import Key, Page, cut
 from game.forest.domain import steal_amount
 from game.forest.errors import (
     AlreadyStolen,
@@ -45,18 +46,21 @@ def _friend(s: Session, me_id: int, friend_external: str,
     return friend_id, until
 
 
-def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime) -> dict:
-    """A friend's open balls, with what I could steal from each right now."""
+def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetime,
+                 after: Key | None = None, limit: int = 200) -> dict:
+    """A friend's open balls by (ripe_at, id), with what I could steal from each right now:
+    {user_id, shield_until, balls: Page of dicts}."""
     with uow.reading():
         s = uow.session
         friend_id, until = _friend(s, me_id, friend_external, NotFriends(
             "You cannot look at yourself; your own balls are under /v1/me/balls."))
         shielded = until is not None and until > now
-        rows = ball_theft.open_balls_with(s, friend_id, repo.stolen_by_thief, {"thief": me_id})
-    balls = [b for b, _ in rows if b.expires_at > now]
+        rows = ball_theft.open_balls_with(s, friend_id, now, repo.stolen_by_thief,
+                                          {"thief": me_id}, after, limit + 1)
+    rows, next_key = cut(rows, limit, lambda row: (row[0].ripe_at, row[0].id))
     mine = {b.id for b, stolen in rows if stolen}
     items = []
-    for b in balls:
+    for b, _ in rows:
         status = ball_status(b.status, b.ripe_at, now)
         can = steal_amount(b.energy_g, b.stolen_g, b.remaining_g)
         if shielded or status != "ripe" or not b.stealable or b.id in mine:
@@ -67,7 +71,7 @@ def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetim
                       "stealable": b.stealable, "stolen_by_me": b.id in mine,
                       "can_steal_g": can})
     return {"user_id": friend_external, "shield_until": until if shielded else None,
-            "items": items}
+            "balls": Page(items, next_key)}
 
 
 def _refuse_unless_ripe_and_stealable(ball: ball_theft.BallView, ball_id: int,

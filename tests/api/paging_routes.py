@@ -1,0 +1,164 @@
+"""The list routes and, for each, how to fill it with more items than one page: the seed
+returns the items' names in the order the route documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from carbon.models import ActivityType
+from game.farm.models import CharityProject, QuizQuestion
+from game.forest.models import Certificate, Project
+from game.forest.services import friends, groups
+from game.transparency.models import PublishedRoot
+from tests.conftest import NOW
+from tests.factories import BallFactory, UserFactory
+from tests.factories.farm import CharityProjectFactory, QuizQuestionFactory
+from tests.factories.forest import FriendshipFactory, ProjectFactory
+from tests.factories.transparency import DonationRecordFactory, pending_order
+
+ME, FRIEND = "pager-me", "pager-friend"
+SCOPES = {"admin": ("admin",), "plantings": ("plantings",), "donations": ("donations",)}
+
+
+@dataclass
+class World:
+    session: object
+    uow: object
+    me: object
+    friend: object
+    partner: object
+
+
+def ids(session, column, *where) -> list:
+    return list(session.scalars(select(column).where(*where).order_by(column)))
+
+
+def seed_projects(w: World) -> list:
+    ProjectFactory.create_batch(5)
+    return ids(w.session, Project.id)
+
+
+def seed_charity(w: World) -> list:
+    CharityProjectFactory.create_batch(5)
+    return ids(w.session, CharityProject.id)
+
+
+def seed_types(w: World) -> list:
+    for key in ("pagera", "pagerb", "pagerc", "pagerd", "pagere"):
+        w.session.add(ActivityType(key=key, unit="one", aggregate="sum", max_quantity=1,
+                                   created_at=NOW))
+    w.session.flush()
+    return ids(w.session, ActivityType.key)
+
+
+def seed_questions(w: World) -> list:
+    QuizQuestionFactory.create_batch(5)
+    return ids(w.session, QuizQuestion.id)
+
+
+def seed_my_orders(w: World) -> list:
+    project = ProjectFactory(energy_cost_g=100, budget=100)
+    return [pending_order(w.session, w.uow, project=project, user=w.me)[0].id for _ in range(5)]
+
+
+def seed_certificates(w: World) -> list:
+    for i in range(5):
+        w.session.add(Certificate(number=f"CNP-2026-9{i:05d}", kind="tree", user_id=w.me.id,
+                                  quantity=1, year=2026, issued_at=NOW))
+    w.session.flush()
+    return list(w.session.scalars(select(Certificate.number).where(
+        Certificate.user_id == w.me.id).order_by(Certificate.id)))
+
+
+def seed_partner_orders(w: World) -> list:
+    project = ProjectFactory(partner=None, partner_id=w.partner.id, energy_cost_g=100, budget=9)
+    ProjectFactory()  # another partner's orders are not listed
+    return [pending_order(w.session, w.uow, project=project)[0].id for _ in range(5)]
+
+
+def seed_records(w: World) -> list:
+    mine = CharityProjectFactory(partner=None, partner_id=w.partner.id)
+    DonationRecordFactory()  # another charity's record is not listed
+    return [DonationRecordFactory(project=mine).id for _ in range(5)]
+
+
+def ball(user, days_ago: int, ripe_at=NOW):
+    """Balls are one per user, local day and type: each test ball has its own day."""
+    return BallFactory(user=user, local_date=(NOW - timedelta(days=days_ago)).date(),
+                       ripe_at=ripe_at)
+
+
+def seed_my_balls(w: World) -> list:
+    ball(w.friend, 0)  # someone else's ball is not listed
+    return [ball(w.me, i).id for i in range(5)]
+
+
+def seed_friends(w: World) -> list:
+    others = [UserFactory() for _ in range(5)]
+    for o in others:
+        FriendshipFactory(a=w.me, b=o)
+    return [o.external_id for o in sorted(others, key=lambda o: o.id)]
+
+
+def seed_requests(w: World) -> list:
+    """Two pairs asked at the same instant: the asker's id breaks the tie."""
+    askers = [(UserFactory(), NOW + timedelta(seconds=s)) for s in (2, 0, 1, 0, 1)]
+    for user, at in askers:
+        friends.request_friend(w.uow, user.id, ME, at)
+    return [u.external_id for u, at in sorted(askers, key=lambda a: (a[1], a[0].id))]
+
+
+def seed_groups(w: World) -> list:
+    project = ProjectFactory(energy_cost_g=100, budget=100)
+    return [groups.create_group(w.uow, w.me.id, f"g{i}", project.id, NOW)["id"]
+            for i in range(5)]
+
+
+def seed_friend_balls(w: World) -> list:
+    FriendshipFactory(a=w.me, b=w.friend)
+    times = [NOW + timedelta(hours=h) for h in (3, 1, 2, 1, 0)]
+    balls = [ball(w.friend, i, at) for i, at in enumerate(times)]
+    return [b.id for b in sorted(balls, key=lambda b: (b.ripe_at, b.id))]
+
+
+def seed_roots(w: World) -> list:
+    for i in range(5):
+        w.session.add(PublishedRoot(log_date=(NOW - timedelta(days=9 - i)).date(), root="0" * 64,
+                                    count=1, first_seq=i + 1, last_seq=i + 1, published_at=NOW))
+    w.session.flush()
+    return [(NOW - timedelta(days=9 - i)).date().isoformat() for i in range(5)]
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    who: str  # public | user | admin | plantings | donations
+    seed: Callable[[World], list]
+    key: str  # the item field that names it
+
+    def __str__(self) -> str:
+        return self.path
+
+
+ROUTES = [
+    Route("/v1/projects", "public", seed_projects, "id"),
+    Route("/v1/charity-projects", "public", seed_charity, "id"),
+    Route("/v1/public/log/roots", "public", seed_roots, "log_date"),
+    Route("/v1/admin/projects", "admin", seed_projects, "id"),
+    Route("/v1/admin/charity-projects", "admin", seed_charity, "id"),
+    Route("/v1/admin/activity-types", "admin", seed_types, "key"),
+    Route("/v1/admin/quiz-questions", "admin", seed_questions, "id"),
+    Route("/v1/partner/plantings", "plantings", seed_partner_orders, "id"),
+    Route("/v1/partner/donations", "donations", seed_records, "id"),
+    Route("/v1/me/plantings", "user", seed_my_orders, "id"),
+    Route("/v1/me/certificates", "user", seed_certificates, "number"),
+    Route("/v1/me/balls", "user", seed_my_balls, "id"),
+    Route("/v1/me/friends", "user", seed_friends, "user_id"),
+    Route("/v1/me/friend-requests", "user", seed_requests, "user_id"),
+    Route("/v1/me/groups", "user", seed_groups, "id"),
+    Route(f"/v1/friends/{FRIEND}/balls", "user", seed_friend_balls, "id"),
+]
