@@ -57,8 +57,9 @@ class RankSchema(Schema):
 
 class LeaderboardSchema(Schema):
     period = fields.String()
-    from_ = fields.DateTime(data_key="from")
-    to = fields.DateTime()
+    from_ = fields.DateTime(data_key="from", allow_none=True,
+                            metadata={"description": "null for period=total"})
+    to = fields.DateTime(allow_none=True, metadata={"description": "null for period=total"})
     items = fields.List(fields.Nested(RankSchema))
 
 
@@ -111,7 +112,7 @@ class Leaderboard(MethodView):
     @blp.response(200, LeaderboardSchema)
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
-        """Me and my friends ranked by energy earned today or this week (my local time)."""
+        """Me and my friends ranked by energy earned today, this week (my local time) or ever."""
         user = current_user()
         board = friends.leaderboard(uow(), user.id, user.timezone, query["period"], now())
         board["from_"] = board.pop("from")

@@ -1,0 +1,107 @@
+"""Energy earned out of balls (collected, including watered balls, plus stolen), counted in
+the transaction that moves it, so that a ranking reads a few rows per user.
+
+record_earned runs beside each ledger posting that takes energy out of the balls account into
+a user's available energy; energy_earned reads any window whose ends fall on a quarter hour
+(every local midnight today) from those totals, and falls back to the ledger otherwise."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
+from carbon.services.lookups import energy_from_balls
+
+_TABLES = (EarnedDay.__table__, EarnedQuarter.__table__, EarnedTotal.__table__)
+
+
+def quarter_of(instant: datetime) -> int:
+    """The quarter hour holding `instant`: floor(unix seconds / 900)."""
+    return int(instant.timestamp()) // QUARTER_SECONDS
+
+
+@cache
+def _upserts(dialect_name: str) -> tuple:
+    """INSERT ... ON CONFLICT DO UPDATE SET earned_g = earned_g + excluded.earned_g, per table,
+    built once per dialect: a concurrent first earning of the same grain adds, never fails."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    out = []
+    for table in _TABLES:
+        stmt = dialect.insert(table)
+        out.append(stmt.on_conflict_do_update(
+            index_elements=[c for c in table.primary_key.columns],
+            set_={"earned_g": table.c.earned_g + stmt.excluded.earned_g}))
+    return tuple(out)
+
+
+def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> None:
+    """Add `grams` the user just earned to their day, quarter and total. Does not commit; takes
+    the user's own rows in a fixed order (day, quarter, total), after their ledger account."""
+    if grams <= 0:
+        return
+    day, quarter, total = _upserts(session.get_bind().dialect.name)
+    row = {"user_id": user_id, "earned_g": grams}
+    session.execute(day, {**row, "day": now.astimezone(UTC).date()})
+    session.execute(quarter, {**row, "quarter": quarter_of(now)})
+    session.execute(total, row)
+
+
+def energy_earned(session: Session, user_ids: list[int], start: datetime,
+                  end: datetime) -> dict[int, int]:
+    """Grams each user earned in [start, end): the UTC days wholly inside from earned_days,
+    the rest (under a day at each end) from earned_quarters."""
+    if not user_ids:
+        return {}
+    if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS:
+        return energy_from_balls(session, user_ids, start, end)  # an odd historic offset
+    first_day, last_day = _whole_days(start, end)
+    params = {"ids": sorted(set(user_ids)), "first_day": first_day, "last_day": last_day,
+              "q0": quarter_of(start), "q3": quarter_of(end),
+              "q1": quarter_of(_midnight(first_day)), "q2": quarter_of(_midnight(last_day))}
+    if first_day >= last_day:  # no whole day: quarters only
+        params.update(q1=params["q3"], q2=params["q3"])
+    rows = session.execute(_EARNED_IN_WINDOW, params)
+    return {uid: int(g) for uid, g in rows}
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """[first, last): the UTC days that lie wholly inside [start, end)."""
+    first = start.astimezone(UTC).date()
+    if _midnight(first) < start:
+        first += timedelta(days=1)
+    return first, max(first, end.astimezone(UTC).date())
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def earned_in_total(session: Session, user_ids: list[int]) -> dict[int, int]:
+    if not user_ids:
+        return {}
+    t = EarnedTotal.__table__.c
+    rows = session.execute(select(t.user_id, t.earned_g)
+                           .where(t.user_id.in_(bindparam("ids", expanding=True))),
+                           {"ids": sorted(set(user_ids))})
+    return {uid: int(g) for uid, g in rows}
+
+
+def _window_statement():
+    d, q = EarnedDay.__table__.c, EarnedQuarter.__table__.c
+    ids = bindparam("ids", expanding=True)
+    days = select(d.user_id, d.earned_g).where(
+        d.user_id.in_(ids), d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
+    edges = select(q.user_id, q.earned_g).where(
+        q.user_id.in_(ids),
+        or_(and_(q.quarter >= bindparam("q0"), q.quarter < bindparam("q1")),
+            and_(q.quarter >= bindparam("q2"), q.quarter < bindparam("q3"))))
+    both = union_all(days, edges).subquery()
+    return select(both.c.user_id, func.sum(both.c.earned_g)).group_by(both.c.user_id)
+
+
+_EARNED_IN_WINDOW = _window_statement()
