@@ -55,12 +55,20 @@ class RankSchema(Schema):
     me = fields.Boolean()
 
 
+class RankList(fields.List):
+    """Documented as a list of RankSchema, but the service's items are already JSON-ready dicts
+    of exactly those keys: dumping 201 of them field by field took a third of the request."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [dict(item) for item in value]
+
+
 class LeaderboardSchema(Schema):
     period = fields.String()
     from_ = fields.DateTime(data_key="from", allow_none=True,
                             metadata={"description": "null for period=total"})
     to = fields.DateTime(allow_none=True, metadata={"description": "null for period=total"})
-    items = fields.List(fields.Nested(RankSchema))
+    items = RankList(fields.Nested(RankSchema))
 
 
 @blp.route("/v1/me/friends")

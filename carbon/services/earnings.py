@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
+from carbon.models import User
 from carbon.services.lookups import energy_from_balls
 
 _TABLES = (EarnedDay.__table__, EarnedQuarter.__table__, EarnedTotal.__table__)
@@ -53,20 +54,47 @@ def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> 
 
 def energy_earned(session: Session, user_ids: list[int], start: datetime,
                   end: datetime) -> dict[int, int]:
-    """Grams each user earned in [start, end): the UTC days wholly inside from earned_days,
-    the rest (under a day at each end) from earned_quarters."""
+    """Grams each user earned in [start, end) (see board)."""
     if not user_ids:
         return {}
+    rows = board(session, _LISTED, {"ids": sorted(set(user_ids))}, start, end)
+    return {uid: g for uid, _, g in rows if g}
+
+
+_LISTED = select(User.id.label("id")).where(
+    User.id.in_(bindparam("ids", expanding=True))).subquery("listed")
+
+
+def board(session: Session, members, params: dict, start: datetime | None,
+          end: datetime | None) -> list[tuple[int, str, int]]:
+    """(user id, external id, grams earned) of each user whose id the subquery `members`
+    (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
+    start is None, else in [start, end), the UTC days wholly inside from earned_days, the rest
+    (under a day at each end) from earned_quarters. Pass a module-level `members`: one
+    statement is built per subquery."""
+    if start is None or end is None:
+        return _rows(session, _board_statement(members, "total"), params)
     if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS:
-        return energy_from_balls(session, user_ids, start, end)  # an odd historic offset
+        return _from_ledger(session, members, params, start, end)  # an odd historic offset
     first_day, last_day = _whole_days(start, end)
-    params = {"ids": sorted(set(user_ids)), "first_day": first_day, "last_day": last_day,
-              "q0": quarter_of(start), "q3": quarter_of(end),
-              "q1": quarter_of(_midnight(first_day)), "q2": quarter_of(_midnight(last_day))}
+    window = {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
+              "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
+              "q2": quarter_of(_midnight(last_day))}
     if first_day >= last_day:  # no whole day: quarters only
-        params.update(q1=params["q3"], q2=params["q3"])
-    rows = session.execute(_EARNED_IN_WINDOW, params)
-    return {uid: int(g) for uid, g in rows}
+        window.update(q1=window["q3"], q2=window["q3"])
+    return _rows(session, _board_statement(members, "window"), {**params, **window})
+
+
+def _rows(session: Session, stmt, params: dict) -> list[tuple[int, str, int]]:
+    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params)]
+
+
+def _from_ledger(session: Session, members, params: dict, start: datetime,
+                 end: datetime) -> list[tuple[int, str, int]]:
+    users = session.execute(select(User.id, User.external_id)
+                            .join(members, members.c.id == User.id), params).all()
+    earned = energy_from_balls(session, [uid for uid, _ in users], start, end)
+    return [(uid, ext, earned.get(uid, 0)) for uid, ext in users]
 
 
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
@@ -81,27 +109,20 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def earned_in_total(session: Session, user_ids: list[int]) -> dict[int, int]:
-    if not user_ids:
-        return {}
+@cache
+def _board_statement(members, kind: str):
+    u, d, q = User.__table__.c, EarnedDay.__table__.c, EarnedQuarter.__table__.c
     t = EarnedTotal.__table__.c
-    rows = session.execute(select(t.user_id, t.earned_g)
-                           .where(t.user_id.in_(bindparam("ids", expanding=True))),
-                           {"ids": sorted(set(user_ids))})
-    return {uid: int(g) for uid, g in rows}
-
-
-def _window_statement():
-    d, q = EarnedDay.__table__.c, EarnedQuarter.__table__.c
-    ids = bindparam("ids", expanding=True)
-    days = select(d.user_id, d.earned_g).where(
-        d.user_id.in_(ids), d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
-    edges = select(q.user_id, q.earned_g).where(
-        q.user_id.in_(ids),
-        or_(and_(q.quarter >= bindparam("q0"), q.quarter < bindparam("q1")),
-            and_(q.quarter >= bindparam("q2"), q.quarter < bindparam("q3"))))
-    both = union_all(days, edges).subquery()
-    return select(both.c.user_id, func.sum(both.c.earned_g)).group_by(both.c.user_id)
-
-
-_EARNED_IN_WINDOW = _window_statement()
+    if kind == "total":
+        earned = (select(t.earned_g).where(t.user_id == u.id)).scalar_subquery()
+    else:
+        days = select(func.sum(d.earned_g)).where(
+            d.user_id == u.id, d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
+        edges = select(func.sum(q.earned_g)).where(
+            q.user_id == u.id,
+            or_(and_(q.quarter >= bindparam("q0"), q.quarter < bindparam("q1")),
+                and_(q.quarter >= bindparam("q2"), q.quarter < bindparam("q3"))))
+        earned = (func.coalesce(days.scalar_subquery(), 0)
+                  + func.coalesce(edges.scalar_subquery(), 0))
+    return select(u.id, u.external_id, func.coalesce(earned, 0)).join(
+        members, members.c.id == u.id)

@@ -16,6 +16,7 @@ from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriend
 from game.forest.repository import friends as repo
 
 MAX_LEADERBOARD_FRIENDS = 1000
+_ME_AND_FRIENDS = repo.me_and_friends(MAX_LEADERBOARD_FRIENDS)
 NOT_FRIENDS = "You are not friends with this user: both of you must send a friend request first."
 
 
@@ -82,15 +83,10 @@ def leaderboard(uow: UnitOfWork, me_id: int, tz: str, period: str, now: datetime
         raise InvalidInput("period must be 'day', 'week' or 'total'.",
                            {"period": ["day, week or total"]})
     start, end = period_bounds(period, now, tz) if period != "total" else (None, None)
-    with uow:
-        ids = [me_id] + [uid for uid, _ in repo.friends_of(
-            uow.session, me_id, limit=MAX_LEADERBOARD_FRIENDS)]
-        if start is None or end is None:
-            earned = earnings.earned_in_total(uow.session, ids)
-        else:
-            earned = earnings.energy_earned(uow.session, ids, start, end)
-        names = lookups.external_ids(uow.session, ids)
-    ranked = rank({uid: earned.get(uid, 0) for uid in ids})
+    with uow.reading():  # one statement: one snapshot
+        rows = earnings.board(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end)
+    names = {uid: ext for uid, ext, _ in rows}
+    ranked = rank({uid: g for uid, _, g in rows})
     items = [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
              for r, uid, g in ranked]
     return {"period": period, "from": start, "to": end, "items": items}
