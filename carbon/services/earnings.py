@@ -2,16 +2,18 @@
 the transaction that moves it, so that a ranking reads a few rows per user.
 
 record_earned runs beside each ledger posting that takes energy out of the balls account into
-a user's available energy; energy_earned reads any window whose ends fall on a quarter hour
-(every local midnight today) from those totals, and falls back to the ledger otherwise."""
+a user's available energy (collect, steal); board reads any window whose ends fall on a
+quarter hour (every local midnight today) from those totals in one statement, and falls back
+to the ledger otherwise. The ledger stays the truth: the totals can be rebuilt from it (see
+migration 0014)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, func, or_, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
@@ -29,27 +31,45 @@ def quarter_of(instant: datetime) -> int:
 @cache
 def _upserts(dialect_name: str) -> tuple:
     """INSERT ... ON CONFLICT DO UPDATE SET earned_g = earned_g + excluded.earned_g, per table,
-    built once per dialect: a concurrent first earning of the same grain adds, never fails."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    built once per dialect: a concurrent first earning of the same grain adds, never fails.
+    PostgreSQL runs the three as one statement (data-modifying CTEs): one round trip in the
+    rush's steals. Their order inside it does not matter: only the earner's own transactions
+    write these rows, and those already queue on the earner's ledger account row."""
+    if dialect_name == "postgresql":
+        return (text(_PG_ALL_THREE),)
     out = []
     for table in _TABLES:
-        stmt = dialect.insert(table)
+        stmt = sqlite.insert(table)
         out.append(stmt.on_conflict_do_update(
-            index_elements=[c for c in table.primary_key.columns],
+            index_elements=list(table.primary_key.columns),
             set_={"earned_g": table.c.earned_g + stmt.excluded.earned_g}))
     return tuple(out)
 
 
+_PG_ALL_THREE = """
+WITH d AS (INSERT INTO earned_days (user_id, day, earned_g) VALUES (:user_id, :day, :earned_g)
+           ON CONFLICT (user_id, day) DO UPDATE SET earned_g = earned_days.earned_g + excluded.earned_g),
+     q AS (INSERT INTO earned_quarters (user_id, quarter, earned_g)
+           VALUES (:user_id, :quarter, :earned_g) ON CONFLICT (user_id, quarter)
+           DO UPDATE SET earned_g = earned_quarters.earned_g + excluded.earned_g)
+INSERT INTO earned_totals (user_id, earned_g) VALUES (:user_id, :earned_g)
+ON CONFLICT (user_id) DO UPDATE SET earned_g = earned_totals.earned_g + excluded.earned_g
+"""
+
+
 def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> None:
-    """Add `grams` the user just earned to their day, quarter and total. Does not commit; takes
-    the user's own rows in a fixed order (day, quarter, total), after their ledger account."""
+    """Add `grams` the user just earned to their day, quarter and total. Does not commit; call
+    it after the posting that credits the user's account (which locks that account's row)."""
     if grams <= 0:
         return
-    day, quarter, total = _upserts(session.get_bind().dialect.name)
     row = {"user_id": user_id, "earned_g": grams}
-    session.execute(day, {**row, "day": now.astimezone(UTC).date()})
-    session.execute(quarter, {**row, "quarter": quarter_of(now)})
-    session.execute(total, row)
+    day, quarter = {"day": now.astimezone(UTC).date()}, {"quarter": quarter_of(now)}
+    upserts = _upserts(session.get_bind().dialect.name)
+    if len(upserts) == 1:
+        session.execute(upserts[0], {**row, **day, **quarter})
+        return
+    for stmt, grain in zip(upserts, (day, quarter, {}), strict=True):
+        session.execute(stmt, {**row, **grain})
 
 
 def energy_earned(session: Session, user_ids: list[int], start: datetime,
