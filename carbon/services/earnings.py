@@ -100,9 +100,8 @@ def board(session: Session, members, params: dict, start: datetime | None,
     window = {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
               "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
               "q2": quarter_of(_midnight(last_day))}
-    if first_day >= last_day:  # no whole day: quarters only
-        window.update(q1=window["q3"], q2=window["q3"])
-    return _rows(session, _board_statement(members, "window"), {**params, **window})
+    kind = "window" if first_day < last_day else "quarters"  # no whole UTC day inside
+    return _rows(session, _board_statement(members, kind), {**params, **window})
 
 
 def _rows(session: Session, stmt, params: dict) -> list[tuple[int, str, int]]:
@@ -135,6 +134,10 @@ def _board_statement(members, kind: str):
     t = EarnedTotal.__table__.c
     if kind == "total":
         earned = (select(t.earned_g).where(t.user_id == u.id)).scalar_subquery()
+    elif kind == "quarters":  # e.g. a day east of UTC: one index range per user
+        earned = select(func.sum(q.earned_g)).where(
+            q.user_id == u.id, q.quarter >= bindparam("q0"),
+            q.quarter < bindparam("q3")).scalar_subquery()
     else:
         days = select(func.sum(d.earned_g)).where(
             d.user_id == u.id, d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
