@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from marshmallow import Schema, fields, post_load, validate
@@ -72,6 +72,10 @@ class TextKeyPageQuerySchema(PageQuerySchema):
 
 class TimeKeyPageQuerySchema(PageQuerySchema):
     KEY = (datetime, int)
+
+
+class DateKeyPageQuerySchema(PageQuerySchema):
+    KEY = (date, int)
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

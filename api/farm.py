@@ -8,9 +8,10 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import current_user, user_required
 from api.context import now, uow
-from api.docs import USER, documented
+from api.docs import USER, DateKeyPageQuerySchema, documented, page_of
 from api.idempotency import idempotent
-from game.farm.services import chicken, quiz
+from api.pagination import paged
+from game.farm.services import chicken, feed_grants, quiz
 
 blp = Blueprint("farm", __name__, url_prefix="/v1/me/farm",
                 description="The chicken, its feed and eggs, thief chickens, the daily quiz")
@@ -67,6 +68,21 @@ class QuizResultSchema(Schema):
     message = fields.String()
 
 
+class FeedGrantSchema(Schema):
+    date = fields.Date(metadata={"description": "my local date the feed was earned for"})
+    source = fields.String(metadata={"description": "the activity type, or quiz"})
+    kind = fields.String(metadata={"description": "activity | quiz"})
+    units = fields.Integer(metadata={"description": "payments (or answers) that earned it"})
+    feed_g = fields.Integer(metadata={"description": "feed granted"})
+    stored_g = fields.Integer(metadata={"description": "of feed_g, what went into my store"})
+    lost_g = fields.Integer(metadata={"description": "of feed_g, what my full store (1,800 g) "
+                                                     "could not hold"})
+    granted_at = fields.DateTime()
+
+
+FeedGrantPageSchema = page_of(FeedGrantSchema)
+
+
 @blp.route("")
 class Farm(MethodView):
     @user_required
@@ -86,6 +102,18 @@ class Feed(MethodView):
     def post(self):
         """Fill the empty trough with 180 g from the store (a chicken away comes home)."""
         return chicken.feed(uow(), current_user().id, now())
+
+
+@blp.route("/feed-grants")
+class FeedGrants(MethodView):
+    @user_required
+    @blp.arguments(DateKeyPageQuerySchema, location="query")
+    @blp.response(200, FeedGrantPageSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """Feed I was granted, newest day first: how much, and how much a full store lost."""
+        return paged(feed_grants.feed_grants(uow(), current_user().id, query["after"],
+                                             query["limit"]))
 
 
 @blp.route("/visit/<string:friend_id>")

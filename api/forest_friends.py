@@ -55,11 +55,20 @@ class RankSchema(Schema):
     me = fields.Boolean()
 
 
+class RankList(fields.List):
+    """Documented as a list of RankSchema, but the service's items are already JSON-ready dicts
+    of exactly those keys: dumping 201 of them field by field took a third of the request."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else [dict(item) for item in value]
+
+
 class LeaderboardSchema(Schema):
     period = fields.String()
-    from_ = fields.DateTime(data_key="from")
-    to = fields.DateTime()
-    items = fields.List(fields.Nested(RankSchema))
+    from_ = fields.DateTime(data_key="from", allow_none=True,
+                            metadata={"description": "null for period=total"})
+    to = fields.DateTime(allow_none=True, metadata={"description": "null for period=total"})
+    items = RankList(fields.Nested(RankSchema))
 
 
 @blp.route("/v1/me/friends")
@@ -112,7 +121,7 @@ class Leaderboard(MethodView):
     @blp.response(200, LeaderboardSchema)
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, query):
-        """Me and my friends ranked by energy earned today or this week (my local time)."""
+        """Me and my friends ranked by energy earned today, this week (my local time) or ever."""
         user = current_user()
         board = friends.leaderboard(uow(), user.id, user.timezone, query["period"], now())
         board["from_"] = board.pop("from")

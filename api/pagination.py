@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from api.errors import ApiProblem
 from db.paging import Key, Page
@@ -21,7 +21,8 @@ _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def encode(key: Key) -> str:
-    values = [v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v for v in key]
+    values = [v.astimezone(UTC).isoformat() if isinstance(v, datetime)
+              else v.isoformat() if isinstance(v, date) else v for v in key]
     raw = json.dumps([VERSION, *values], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
 
@@ -61,6 +62,8 @@ def _check(kind: type, value):
     if kind is str and type(value) is str and 0 < len(value) <= MAX_TEXT_KEY \
             and value.isascii() and value.isprintable():
         return value
+    if kind is date and type(value) is str and len(value) == 10 and value.isascii():
+        return date.fromisoformat(value)
     if kind is datetime and type(value) is str and len(value) <= 40 and value.isascii():
         at = datetime.fromisoformat(value)
         if at.tzinfo is not None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # A row's place in its list's order: (id,), (key,), (asked_at, user_id), ...
-Key = tuple[int | str | datetime, ...]
+Key = tuple[int | str | date | datetime, ...]
 
 
 @dataclass(frozen=True)

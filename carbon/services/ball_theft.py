@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from carbon.models import OPEN, Ball
-from carbon.services import ledger
+from carbon.services import earnings, ledger
 
 STEAL_KIND = "steal"
 
@@ -89,10 +89,11 @@ def _open_balls_with(extra: Callable[[Any], Any]):
 
 def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g: int,
                    to_account_id: int, cause_type: str, cause_id: object, now: datetime,
-                   from_account: int | None = None) -> int:
+                   from_account: int | None = None, *, thief_id: int) -> int:
     """Move amount_g from an open, ripe, unexpired, stealable ball of owner_user_id to
-    to_account_id. Returns amount_g, or 0 when the ball no longer allows it (nothing moved).
-    `from_account` is the system balls account when the caller already has its id."""
+    to_account_id (thief_id's available energy, where it counts as earned). Returns amount_g,
+    or 0 when the ball no longer allows it (nothing moved). `from_account` is the system balls
+    account when the caller already has its id."""
     if amount_g <= 0:
         return 0
     result = session.execute(_TAKE, {"ball_id": ball_id, "owner": owner_user_id,
@@ -102,4 +103,5 @@ def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g:
     balls = from_account if from_account is not None else ledger.account(session, ledger.BALLS)
     ledger.transfer(session, STEAL_KIND, cause_type, cause_id, balls, to_account_id,
                     amount_g, now)
+    earnings.record_earned(session, thief_id, amount_g, now)
     return amount_g

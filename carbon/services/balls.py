@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from carbon import domain
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.models import OPEN, Ball
-from carbon.services import ledger
+from carbon.services import earnings, ledger
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 
@@ -104,6 +104,7 @@ def _collect(s: Session, user_id: int, where: list, now: datetime) -> list[tuple
                               grams, now)
         s.execute(update(Ball).where(Ball.id == ball_id).values(close_txn_id=txn)
                   .execution_options(synchronize_session=False))
+    earnings.record_earned(s, user_id, sum(grams for _, grams in rows), now)
     return sorted((ball_id, grams) for ball_id, grams in rows)
 
 

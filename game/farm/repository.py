@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignore
@@ -135,3 +135,16 @@ def record_of_partner(session: Session, record_id: int,
 
 def eggs_donated_total(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.sum(CharityProject.eggs_donated), 0))))
+
+
+def feed_grants_page(session: Session, user_id: int, before: tuple[date, int] | None,
+                     limit: int) -> list[FeedGrant]:
+    """The user's feed grants, newest local date first (then newest id), strictly after the
+    (local_date, id) key `before` in that order."""
+    stmt = select(FeedGrant).where(FeedGrant.user_id == user_id)
+    if before is not None:
+        day, grant_id = before
+        stmt = stmt.where(or_(FeedGrant.local_date < day,
+                              and_(FeedGrant.local_date == day, FeedGrant.id < grant_id)))
+    return list(session.scalars(stmt.order_by(FeedGrant.local_date.desc(), FeedGrant.id.desc())
+                                .limit(limit)))

@@ -20,7 +20,7 @@ PROJECT_KINDS = ("tree", "reserve")
 PROJECT_STATUSES = ("open", "closed")
 ORDER_STATUSES = ("pending", "planted", "rejected")
 GROUP_STATUSES = ("open", "ordered", "planted", "rejected")
-LEADERBOARD_PERIODS = ("day", "week")
+LEADERBOARD_PERIODS = ("day", "week", "total")
 
 # Certificate series: tree and reserve certificates share one numbering, duty has its own.
 PLANTING_SERIES = "CNP"

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from carbon.models import ActivityType
-from game.farm.models import CharityProject, QuizQuestion
+from game.farm.models import CharityProject, FeedGrant, QuizQuestion
 from game.forest.models import Certificate, Project
 from game.forest.services import friends, groups
 from game.transparency.models import PublishedRoot
@@ -133,6 +133,15 @@ def seed_roots(w: World) -> list:
     return [(NOW - timedelta(days=9 - i)).date().isoformat() for i in range(5)]
 
 
+def seed_feed_grants(w: World) -> list:
+    days = [(NOW - timedelta(days=d)).date() for d in (2, 0, 4, 1, 3)]
+    for day in days:
+        w.session.add(FeedGrant(user_id=w.me.id, local_date=day, source="offline_payment",
+                                units=1, feed_g=180, lost_g=0, created_at=NOW))
+    w.session.flush()
+    return [day.isoformat() for day in sorted(days, reverse=True)]  # newest day first
+
+
 @dataclass(frozen=True)
 class Route:
     path: str
@@ -157,6 +166,7 @@ ROUTES = [
     Route("/v1/me/plantings", "user", seed_my_orders, "id"),
     Route("/v1/me/certificates", "user", seed_certificates, "number"),
     Route("/v1/me/balls", "user", seed_my_balls, "id"),
+    Route("/v1/me/farm/feed-grants", "user", seed_feed_grants, "date"),
     Route("/v1/me/friends", "user", seed_friends, "user_id"),
     Route("/v1/me/friend-requests", "user", seed_requests, "user_id"),
     Route("/v1/me/groups", "user", seed_groups, "id"),

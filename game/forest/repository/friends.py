@@ -80,6 +80,19 @@ def friends_of(session: Session, user_id: int, after_id: int = 0,
     return [(uid, since) for uid, since in session.execute(stmt)]
 
 
+def me_and_friends(limit: int):
+    """A SELECT of the ids of the user bound as :me and of their friends (the `limit` lowest
+    ids), for a ranking to join; one branch per side of the pair so each uses its index."""
+    me = bindparam("me", type_=BigInteger)
+    f = Friendship.__table__.c
+    theirs = union_all(
+        select(f.high_user_id.label("id")).where(f.low_user_id == me, f.since.is_not(None)),
+        select(f.low_user_id.label("id")).where(f.high_user_id == me, f.since.is_not(None)),
+    ).subquery()
+    friends = select(theirs.c.id).order_by(theirs.c.id).limit(limit).subquery()
+    return union_all(select(me.label("id")), select(friends.c.id)).subquery("members")
+
+
 def incoming_requests(session: Session, user_id: int, after: tuple[datetime, int] | None = None,
                       limit: int | None = None) -> list[tuple[int, datetime]]:
     """(requester id, asked at) of requests `user_id` has not answered, oldest first (then by

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.errors import InvalidInput
-from carbon.services import lookups
+from carbon.services import earnings, lookups
 from carbon.services.users import get_user
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
@@ -17,6 +17,7 @@ from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriend
 from game.forest.repository import friends as repo
 
 MAX_LEADERBOARD_FRIENDS = 1000
+_ME_AND_FRIENDS = repo.me_and_friends(MAX_LEADERBOARD_FRIENDS)
 NOT_FRIENDS = "You are not friends with this user: both of you must send a friend request first."
 
 
@@ -78,17 +79,17 @@ def unfriend(uow: UnitOfWork, me_id: int, other_external: str) -> None:
 
 
 def leaderboard(uow: UnitOfWork, me_id: int, tz: str, period: str, now: datetime) -> dict:
-    """Me and my friends ranked by energy earned in my local day or week: grams that reached
-    each one's available energy out of balls (collected, including watered balls, plus stolen)."""
+    """Me and my friends ranked by energy earned in my local day or week, or ever (total):
+    grams that reached each one's available energy out of balls (collected, including watered
+    balls, plus stolen). Reads each one's earned totals, not their ledger history."""
     if period not in LEADERBOARD_PERIODS:
-        raise InvalidInput("period must be 'day' or 'week'.", {"period": ["day or week"]})
-    start, end = period_bounds(period, now, tz)
-    with uow:
-        ids = [me_id] + [uid for uid, _ in repo.friends_of(
-            uow.session, me_id, limit=MAX_LEADERBOARD_FRIENDS)]
-        earned = lookups.energy_from_balls(uow.session, ids, start, end)
-        names = lookups.external_ids(uow.session, ids)
-    ranked = rank({uid: earned.get(uid, 0) for uid in ids})
+        raise InvalidInput("period must be 'day', 'week' or 'total'.",
+                           {"period": ["day, week or total"]})
+    start, end = period_bounds(period, now, tz) if period != "total" else (None, None)
+    with uow.reading():  # one statement: one snapshot
+        rows = earnings.board(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end)
+    names = {uid: ext for uid, ext, _ in rows}
+    ranked = rank({uid: g for uid, _, g in rows})
     items = [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
              for r, uid, g in ranked]
     return {"period": period, "from": start, "to": end, "items": items}

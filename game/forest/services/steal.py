@@ -121,7 +121,7 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
             _refuse_second_steal(s, ball_id, me_id, amount)
         balls, mine = ledger.accounts(s, [(ledger.BALLS, None), (ledger.AVAILABLE, me_id)])
         taken = ball_theft.take_from_ball(s, ball_id, owner, amount, mine, STEAL_CAUSE,
-                                          steal_id, now, from_account=balls)
+                                          steal_id, now, from_account=balls, thief_id=me_id)
         if taken != amount:
             raise NothingLeftToSteal(f"Ball {ball_id} changed while you stole; try again.")
         energy = ledger.posted_balance(s, mine)

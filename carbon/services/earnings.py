@@ -1,0 +1,151 @@
+"""Energy earned out of balls (collected, including watered balls, plus stolen), counted in
+the transaction that moves it, so that a ranking reads a few rows per user.
+
+record_earned runs beside each ledger posting that takes energy out of the balls account into
+a user's available energy (collect, steal); board reads any window whose ends fall on a
+quarter hour (every local midnight today) from those totals in one statement, and falls back
+to the ledger otherwise. The ledger stays the truth: the totals can be rebuilt from it (see
+migration 0014)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+
+from sqlalchemy import and_, bindparam, func, or_, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
+from carbon.models import User
+from carbon.services.lookups import energy_from_balls
+
+_TABLES = (EarnedDay.__table__, EarnedQuarter.__table__, EarnedTotal.__table__)
+
+
+def quarter_of(instant: datetime) -> int:
+    """The quarter hour holding `instant`: floor(unix seconds / 900)."""
+    return int(instant.timestamp()) // QUARTER_SECONDS
+
+
+@cache
+def _upserts(dialect_name: str) -> tuple:
+    """INSERT ... ON CONFLICT DO UPDATE SET earned_g = earned_g + excluded.earned_g, per table,
+    built once per dialect: a concurrent first earning of the same grain adds, never fails.
+    PostgreSQL runs the three as one statement (data-modifying CTEs): one round trip in the
+    rush's steals. Their order inside it does not matter: only the earner's own transactions
+    write these rows, and those already queue on the earner's ledger account row."""
+    if dialect_name == "postgresql":
+        return (text(_PG_ALL_THREE),)
+    out = []
+    for table in _TABLES:
+        stmt = sqlite.insert(table)
+        out.append(stmt.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={"earned_g": table.c.earned_g + stmt.excluded.earned_g}))
+    return tuple(out)
+
+
+_PG_ALL_THREE = """
+WITH d AS (INSERT INTO earned_days (user_id, day, earned_g) VALUES (:user_id, :day, :earned_g)
+           ON CONFLICT (user_id, day) DO UPDATE SET earned_g = earned_days.earned_g + excluded.earned_g),
+     q AS (INSERT INTO earned_quarters (user_id, quarter, earned_g)
+           VALUES (:user_id, :quarter, :earned_g) ON CONFLICT (user_id, quarter)
+           DO UPDATE SET earned_g = earned_quarters.earned_g + excluded.earned_g)
+INSERT INTO earned_totals (user_id, earned_g) VALUES (:user_id, :earned_g)
+ON CONFLICT (user_id) DO UPDATE SET earned_g = earned_totals.earned_g + excluded.earned_g
+"""
+
+
+def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> None:
+    """Add `grams` the user just earned to their day, quarter and total. Does not commit; call
+    it after the posting that credits the user's account (which locks that account's row)."""
+    if grams <= 0:
+        return
+    row = {"user_id": user_id, "earned_g": grams}
+    day, quarter = {"day": now.astimezone(UTC).date()}, {"quarter": quarter_of(now)}
+    upserts = _upserts(session.get_bind().dialect.name)
+    if len(upserts) == 1:
+        session.execute(upserts[0], {**row, **day, **quarter})
+        return
+    for stmt, grain in zip(upserts, (day, quarter, {}), strict=True):
+        session.execute(stmt, {**row, **grain})
+
+
+def energy_earned(session: Session, user_ids: list[int], start: datetime,
+                  end: datetime) -> dict[int, int]:
+    """Grams each user earned in [start, end) (see board)."""
+    if not user_ids:
+        return {}
+    rows = board(session, _LISTED, {"ids": sorted(set(user_ids))}, start, end)
+    return {uid: g for uid, _, g in rows if g}
+
+
+_LISTED = select(User.id.label("id")).where(
+    User.id.in_(bindparam("ids", expanding=True))).subquery("listed")
+
+
+def board(session: Session, members, params: dict, start: datetime | None,
+          end: datetime | None) -> list[tuple[int, str, int]]:
+    """(user id, external id, grams earned) of each user whose id the subquery `members`
+    (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
+    start is None, else in [start, end), the UTC days wholly inside from earned_days, the rest
+    (under a day at each end) from earned_quarters. Pass a module-level `members`: one
+    statement is built per subquery."""
+    if start is None or end is None:
+        return _rows(session, _board_statement(members, "total"), params)
+    if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS:
+        return _from_ledger(session, members, params, start, end)  # an odd historic offset
+    first_day, last_day = _whole_days(start, end)
+    window = {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
+              "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
+              "q2": quarter_of(_midnight(last_day))}
+    kind = "window" if first_day < last_day else "quarters"  # no whole UTC day inside
+    return _rows(session, _board_statement(members, kind), {**params, **window})
+
+
+def _rows(session: Session, stmt, params: dict) -> list[tuple[int, str, int]]:
+    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params)]
+
+
+def _from_ledger(session: Session, members, params: dict, start: datetime,
+                 end: datetime) -> list[tuple[int, str, int]]:
+    users = session.execute(select(User.id, User.external_id)
+                            .join(members, members.c.id == User.id), params).all()
+    earned = energy_from_balls(session, [uid for uid, _ in users], start, end)
+    return [(uid, ext, earned.get(uid, 0)) for uid, ext in users]
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """[first, last): the UTC days that lie wholly inside [start, end)."""
+    first = start.astimezone(UTC).date()
+    if _midnight(first) < start:
+        first += timedelta(days=1)
+    return first, max(first, end.astimezone(UTC).date())
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@cache
+def _board_statement(members, kind: str):
+    u, d, q = User.__table__.c, EarnedDay.__table__.c, EarnedQuarter.__table__.c
+    t = EarnedTotal.__table__.c
+    if kind == "total":
+        earned = (select(t.earned_g).where(t.user_id == u.id)).scalar_subquery()
+    elif kind == "quarters":  # e.g. a day east of UTC: one index range per user
+        earned = select(func.sum(q.earned_g)).where(
+            q.user_id == u.id, q.quarter >= bindparam("q0"),
+            q.quarter < bindparam("q3")).scalar_subquery()
+    else:
+        days = select(func.sum(d.earned_g)).where(
+            d.user_id == u.id, d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
+        edges = select(func.sum(q.earned_g)).where(
+            q.user_id == u.id,
+            or_(and_(q.quarter >= bindparam("q0"), q.quarter < bindparam("q1")),
+                and_(q.quarter >= bindparam("q2"), q.quarter < bindparam("q3"))))
+        earned = (func.coalesce(days.scalar_subquery(), 0)
+                  + func.coalesce(edges.scalar_subquery(), 0))
+    return select(u.id, u.external_id, func.coalesce(earned, 0)).join(
+        members, members.c.id == u.id)

@@ -1,0 +1,58 @@
+"""GET /v1/me/leaderboard: day, week and total over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from carbon.services.users import get_user
+from tests.conftest import NOW
+from tests.factories.forest import ripe_ball
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def heads(client, token):
+    """alice and bob, friends."""
+    heads = {n: token(n) for n in ("alice", "bob")}
+    for n in heads:
+        client.get("/v1/me/friends", headers=heads[n])
+    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=heads["alice"])
+    client.post("/v1/me/friends", json={"user_id": "alice"}, headers=heads["bob"])
+    return heads
+
+
+def test_the_total_board_counts_what_was_earned_before_this_week(client, heads, session,
+                                                                 token):
+    bob = get_user(session, "bob").id
+    last_month = NOW - timedelta(days=30)
+    old = ripe_ball(session, bob, 60, ripe_at=last_month, activity_type="old")
+    with time_machine.travel(last_month, tick=False):  # a token of that time (iat, exp)
+        assert client.post(f"/v1/me/balls/{old}/collect",
+                           headers=token("bob")).status_code == 200
+    new = ripe_ball(session, bob, 25)
+    assert client.post(f"/v1/me/balls/{new}/collect", headers=heads["bob"]).status_code == 200
+    week = client.get("/v1/me/leaderboard?period=week", headers=heads["alice"]).get_json()
+    total = client.get("/v1/me/leaderboard?period=total", headers=heads["alice"])
+    assert [(i["user_id"], i["energy_g"]) for i in week["items"]] == [("bob", 25), ("alice", 0)]
+    assert total.status_code == 200
+    body = total.get_json()
+    assert (body["period"], body["from"], body["to"]) == ("total", None, None)
+    assert [(i["rank"], i["user_id"], i["energy_g"], i["me"]) for i in body["items"]] == [
+        (1, "bob", 85, False), (2, "alice", 0, True)]
+
+
+@pytest.mark.parametrize("period", ["month", "", "TOTAL", "total\x00"])
+def test_an_unknown_period_is_a_validation_problem(client, heads, period):
+    resp = client.get("/v1/me/leaderboard", query_string={"period": period},
+                      headers=heads["alice"])
+    assert resp.status_code == 422
+    assert resp.mimetype == "application/problem+json"
+    assert "period" in resp.get_json()["errors"]

@@ -1,0 +1,87 @@
+"""Migration 0014 upgrades a database that already holds a ledger: the earned totals it
+creates say what the ledger says (collects and steals only)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import bindparam, text
+
+from carbon.earned_models import QUARTER_SECONDS
+from db import make_engine
+from db.base import UTCDateTime
+from db.migrate import upgrade
+
+SCHEMA = "upgrade_from_0007"
+LAST_SECOND = datetime(2026, 3, 9, 23, 59, 59, tzinfo=UTC)
+MIDNIGHT = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def old_database(engine, database_url):
+    """An engine on an empty database of its own (PostgreSQL: a schema), at migration 0007."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        old = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
+    else:
+        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="canopy-0007-"), "old.db")
+        old = make_engine(url)
+    with old.begin() as conn:
+        upgrade(str(old.url), "0007", connection=conn)
+    yield old
+    old.dispose()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+
+
+_TXN = text("INSERT INTO ledger_transactions (id, kind, cause_type, cause_id, created_at) "
+            "VALUES (:id, :kind, 'test', :id, :at)").bindparams(bindparam("at", type_=UTCDateTime()))
+
+
+def fill_ledger(conn) -> None:
+    """Users 1 and 2; user 1 collects 30 g a second before midnight UTC and steals 7 g at
+    midnight; user 2 collects 5 g. Not earnings: a grant, a spend, a refund, an expiry."""
+    conn.execute(text("INSERT INTO users (id, external_id, timezone, co2e_total_g, created_at) "
+                      "VALUES (1, 'u1', 'Asia/Shanghai', 0, '2026-01-01'), "
+                      "(2, 'u2', 'America/New_York', 0, '2026-01-01')"))
+    conn.execute(text(
+        "INSERT INTO ledger_accounts (id, user_id, code, tracks_balance, balance_g) VALUES "
+        "(1, NULL, 'balls', false, 0), (2, NULL, 'issued', false, 0), "
+        "(3, NULL, 'expired', false, 0), (4, NULL, 'plantings', false, 0), "
+        "(11, 1, 'available', true, 0), (12, 2, 'available', true, 0)"))
+    moves = [("collect", LAST_SECOND, 1, 11, 30), ("steal", MIDNIGHT, 1, 11, 7),
+             ("collect", MIDNIGHT, 1, 12, 5), ("grant", MIDNIGHT, 2, 11, 100),
+             ("planting", MIDNIGHT, 11, 4, 40), ("refund", MIDNIGHT, 4, 12, 40),
+             ("expire", MIDNIGHT, 1, 3, 9)]
+    for txn_id, (kind, at, source, target, grams) in enumerate(moves, start=1):
+        conn.execute(_TXN, {"id": txn_id, "kind": kind, "at": at})
+        conn.execute(text("INSERT INTO ledger_entries (transaction_id, account_id, amount_g) "
+                          "VALUES (:t, :a, :g)"),
+                     [{"t": txn_id, "a": source, "g": -grams},
+                      {"t": txn_id, "a": target, "g": grams}])
+
+
+def test_upgrading_a_database_with_a_ledger_backfills_the_earned_totals(old_database):
+    with old_database.begin() as conn:
+        fill_ledger(conn)
+    with old_database.begin() as conn:
+        upgrade(str(old_database.url), "head", connection=conn)
+    with old_database.connect() as conn:
+        days = conn.execute(text("SELECT user_id, day, earned_g FROM earned_days "
+                                 "ORDER BY user_id, day")).all()
+        quarters = conn.execute(text("SELECT user_id, quarter, earned_g FROM earned_quarters "
+                                     "ORDER BY user_id, quarter")).all()
+        totals = conn.execute(text("SELECT user_id, earned_g FROM earned_totals "
+                                   "ORDER BY user_id")).all()
+    day = [(u, d if isinstance(d, date) else date.fromisoformat(d), g) for u, d, g in days]
+    assert day == [(1, date(2026, 3, 9), 30), (1, date(2026, 3, 10), 7),
+                   (2, date(2026, 3, 10), 5)]
+    q = int(MIDNIGHT.timestamp()) // QUARTER_SECONDS
+    assert [tuple(r) for r in quarters] == [(1, q - 1, 30), (1, q, 7), (2, q, 5)]
+    assert [tuple(r) for r in totals] == [(1, 37), (2, 5)]
