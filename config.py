@@ -29,6 +29,12 @@ class Config:
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000
+        # Bytes a request body may hold, refused with 413 before it is parsed: a user or admin
+        # body needs kilobytes; a batch of 1,000 events about a megabyte.
+        self.BODY_MAX_BYTES = _int("CANOPY_BODY_MAX_BYTES", 64 * 1024)
+        self.EVENTS_BODY_MAX_BYTES = _int("CANOPY_EVENTS_BODY_MAX_BYTES", 2 * 1024 * 1024)
+        # Nesting of arrays and objects a JSON body may have (400 beyond it).
+        self.JSON_MAX_DEPTH = _int("CANOPY_JSON_MAX_DEPTH", 32)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
 
