@@ -126,3 +126,12 @@ def test_numbers_json_cannot_carry_are_400_on_user_routes(client, token, raw):
     resp = client.post("/v1/me/steps", data=raw, headers=token("alice"),
                        content_type="application/json")
     assert_problem(resp, 400, "malformed_json")
+
+
+def test_the_apps_own_json_reader_has_the_same_bounds(app):
+    with app.app_context():
+        assert app.json.loads(deep(32)) is not None
+        with pytest.raises(ValueError, match="32 levels"):
+            app.json.loads(deep(33))
+        with pytest.raises(ValueError, match="out of range"):
+            app.json.loads(b"[1e400]")
