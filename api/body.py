@@ -67,16 +67,11 @@ def body_limit(endpoint: str | None) -> int:
     return getattr(config(), LARGE_BODIES.get(endpoint or "", "BODY_MAX_BYTES"))
 
 
-def _too_large(limit: int) -> ApiProblem:
-    return ApiProblem(413, "Body too large", f"This route accepts a body of at most {limit} "
-                      "bytes.", code="body_too_large")
-
-
 def _bound_body() -> None:
     limit = body_limit(request.endpoint)
     request.max_content_length = limit  # werkzeug stops reading a longer stream with a 413
     if request.content_length is not None and request.content_length > limit:
-        raise _too_large(limit)
+        raise RequestEntityTooLarge()
     if request.endpoint in SELF_PARSED or not request.is_json:
         return
     data = request.get_data(cache=True)  # RequestEntityTooLarge past the limit
@@ -102,8 +97,8 @@ class BoundedJSONProvider(DefaultJSONProvider):
         return bounded_loads(s, self._app.config["CANOPY"].JSON_MAX_DEPTH)
 
 
-def _stream_too_large(exc: RequestEntityTooLarge):
-    """A body that turned out longer than its limit while being read (no Content-Length)."""
+def _body_too_large(exc: RequestEntityTooLarge):
+    """Raised from Content-Length, or by werkzeug while reading a stream without a length."""
     limit = body_limit(request.endpoint)
     return problem(413, "Body too large", f"This route accepts a body of at most {limit} bytes.",
                    code="body_too_large")
@@ -112,4 +107,4 @@ def _stream_too_large(exc: RequestEntityTooLarge):
 def init_app(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     app.before_request(_bound_body)
-    app.register_error_handler(RequestEntityTooLarge, _stream_too_large)
+    app.register_error_handler(RequestEntityTooLarge, _body_too_large)
