@@ -38,18 +38,18 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-def depth_of(value: object) -> int:
-    """Nesting of arrays and objects (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) \
-            else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
+def depth_of(value: object, limit: int) -> int:
+    """Nesting of arrays and objects (a scalar is 0), level by level, without recursion; stops
+    counting past `limit`."""
+    depth, level = 0, [value]
+    while depth <= limit:
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [child for item in containers
+                 for child in (item.values() if isinstance(item, dict) else item)]
+    return depth
 
 
 def bounded_loads(data: bytes | str, max_depth: int) -> object:
@@ -58,7 +58,7 @@ def bounded_loads(data: bytes | str, max_depth: int) -> object:
         value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError as exc:
         raise JsonTooDeep(f"the body is nested more than {max_depth} levels deep") from exc
-    if depth_of(value) > max_depth:
+    if depth_of(value, max_depth) > max_depth:
         raise JsonTooDeep(f"the body is nested more than {max_depth} levels deep")
     return value
 
