@@ -63,6 +63,12 @@ class Config:
         # The scheduler's statements (settlement batches, expiry): none by default, since a
         # timed-out batch would only be tried again, just as long, at the next tick.
         self.JOB_STATEMENT_TIMEOUT_MS = _int("CANOPY_JOB_STATEMENT_TIMEOUT_MS", 0)
+        # Bytes a request body may hold, refused with 413 before it is parsed: a user or admin
+        # body needs kilobytes; a batch of 1,000 events about a megabyte.
+        self.BODY_MAX_BYTES = _int("CANOPY_BODY_MAX_BYTES", 64 * 1024)
+        self.EVENTS_BODY_MAX_BYTES = _int("CANOPY_EVENTS_BODY_MAX_BYTES", 2 * 1024 * 1024)
+        # Nesting of arrays and objects a JSON body may have (400 beyond it).
+        self.JSON_MAX_DEPTH = _int("CANOPY_JSON_MAX_DEPTH", 32)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import errors, outage
+from api import body, errors, outage
 from api.context import init_db
 from config import Config
 
@@ -29,7 +29,8 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="/swagger",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # The largest body any route takes; api/body.py lowers it per route.
+        MAX_CONTENT_LENGTH=config.EVENTS_BODY_MAX_BYTES,
     )
     init_db(app, config)
     api = Api(app, spec_kwargs={"info": {"description": "Personal carbon account, forest and farm."}})
@@ -40,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     _serve_openapi_once(app, api)
     errors.init_app(app)
     outage.init_app(app)
+    body.init_app(app)
     from api.cli import init_cli
 
     init_cli(app)

@@ -10,7 +10,7 @@ from api.auth import partner_required
 from api.charity import CharityProjectPageSchema, CharityProjectSchema, ProjectQuerySchema
 from api.context import now, uow
 from api.docs import PARTNER, documented
-from api.forest_schemas import known_id
+from api.forest_schemas import known_id, text_field
 from api.pagination import paged
 from game.farm.services import charity
 
@@ -21,10 +21,10 @@ _AMOUNT = validate.Range(1, 10**9)
 
 
 class CharityProjectUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(1, 128))
-    partner_name = fields.String(validate=validate.Length(1, 64), metadata={
+    name = text_field(1, 128)
+    partner_name = text_field(1, 64, metadata={
         "description": "the charity partner (a key with the 'donations' scope)"})
-    sponsor_name = fields.String(validate=validate.Length(1, 128))
+    sponsor_name = text_field(1, 128)
     fen_per_egg = fields.Integer(strict=True, validate=_AMOUNT)
     egg_target = fields.Integer(strict=True, validate=_AMOUNT, metadata={
         "description": "eggs per donation record; fixed once eggs were donated"})
@@ -32,9 +32,9 @@ class CharityProjectUpdateSchema(Schema):
 
 
 class CharityProjectCreateSchema(CharityProjectUpdateSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 128))
-    partner_name = fields.String(required=True, validate=validate.Length(1, 64))
-    sponsor_name = fields.String(required=True, validate=validate.Length(1, 128))
+    name = text_field(1, 128, required=True)
+    partner_name = text_field(1, 64, required=True)
+    sponsor_name = text_field(1, 128, required=True)
     fen_per_egg = fields.Integer(required=True, strict=True, validate=_AMOUNT)
     egg_target = fields.Integer(required=True, strict=True, validate=_AMOUNT)
     status = fields.String(load_default="open", validate=validate.OneOf(charity.STATUSES))

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented
-from api.forest_schemas import ProjectPageSchema, ProjectSchema, known_id, text_field
+from api.forest_schemas import ProjectPageSchema, ProjectSchema, Storable, known_id, text_field
 from api.pagination import paged
 from game.forest.domain import PROJECT_KINDS, PROJECT_STATUSES
 from game.forest.services import projects
@@ -34,7 +34,8 @@ class ProjectUpdateSchema(Schema):
 class ProjectCreateSchema(ProjectUpdateSchema):
     code = fields.String(required=True, validate=[
         validate.Length(1, 32), validate.Regexp(r"^[a-z0-9][a-z0-9-]*\Z",
-                                                error="lowercase letters, digits and dashes")])
+                                                error="lowercase letters, digits and dashes"),
+        Storable()])
     name = text_field(1, 128, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PROJECT_KINDS))
     region = text_field(1, 128, required=True)

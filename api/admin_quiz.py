@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented, page_of
-from api.forest_schemas import known_id
+from api.forest_schemas import known_id, text_field
 from api.pagination import paged
 from game.farm.services import quiz_bank
 
@@ -32,18 +32,16 @@ QuestionPageSchema = page_of(QuestionSchema)
 
 
 class QuestionUpdateSchema(Schema):
-    question = fields.String(validate=validate.Length(1, 500))
-    choices = fields.List(fields.String(validate=validate.Length(1, 200)), validate=_CHOICES)
-    answer = fields.String(validate=validate.Length(1, 200),
-                           metadata={"description": "one of the choices"})
+    question = text_field(1, 500)
+    choices = fields.List(text_field(1, 200), validate=_CHOICES)
+    answer = text_field(1, 200, metadata={"description": "one of the choices"})
     active = fields.Boolean()
 
 
 class QuestionCreateSchema(QuestionUpdateSchema):
-    question = fields.String(required=True, validate=validate.Length(1, 500))
-    choices = fields.List(fields.String(validate=validate.Length(1, 200)), required=True,
-                          validate=_CHOICES)
-    answer = fields.String(required=True, validate=validate.Length(1, 200))
+    question = text_field(1, 500, required=True)
+    choices = fields.List(text_field(1, 200), required=True, validate=_CHOICES)
+    answer = text_field(1, 200, required=True)
     active = fields.Boolean(load_default=True)
 
 

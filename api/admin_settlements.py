@@ -9,6 +9,8 @@ from marshmallow import Schema, fields
 from api.auth import partner_required
 from api.context import config, now, uow
 from api.docs import PARTNER, documented
+from api.forest_schemas import text_field
+from api.input_fields import BoundedDate
 from game.daily import settle_day_and_follow_up
 
 blp = Blueprint("admin_settlements", __name__, url_prefix="/v1/admin/settlements",
@@ -16,8 +18,8 @@ blp = Blueprint("admin_settlements", __name__, url_prefix="/v1/admin/settlements
 
 
 class SettleRequestSchema(Schema):
-    date = fields.Date(required=True, metadata={"description": "the local date to settle"})
-    timezones = fields.List(fields.String(), load_default=None,
+    date = BoundedDate(required=True, metadata={"description": "the local date to settle"})
+    timezones = fields.List(text_field(1, 64), load_default=None,
                             metadata={"description": "only these zones (default: every zone "
                                       "that has users)"})
 

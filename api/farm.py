@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, DateKeyPageQuerySchema, documented, page_of
+from api.forest_schemas import text_field
 from api.idempotency import idempotent
 from api.pagination import paged
 from game.farm.services import chicken, feed_grants, quiz
@@ -53,7 +54,7 @@ class QuizSchema(Schema):
 
 
 class QuizAnswerSchema(Schema):
-    answer = fields.String(required=True, validate=validate.Length(1, 200))
+    answer = text_field(1, 200, required=True)
 
 
 class QuizResultSchema(Schema):

@@ -21,13 +21,6 @@ class Storable(validate.Validator):
         return value
 
 
-class Printable(validate.Validator):
-    def __call__(self, value: str) -> str:
-        if not value.isprintable():
-            raise ValidationError("must be printable characters")
-        return value
-
-
 def text_field(min_length: int, max_length: int, **kw) -> fields.String:
     """Free text (names, notes, reasons) that a database column can hold."""
     return fields.String(validate=[validate.Length(min_length, max_length), Storable()], **kw)

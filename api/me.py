@@ -10,6 +10,7 @@ from api.auth import current_user, user_required
 from api.context import now, uow
 from api.docs import USER, PageQuerySchema, documented, page_of
 from api.idempotency import idempotent
+from api.input_fields import BoundedDate
 from api.pagination import paged
 from carbon.services import account, balls
 from game.farm.services.totals import egg_totals
@@ -30,9 +31,9 @@ class MeSchema(Schema):
 
 
 class CarbonQuerySchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None,
+    from_ = BoundedDate(data_key="from", load_default=None,
                         metadata={"description": "first local date; default 29 days before 'to'"})
-    to = fields.Date(load_default=None, metadata={"description": "last local date; default today"})
+    to = BoundedDate(load_default=None, metadata={"description": "last local date; default today"})
 
 
 class StatementDaySchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import current_partner, partner_required
 from api.context import now, uow
 from api.docs import PARTNER, PageQuerySchema, documented, page_of
-from api.forest_schemas import known_id
+from api.forest_schemas import known_id, text_field
 from api.pagination import paged
 from game.farm.services import donation_records
 
@@ -40,7 +40,7 @@ class RecordQuerySchema(PageQuerySchema):
 
 
 class ConfirmSchema(Schema):
-    reference = fields.String(required=True, validate=validate.Length(1, 128), metadata={
+    reference = text_field(1, 128, required=True, metadata={
         "description": "the charity's receipt or transfer reference"})
 
 

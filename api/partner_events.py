@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from flask import request
 from flask.views import MethodView
@@ -26,13 +27,26 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _int(text: str) -> int | float:
+    # Python refuses to read integers of more than 4,300 digits, which would refuse the whole
+    # batch: read them as infinite, which the event's own checks reject (quantity, attributes).
+    return int(text) if len(text) <= 64 else math.inf
+
+
 def events_from_body(max_batch: int) -> list:
     """The body's event list, read by hand (see EventSchema): the batch as a whole is refused
     here only when it is not a batch; each event is judged on its own by the service."""
     try:
-        body = json.loads(request.get_data(cache=True), parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.") from exc
+        # NaN and Infinity are not JSON (the whole body is refused); 1e400 and 10**5000 are, and
+        # are read as infinite numbers, so that their event alone is rejected.
+        body = json.loads(request.get_data(cache=True), parse_constant=_no_constant,
+                          parse_int=_int)
+    except RecursionError as exc:
+        raise ApiProblem(400, "JSON too deep", "The body is nested too deep to be read.",
+                         code="json_too_deep") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.",
+                         code="malformed_json") from exc
     if not isinstance(body, dict):
         raise _invalid("The body must be a JSON object: {\"events\": [...]}.")
     events = body.get("events")

@@ -16,6 +16,7 @@ from api.forest_schemas import (
     known_id,
     text_field,
 )
+from api.input_fields import BoundedDateTime
 from api.pagination import paged
 from game.forest.domain import ORDER_STATUSES
 from game.forest.services import decisions
@@ -29,7 +30,7 @@ class OrderQuerySchema(PageQuerySchema):
 
 
 class EvidenceSchema(Schema):
-    planted_at = fields.AwareDateTime(required=True, metadata={
+    planted_at = BoundedDateTime(required=True, metadata={
         "description": "ISO 8601 with offset, not in the future"})
     latitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     longitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))

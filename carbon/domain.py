@@ -23,6 +23,22 @@ USER_ID_RULE = (f"1 to {MAX_USER_ID_LENGTH} characters of A-Z a-z 0-9 _ . : @ - 
 # placeholder. (right/... and posix/... variants are already left out of available_timezones.)
 NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
+# The calendar a client may name (a step count's date, a settlement, a methodology version, a
+# planting): nothing in Canopy predates 2000 and nothing is planned more than 5 years ahead.
+# Beyond it, date arithmetic (a day later, a zone's midnight) would leave Python's calendar, and
+# a version dated 9999 would block every later one.
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_YEARS_AHEAD = 5
+
+
+def latest_date(today: date) -> date:
+    """The last date a client may name, given today's date (end of the 5th year ahead)."""
+    return date(today.year + MAX_YEARS_AHEAD, 12, 31)
+
+
+def date_in_calendar(day: date, today: date) -> bool:
+    return EARLIEST_DATE <= day <= latest_date(today)
+
 
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`; ValueError for anything else."""

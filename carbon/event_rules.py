@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,6 +17,8 @@ from carbon.domain import FUTURE_SKEW, USER_ID_RULE, is_valid_user_id
 MAX_EVENT_ID_LENGTH = 128
 MAX_DEDUPE_KEY_LENGTH = 128
 MAX_ATTRIBUTES_CHARS = 2048  # serialized; attributes are evidence, not a document store
+MAX_ATTRIBUTES_DEPTH = 8  # nested objects and arrays inside attributes
+MAX_ATTRIBUTE_INT = 2**63 - 1  # what a JSON reader in any language (and a BIGINT) holds
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,15 @@ def parse_instant(value: object) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("no offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:59:59-05:00 is past the end of the calendar
+        raise ValueError("out of the calendar") from exc
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# allow_nan=False: NaN and Infinity are not JSON, and no JSON column can hold them.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False).encode
 
 
 def canonical_json(value: object) -> str:
@@ -148,6 +156,7 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
         attrs = {}
     if not isinstance(attrs, dict):
         raise _Bad("invalid_attributes", "attributes must be a JSON object.")
+    _check_values(attrs)
     encoded = canonical_json(attrs)
     if len(encoded) > MAX_ATTRIBUTES_CHARS:
         raise _Bad("invalid_attributes",
@@ -167,6 +176,25 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
         raise _Bad("invalid_attributes",
                    f"attributes.{name} is longer than {MAX_DEDUPE_KEY_LENGTH} characters.")
     return attrs, encoded, key
+
+
+def _check_values(attrs: dict) -> None:
+    """Depth and numbers, walked without recursion (a hostile event may nest deep)."""
+    stack = [(attrs, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_ATTRIBUTES_DEPTH:
+                raise _Bad("invalid_attributes", "attributes are nested more than "
+                           f"{MAX_ATTRIBUTES_DEPTH} levels deep.")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _Bad("invalid_attributes", "attributes must hold finite numbers "
+                       "(no NaN, Infinity or numbers beyond the range of a double).")
+        elif type(item) is int and abs(item) > MAX_ATTRIBUTE_INT:
+            raise _Bad("invalid_attributes",
+                       f"attributes must hold integers of at most {MAX_ATTRIBUTE_INT} in size.")
 
 
 def _is_utf8(text: str) -> bool:

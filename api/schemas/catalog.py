@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.docs import page_of
+from api.forest_schemas import text_field
+from api.input_fields import BoundedDateTime
 
 
 class VersionSchema(Schema):
@@ -34,7 +36,7 @@ ActivityTypePageSchema = page_of(ActivityTypeSchema)
 
 
 class VersionCreateSchema(Schema):
-    effective_from = fields.AwareDateTime(load_default=None, metadata={
+    effective_from = BoundedDateTime(load_default=None, metadata={
         "description": "ISO 8601 with offset, not in the past; default now"})
     factor_num = fields.Integer(required=True, strict=True, metadata={
         "description": "co2e_g = floor(quantity * factor_num / factor_den)"})
@@ -42,15 +44,15 @@ class VersionCreateSchema(Schema):
     cap_g = fields.Integer(load_default=None, allow_none=True, strict=True)
     cap_period = fields.String(load_default=None, allow_none=True,
                                validate=validate.OneOf(["day", "month"]))
-    note = fields.String(load_default="", validate=validate.Length(max=255))
+    note = text_field(0, 255, load_default="")
 
 
 class ActivityTypeCreateSchema(VersionCreateSchema):
-    key = fields.String(required=True, metadata={"example": "bike_ride"})
-    unit = fields.String(required=True, metadata={"example": "ride on a shared bike"})
+    key = text_field(1, 32, required=True, metadata={"example": "bike_ride"})
+    unit = text_field(1, 128, required=True, metadata={"example": "ride on a shared bike"})
     aggregate = fields.String(required=True, validate=validate.OneOf(["sum", "max"]))
     max_quantity = fields.Integer(required=True, strict=True)
-    dedupe_attribute = fields.String(load_default=None, allow_none=True)
+    dedupe_attribute = text_field(1, 32, load_default=None, allow_none=True)
 
 
 class ActivityTypePatchSchema(Schema):

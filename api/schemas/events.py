@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from api.input_fields import BoundedDate
+
 
 class EventSchema(Schema):
     """One activity event as a partner sends it. The batch is checked by hand, not by this
@@ -43,7 +45,7 @@ class IngestResultSchema(Schema):
 
 
 class StepsSchema(Schema):
-    date = fields.Date(required=True, metadata={"description": "a local date of the user"})
+    date = BoundedDate(required=True, metadata={"description": "a local date of the user"})
     steps = fields.Integer(required=True, strict=True)
 
 

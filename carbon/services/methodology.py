@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbon.domain import date_in_calendar, latest_date
 from carbon.errors import Conflict, InvalidInput, UnknownActivityType
 from carbon.models import ActivityType, MethodologyVersion
 from db import UnitOfWork
@@ -98,6 +99,10 @@ def _check_version(spec: VersionSpec, now: datetime) -> datetime:
     if start < now:
         raise _invalid("effective_from", "effective_from is in the past; events already "
                        "received keep the value of the version in force when they occurred.")
+    if not date_in_calendar(start.date(), now.date()):
+        # A version dated 9999 would be accepted and then block every later one.
+        raise _invalid("effective_from", "effective_from must be on or before "
+                       f"{latest_date(now.date()).isoformat()}.")
     return start
 
 

@@ -146,3 +146,44 @@ def test_settled_days_cover_whole_zones_or_user_ranges():
 def test_day_lock_keys_are_signed_64_bit_and_distinct_per_day_and_zone():
     keys = {day_lock_key(date(2026, 3, d), tz) for d in (9, 10) for tz in ("UTC", "Asia/Shanghai")}
     assert len(keys) == 4 and all(-(2**63) <= k < 2**63 for k in keys)
+
+
+@pytest.mark.parametrize("instant", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+14:00"])
+def test_an_instant_that_leaves_the_calendar_in_utc_is_invalid_not_an_overflow(instant):
+    with pytest.raises(ValueError):
+        parse_instant(instant)
+    assert code(event(occurred_at=instant)) == "invalid_occurred_at"
+
+
+def test_the_last_instant_of_the_calendar_in_utc_is_merely_in_the_future():
+    assert code(event(occurred_at="9999-12-31T23:59:59+00:00")) == "future"
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_attributes_hold_only_finite_numbers(value):
+    assert code(event(attributes={"a": value})) == "invalid_attributes"
+    assert code(event(attributes={"a": [1, {"b": value}]})) == "invalid_attributes"
+
+
+def test_attribute_integers_fit_in_64_bits():
+    assert code(event(attributes={"a": 2**63 - 1, "b": -(2**63 - 1)})) is None
+    assert code(event(attributes={"a": 2**63})) == "invalid_attributes"
+    assert code(event(attributes={"a": [-(2**63)]})) == "invalid_attributes"
+
+
+def nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_attributes_nest_at_most_8_levels():
+    assert code(event(attributes=nested(8))) is None
+    assert code(event(attributes=nested(9))) == "invalid_attributes"
+    assert code(event(attributes={"a": [[[[[[[1]]]]]]]})) is None
+    assert code(event(attributes={"a": [[[[[[[[1]]]]]]]]})) == "invalid_attributes"
+
+
+def test_an_infinite_quantity_is_not_an_integer():
+    assert code(event(quantity=float("inf"))) == "invalid_quantity"
