@@ -31,6 +31,22 @@ class Config:
         self.EVENTS_MAX_BATCH = 1000
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
+        # waitress (api/serve_worker.py): threads per process, and how long a client may take
+        # to send its headers, then its body, or stay idle between requests before it is cut.
+        self.WEB_THREADS = _int("CANOPY_WEB_THREADS", 4)
+        self.WEB_CONNECTIONS = _int("CANOPY_WEB_CONNECTIONS", 1000)
+        self.HEADER_TIMEOUT_S = _int("CANOPY_HEADER_TIMEOUT_S", 10)
+        self.BODY_TIMEOUT_S = _int("CANOPY_BODY_TIMEOUT_S", 60)
+        self.IDLE_TIMEOUT_S = _int("CANOPY_IDLE_TIMEOUT_S", 30)
+        # Rate limits (api/limits.py), in the `limits` notation ("600/minute", "10/second").
+        self.RATE_LIMITS = os.environ.get("CANOPY_RATE_LIMITS", "on").lower() != "off"
+        self.RATE_LIMIT_USER = os.environ.get("CANOPY_RATE_LIMIT_USER", "600/minute")
+        self.RATE_LIMIT_PARTNER = os.environ.get("CANOPY_RATE_LIMIT_PARTNER", "3000/minute")
+        self.RATE_LIMIT_PUBLIC = os.environ.get("CANOPY_RATE_LIMIT_PUBLIC", "120/minute")
+        # Counters in Redis when set (shared by every process and host), else in each process.
+        self.REDIS_URL = os.environ.get("CANOPY_REDIS_URL", "")
+        # Addresses or networks of proxies whose X-Forwarded-For is believed (comma separated).
+        self.TRUSTED_PROXIES = os.environ.get("CANOPY_TRUSTED_PROXIES", "")
 
 
 class TestConfig(Config):
@@ -40,3 +56,5 @@ class TestConfig(Config):
         self.JWT_SECRET = "test-secret-of-at-least-32-bytes!"
         # The tests' sessions share one connection (rolled back after each test): one worker.
         self.SETTLE_WORKERS = 1
+        # One client makes hundreds of requests per run: the rate limits' own tests turn them on.
+        self.RATE_LIMITS = False

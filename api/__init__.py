@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from api import errors
+from api import errors, headers, limits
 from api.context import init_db
 from config import Config
 
@@ -37,6 +37,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_blueprints(api)
     errors.init_app(app)
+    limits.init_app(app)
+    headers.init_app(app)
     from api.cli import init_cli
 
     init_cli(app)
