@@ -1,59 +1,96 @@
-"""`python -m api.serve`: gunicorn for the API and, beside it, `flask scheduler` for the jobs.
+"""`python -m api.serve [--no-scheduler]`: the API in WEB_CONCURRENCY waitress processes sharing
+one listening socket, and beside them `flask scheduler` for the jobs.
 
-Both children share this process group: Ctrl-C reaches all three, and SIGTERM to this process
-stops both children. The API keeps serving if the scheduler dies (it is said on stderr).
+This process only supervises: it binds 127.0.0.1:PORT, starts the workers (`api.serve_worker`,
+which inherit the socket), replaces a worker that dies, and stops them all on SIGTERM or Ctrl-C.
+The API keeps serving if the scheduler dies (it is said on stderr). Why waitress and not
+gunicorn's sync workers: docs-notes/serve.md (slow clients must not hold a worker).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+
+from config import Config
 
 STOP_TIMEOUT_S = 30  # a job still running after this is killed; settlement resumes next start
+RESPAWN_PAUSE_S = 1  # a worker that dies at once is not restarted in a tight loop
+BACKLOG = 1024
 
 
-def main() -> int:
-    port = os.environ.get("PORT", "8000")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
-    env = dict(os.environ, FLASK_APP="wsgi:app")
-    bindir = os.path.dirname(sys.executable)
-    scheduler = subprocess.Popen([os.path.join(bindir, "flask"), "scheduler"], env=env)
-    web = subprocess.Popen([os.path.join(bindir, "gunicorn"), "--workers", workers,
-                            "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
-                           env=env)
+def listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
 
-    stopping: list[bool] = []
 
-    def stop(*_):
-        stopping.append(True)
-        for proc in (web, scheduler):
+def start_worker(sock: socket.socket, env: dict[str, str]) -> subprocess.Popen:
+    fd = sock.fileno()
+    return subprocess.Popen([sys.executable, "-m", "api.serve_worker", str(fd)], env=env,
+                            pass_fds=(fd,))
+
+
+class Supervisor:
+    def __init__(self, sock: socket.socket, workers: int, scheduler: bool) -> None:
+        self.sock, self.stopping = sock, False
+        self.env = dict(os.environ, FLASK_APP="wsgi:app")
+        self.workers = [start_worker(sock, self.env) for _ in range(workers)]
+        self.scheduler = (subprocess.Popen([os.path.join(os.path.dirname(sys.executable),
+                                                         "flask"), "scheduler"], env=self.env)
+                          if scheduler else None)
+        self.told_scheduler = False
+
+    def watch(self) -> None:
+        """Until stopped: replace dead workers, say once if the scheduler died."""
+        while not self.stopping:
+            time.sleep(0.5)
+            for i, proc in enumerate(self.workers):
+                if proc.poll() is not None and not self.stopping:
+                    print(f"serve: worker {proc.pid} exited with status {proc.returncode}; "
+                          "starting another", file=sys.stderr)
+                    time.sleep(RESPAWN_PAUSE_S)
+                    self.workers[i] = start_worker(self.sock, self.env)
+            if (self.scheduler and not self.told_scheduler and not self.stopping
+                    and self.scheduler.poll() is not None):
+                print(f"serve: the scheduler exited with status {self.scheduler.returncode}; "
+                      "the API goes on without it (run `flask scheduler` to restart it)",
+                      file=sys.stderr)
+                self.told_scheduler = True
+
+    def stop(self, *_) -> None:
+        self.stopping = True
+        for proc in self.children():
             if proc.poll() is None:
                 proc.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def children(self) -> list[subprocess.Popen]:
+        return [*self.workers, *([self.scheduler] if self.scheduler else [])]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    config = Config()
+    sock = listening_socket(config.PORT)
+    supervisor = Supervisor(sock, max(1, config.WEB_WORKERS), "--no-scheduler" not in args)
+    signal.signal(signal.SIGTERM, supervisor.stop)
+    signal.signal(signal.SIGINT, supervisor.stop)
+    print(f"serve: http://127.0.0.1:{config.PORT} with {config.WEB_WORKERS} waitress workers "
+          f"of {config.WEB_THREADS} threads", file=sys.stderr)
     try:
-        code = _wait_for_web(web, scheduler, lambda: bool(stopping))
+        supervisor.watch()
     finally:
-        stop()
-        for proc in (web, scheduler):
+        supervisor.stop()
+        for proc in supervisor.children():
             _reap(proc)
-    return code
-
-
-def _wait_for_web(web: subprocess.Popen, scheduler: subprocess.Popen, stopping) -> int:
-    told = False
-    while True:
-        try:
-            return web.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
-        if not told and not stopping() and scheduler.poll() is not None:
-            print(f"serve: the scheduler exited with status {scheduler.returncode}; the API "
-                  "goes on without it (run `flask scheduler` to restart it)", file=sys.stderr)
-            told = True
+    return 0
 
 
 def _reap(proc: subprocess.Popen) -> None:
