@@ -34,9 +34,9 @@ class Buckets:
 
     def __init__(self, config, per_process: int) -> None:
         self.secret = config.JWT_SECRET
-        self.limits = {kind: _share(value, per_process) for kind, value in (
-            ("user", config.RATE_LIMIT_USER), ("partner", config.RATE_LIMIT_PARTNER),
-            ("public", config.RATE_LIMIT_PUBLIC))}
+        self.configured = {"user": config.RATE_LIMIT_USER, "partner": config.RATE_LIMIT_PARTNER,
+                           "public": config.RATE_LIMIT_PUBLIC}
+        self.limits = {kind: _share(value, per_process) for kind, value in self.configured.items()}
         self.proxies = [ipaddress.ip_network(p.strip(), strict=False)
                         for p in config.TRUSTED_PROXIES.split(",") if p.strip()]
 
@@ -128,7 +128,7 @@ def _too_many_requests(exc: RateLimitExceeded):
     who = {"user": "this user", "partner": "this partner key",
            "public": "this client address"}[kind]
     return problem(429, "Too Many Requests",
-                   f"Too many requests from {who}: the limit is {exc.limit.limit}. "
+                   f"Too many requests from {who}: the limit is {buckets.configured[kind]}. "
                    f"Retry in {retry} s.", headers={"Retry-After": str(retry)},
                    code="rate_limited")
 

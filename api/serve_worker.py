@@ -12,6 +12,7 @@ Errors waitress answers itself (a malformed request line, headers too large) are
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -96,6 +97,9 @@ STOP_GRACE_S = 10  # on SIGTERM, requests already read get this long to be answe
 def serve(fd: int) -> None:
     from wsgi import app  # imported in this process: each worker its own engine and pool
 
+    # waitress warns on every request queued while its threads are busy: under a rush that is a
+    # line per request, written by the very process that is short of time.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     sock = socket.socket(fileno=fd)
     server = build_server(app, sock, app.config["CANOPY"])
     parent, stop_at = os.getppid(), []

@@ -58,7 +58,7 @@ def test_a_429_is_problem_json_with_its_code_and_a_retry_after_in_seconds(limite
     assert resp.mimetype == "application/problem+json"
     body = resp.get_json()
     assert body["status"] == 429 and body["code"] == "rate_limited"
-    assert "client address" in body["detail"]
+    assert "client address" in body["detail"] and "2/minute" in body["detail"]
     assert 1 <= int(resp.headers["Retry-After"]) <= 60
 
 
