@@ -38,6 +38,8 @@ class Config:
         self.HEADER_TIMEOUT_S = _int("CANOPY_HEADER_TIMEOUT_S", 10)
         self.BODY_TIMEOUT_S = _int("CANOPY_BODY_TIMEOUT_S", 60)
         self.IDLE_TIMEOUT_S = _int("CANOPY_IDLE_TIMEOUT_S", 30)
+        # One line per request on stdout (address, method, path, status, milliseconds).
+        self.ACCESS_LOG = os.environ.get("CANOPY_ACCESS_LOG", "on").lower() != "off"
         # Rate limits (api/limits.py), in the `limits` notation ("600/minute", "10/second").
         self.RATE_LIMITS = os.environ.get("CANOPY_RATE_LIMITS", "on").lower() != "off"
         self.RATE_LIMIT_USER = os.environ.get("CANOPY_RATE_LIMIT_USER", "600/minute")

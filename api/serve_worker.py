@@ -79,6 +79,32 @@ class DeadlineServer(TcpWSGIServer):
                 channel.will_close = True
 
 
+def access_logged(app):
+    """The app, logging a line per request to stdout once its answer has started."""
+    log = logging.getLogger("canopy.access")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    def logged(environ, start_response):
+        started, status = time.perf_counter(), ["-"]
+
+        def start(line, headers, exc_info=None):
+            status[0] = line.split(" ", 1)[0]
+            return start_response(line, headers, exc_info)
+
+        try:
+            return app(environ, start)
+        finally:
+            log.info('%s "%s %s" %s %.1fms', environ.get("REMOTE_ADDR", "-"),
+                     environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status[0],
+                     (time.perf_counter() - started) * 1000)
+
+    return logged
+
+
 def build_server(app, sock: socket.socket, config) -> DeadlineServer:
     adj = Adjustments(
         sockets=[sock], threads=config.WEB_THREADS, connection_limit=config.WEB_CONNECTIONS,
@@ -100,8 +126,9 @@ def serve(fd: int) -> None:
     # waitress warns on every request queued while its threads are busy: under a rush that is a
     # line per request, written by the very process that is short of time.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    config = app.config["CANOPY"]
     sock = socket.socket(fileno=fd)
-    server = build_server(app, sock, app.config["CANOPY"])
+    server = build_server(access_logged(app) if config.ACCESS_LOG else app, sock, config)
     parent, stop_at = os.getppid(), []
     signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.time() + STOP_GRACE_S))
     try:

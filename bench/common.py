@@ -46,8 +46,9 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
     """The server `make run` starts (`python -m api.serve`, without the scheduler) on
     127.0.0.1:port against `url`, once GET /healthz answers 200. SIGTERM stops it and its
     workers."""
+    # No access log: the server's figures, not its log's (gunicorn's bench ran without one too).
     env = dict(os.environ, DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY=str(workers),
-               **(extra_env or {}))
+               CANOPY_ACCESS_LOG="off", **(extra_env or {}))
     if threads:
         env["CANOPY_WEB_THREADS"] = str(threads)
     log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it stops)

@@ -151,3 +151,11 @@ def test_a_worker_that_dies_is_replaced(server):
     assert victim not in now and len(now) == 2, server.output()
     for _ in range(4):  # both processes accept again
         assert get(server.port, "/healthz").status == 200
+
+
+def test_each_request_is_logged_with_its_status_once_answered(server):
+    assert get(server.port, "/v1/nowhere-logged").status == 404
+    deadline = time.time() + 3
+    while '"GET /v1/nowhere-logged" 404 ' not in server.output() and time.time() < deadline:
+        time.sleep(0.1)
+    assert '"GET /v1/nowhere-logged" 404 ' in server.output()
