@@ -20,6 +20,10 @@ from config import Config
 
 STOP_TIMEOUT_S = 30  # a job still running after this is killed; settlement resumes next start
 RESPAWN_PAUSE_S = 1  # a worker that dies at once is not restarted in a tight loop
+# A worker that dies this soon after its start, this many times in a row, cannot start (bad
+# configuration, database URL, import error): stop rather than print its traceback forever.
+EARLY_DEATH_S = 10
+EARLY_DEATHS_MAX = 5
 BACKLOG = 1024
 
 
@@ -32,38 +36,57 @@ def listening_socket(port: int) -> socket.socket:
     return sock
 
 
-def start_worker(sock: socket.socket, env: dict[str, str]) -> subprocess.Popen:
-    fd = sock.fileno()
-    return subprocess.Popen([sys.executable, "-m", "api.serve_worker", str(fd)], env=env,
-                            pass_fds=(fd,))
+WORKER = (sys.executable, "-m", "api.serve_worker")
 
 
 class Supervisor:
-    def __init__(self, sock: socket.socket, workers: int, scheduler: bool) -> None:
-        self.sock, self.stopping = sock, False
+    respawn_pause_s = RESPAWN_PAUSE_S
+
+    def __init__(self, sock: socket.socket, workers: int, scheduler: bool,
+                 worker: tuple[str, ...] = WORKER) -> None:
+        self.sock, self.stopping, self.worker = sock, False, worker
         self.env = dict(os.environ, FLASK_APP="wsgi:app")
-        self.workers = [start_worker(sock, self.env) for _ in range(workers)]
+        self.workers = [self.start_worker() for _ in range(workers)]
+        self.started = [time.monotonic()] * workers
+        self.early_deaths = 0
         self.scheduler = (subprocess.Popen([os.path.join(os.path.dirname(sys.executable),
                                                          "flask"), "scheduler"], env=self.env)
                           if scheduler else None)
         self.told_scheduler = False
 
-    def watch(self) -> None:
-        """Until stopped: replace dead workers, say once if the scheduler died."""
+    def watch(self) -> int:
+        """Until stopped: replace dead workers, say once if the scheduler died. 1 when the
+        workers cannot start, else 0."""
         while not self.stopping:
             time.sleep(0.5)
             for i, proc in enumerate(self.workers):
-                if proc.poll() is not None and not self.stopping:
-                    print(f"serve: worker {proc.pid} exited with status {proc.returncode}; "
-                          "starting another", file=sys.stderr)
-                    time.sleep(RESPAWN_PAUSE_S)
-                    self.workers[i] = start_worker(self.sock, self.env)
-            if (self.scheduler and not self.told_scheduler and not self.stopping
-                    and self.scheduler.poll() is not None):
-                print(f"serve: the scheduler exited with status {self.scheduler.returncode}; "
-                      "the API goes on without it (run `flask scheduler` to restart it)",
-                      file=sys.stderr)
-                self.told_scheduler = True
+                if proc.poll() is None or self.stopping:
+                    continue
+                early = time.monotonic() - self.started[i] < EARLY_DEATH_S
+                self.early_deaths = self.early_deaths + 1 if early else 0
+                if self.early_deaths >= EARLY_DEATHS_MAX:
+                    print(f"serve: {EARLY_DEATHS_MAX} workers in a row died within "
+                          f"{EARLY_DEATH_S} s of their start; stopping (see above)",
+                          file=sys.stderr)
+                    return 1
+                print(f"serve: worker {proc.pid} exited with status {proc.returncode}; "
+                      "starting another", file=sys.stderr)
+                time.sleep(self.respawn_pause_s)
+                self.workers[i], self.started[i] = self.start_worker(), time.monotonic()
+            self._check_scheduler()
+        return 0
+
+    def start_worker(self) -> subprocess.Popen:
+        fd = self.sock.fileno()  # inherited: every worker accepts on the same socket
+        return subprocess.Popen([*self.worker, str(fd)], env=self.env, pass_fds=(fd,))
+
+    def _check_scheduler(self) -> None:
+        if (self.scheduler and not self.told_scheduler and not self.stopping
+                and self.scheduler.poll() is not None):
+            print(f"serve: the scheduler exited with status {self.scheduler.returncode}; "
+                  "the API goes on without it (run `flask scheduler` to restart it)",
+                  file=sys.stderr)
+            self.told_scheduler = True
 
     def stop(self, *_) -> None:
         self.stopping = True
@@ -78,19 +101,23 @@ class Supervisor:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     config = Config()
-    sock = listening_socket(config.PORT)
+    try:
+        sock = listening_socket(config.PORT)
+    except OSError as exc:
+        print(f"serve: cannot listen on 127.0.0.1:{config.PORT}: {exc.strerror}", file=sys.stderr)
+        return 1
     supervisor = Supervisor(sock, max(1, config.WEB_WORKERS), "--no-scheduler" not in args)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
     print(f"serve: http://127.0.0.1:{config.PORT} with {config.WEB_WORKERS} waitress workers "
           f"of {config.WEB_THREADS} threads", file=sys.stderr)
     try:
-        supervisor.watch()
+        code = supervisor.watch()
     finally:
         supervisor.stop()
         for proc in supervisor.children():
             _reap(proc)
-    return 0
+    return code
 
 
 def _reap(proc: subprocess.Popen) -> None:

@@ -28,6 +28,10 @@ from waitress.task import ErrorTask
 # with its own problem; this bounds what waitress buffers (to a temp file past 512 KiB).
 MAX_BODY_BYTES = 17 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024
+# waitress refuses with 400 (request line, Content-Length, chunking), 413 (body over
+# MAX_BODY_BYTES) or 431 (headers over MAX_HEADER_BYTES): the codes api/errors.py gives them.
+CODE_BY_STATUS = {400: "malformed_request", 413: "body_too_large",
+                  431: "request_header_fields_too_large"}
 
 
 class ProblemErrorTask(ErrorTask):
@@ -36,7 +40,8 @@ class ProblemErrorTask(ErrorTask):
     def execute(self):
         error = self.request.error
         body = json.dumps({"type": "about:blank", "status": error.code, "title": error.reason,
-                           "detail": str(error.body)}).encode()
+                           "detail": str(error.body),
+                           "code": CODE_BY_STATUS.get(error.code, "malformed_request")}).encode()
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/problem+json"),
                                       ("X-Content-Type-Options", "nosniff")])

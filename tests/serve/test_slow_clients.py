@@ -96,12 +96,14 @@ def _problem_for(port: int, raw: bytes) -> tuple[str, dict]:
 def test_a_malformed_request_line_is_a_400_problem_not_a_text_page(server):
     status_line, body = _problem_for(server.port, b"GARBAGE\r\n\r\n")
     assert " 400 " in status_line and body["status"] == 400 and body["detail"]
+    assert body["code"] == "malformed_request"
 
 
 def test_headers_too_large_are_a_431_problem(server):
     big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 66_000 + b"\r\n\r\n"
     status_line, body = _problem_for(server.port, big)
     assert " 431 " in status_line and body["status"] == 431
+    assert body["code"] == "request_header_fields_too_large"
 
 
 def _closed_within(sock: socket.socket, seconds: float) -> bool:
