@@ -60,7 +60,7 @@ class Buckets:
             return None
         try:
             claims = jwt.decode(header[7:].strip(), self.secret, algorithms=["HS256"])
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError):
             return None  # refused by the route with 401; counted by address meanwhile
         sub = claims.get("sub") if isinstance(claims, dict) else None
         return sub if isinstance(sub, str) and sub else None
