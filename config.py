@@ -71,6 +71,24 @@ class Config:
         self.JSON_MAX_DEPTH = _int("CANOPY_JSON_MAX_DEPTH", 32)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
+        # waitress (api/serve_worker.py): threads per process, and how long a client may take
+        # to send its headers, then its body, or stay idle between requests before it is cut.
+        self.WEB_THREADS = _int("CANOPY_WEB_THREADS", 4)
+        self.WEB_CONNECTIONS = _int("CANOPY_WEB_CONNECTIONS", 1000)
+        self.HEADER_TIMEOUT_S = _int("CANOPY_HEADER_TIMEOUT_S", 10)
+        self.BODY_TIMEOUT_S = _int("CANOPY_BODY_TIMEOUT_S", 60)
+        self.IDLE_TIMEOUT_S = _int("CANOPY_IDLE_TIMEOUT_S", 30)
+        # One line per request on stdout (address, method, path, status, milliseconds).
+        self.ACCESS_LOG = os.environ.get("CANOPY_ACCESS_LOG", "on").lower() != "off"
+        # Rate limits (api/limits.py), in the `limits` notation ("600/minute", "10/second").
+        self.RATE_LIMITS = os.environ.get("CANOPY_RATE_LIMITS", "on").lower() != "off"
+        self.RATE_LIMIT_USER = os.environ.get("CANOPY_RATE_LIMIT_USER", "600/minute")
+        self.RATE_LIMIT_PARTNER = os.environ.get("CANOPY_RATE_LIMIT_PARTNER", "3000/minute")
+        self.RATE_LIMIT_PUBLIC = os.environ.get("CANOPY_RATE_LIMIT_PUBLIC", "120/minute")
+        # Counters in Redis when set (shared by every process and host), else in each process.
+        self.REDIS_URL = os.environ.get("CANOPY_REDIS_URL", "")
+        # Addresses or networks of proxies whose X-Forwarded-For is believed (comma separated).
+        self.TRUSTED_PROXIES = os.environ.get("CANOPY_TRUSTED_PROXIES", "")
 
     @property
     def is_production(self) -> bool:
@@ -119,3 +137,5 @@ class TestConfig(Config):
         self.PARTNER_MAX_SKEW_S = 300
         # The tests' sessions share one connection (rolled back after each test): one worker.
         self.SETTLE_WORKERS = 1
+        # One client makes hundreds of requests per run: the rate limits' own tests turn them on.
+        self.RATE_LIMITS = False

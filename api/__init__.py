@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, errors, outage
+from api import body, errors, headers, limits, outage
 from api.context import init_db
 from config import Config
 
@@ -41,7 +41,9 @@ def create_app(config: Config | None = None) -> Flask:
     _serve_openapi_once(app, api)
     errors.init_app(app)
     outage.init_app(app)
+    limits.init_app(app)  # before the body is read: a refused request costs nothing more
     body.init_app(app)
+    headers.init_app(app)
     from api.cli import init_cli
 
     init_cli(app)

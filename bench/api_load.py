@@ -1,11 +1,11 @@
-"""The 07:00 rush over HTTP: friends' balls, my balls and steals against gunicorn on PostgreSQL.
+"""The 07:00 rush over HTTP: friends' balls, my balls and steals against the server on PostgreSQL.
 
     .venv/bin/python bench/api_load.py [--rate 300] [--seconds 30] [--users 2000]
 
 Creates (or recreates) the PostgreSQL database canopy_bench_forest, migrates it, and seeds
 `--users` users in Asia/Shanghai, each a friend of the next `--friends` users around a ring,
-each with 3 ripe balls whose energy was issued through the ledger. Starts gunicorn (2 workers,
-wsgi:app) on it and sends an open-loop load of `--rate` requests/s for `--seconds` (after a short
+each with 3 ripe balls whose energy was issued through the ledger. Starts the server `make run`
+starts (`python -m api.serve`: 2 waitress processes, rate limits on as configured) on it and sends an open-loop load of `--rate` requests/s for `--seconds` (after a short
 warm-up): 40% GET /v1/friends/{id}/balls, 30% GET /v1/me/balls, 30% POST
 /v1/friends/{id}/balls/{ball}/steal. Latency runs from each request's scheduled send time (a late
 client counts against us); a request not sent within 10 s of its time is skipped and counted, so
@@ -16,8 +16,8 @@ the errors and, apart, the rule refusals (403/409: already stolen, nothing left)
 
 The generator is one asyncio event loop in one thread, so that it takes as little as possible of
 the CPU the server under test shares. A chain of loop timers starts request i at start + i/rate:
-a non-blocking socket connects, sends a hand-built HTTP/1.1 request (Connection: close, as
-gunicorn's sync workers close it anyway) and is read to EOF for its status line, all from the
+a non-blocking socket connects, sends a hand-built HTTP/1.1 request (Connection: close, one
+connection per request as a crowd of phones would open) and is read to EOF for its status line, all from the
 loop's reader and writer callbacks, with no task or future per request. SO_RCVLOWAT makes the
 socket readable only once the server has closed it, so a request costs two wake-ups (its send
 time, its answer) and ~2 loop iterations. (asyncio.open_connection's streams cost as much CPU as
@@ -53,7 +53,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_gunicorn  # noqa: E402
+from common import free_port, fresh_database, start_server  # noqa: E402
 
 from api.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
@@ -68,7 +68,7 @@ REFUSALS = (403, 409)
 GIVE_UP_S = 10  # a request still unsent 10 s after its time is skipped: the run stays bounded
 SKIPPED = -2
 TIMEOUT_S = 30  # per request, from its send (not from its scheduled time)
-LOG = Path(tempfile.gettempdir()) / "canopy-bench-forest-gunicorn.log"
+LOG = Path(tempfile.gettempdir()) / "canopy-bench-forest-server.log"
 
 
 def seed(url: str, users: int, friends: int, now: datetime) -> dict[int, list[int]]:
@@ -333,8 +333,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--friends", type=int, default=10, help="friends ahead on the ring")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker (1: the sync worker `make run` uses)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker process (default: CANOPY_WEB_THREADS, 4)")
     parser.add_argument("--clients", type=int, default=64,
                         help="requests in flight at most (open connections)")
     args = parser.parse_args()
@@ -350,7 +350,7 @@ def main() -> int:
     url = fresh_database(DB_NAME)
     balls = seed(url, args.users, args.friends, now)
     port = free_port()
-    server = start_gunicorn(url, port, args.workers, args.threads, log_path=LOG,
+    server = start_server(url, port, args.workers, args.threads, log_path=LOG,
                             extra_env={"CANOPY_JWT_SECRET": SECRET})
     try:
         Load(port, args.users, args.friends, balls).run_sequential(100, 98)  # warm-up
@@ -373,7 +373,7 @@ def main() -> int:
     problems = reconcile(UnitOfWork(make_session_factory(engine)))
     engine.dispose()
     print("reconcile=ok" if not problems else f"reconcile_problems={problems[:5]}")
-    # This process only (gunicorn is a child, not counted): what the generator took from the
+    # This process only (the server is a child, not counted): what the generator took from the
     # cores it shares with the server under test.
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     scheduled = sum(len(rows) for rows in load.results.values())

@@ -1,4 +1,4 @@
-"""Helpers the benchmark scripts share: a fresh bench database, a free port, gunicorn.
+"""Helpers the benchmark scripts share: a fresh bench database, a free port, the server.
 
 The scripts run as `.venv/bin/python bench/x.py`, so bench/ is sys.path[0] and they
 `import common`; the repository root is put on sys.path here as in the scripts.
@@ -41,14 +41,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, threads: int = 1, *, log_path: Path,
-                   extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """gunicorn wsgi:app on 127.0.0.1:port against `url`, once GET /healthz answers 200."""
-    env = dict(os.environ, DATABASE_URL=url, **(extra_env or {}))
-    log = open(log_path, "w")  # noqa: SIM115 (gunicorn writes to it until it stops)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers",
-                             str(workers), "--threads", str(threads),
-                             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+def start_server(url: str, port: int, workers: int, threads: int | None = None, *,
+                 log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The server `make run` starts (`python -m api.serve`, without the scheduler) on
+    127.0.0.1:port against `url`, once GET /healthz answers 200. SIGTERM stops it and its
+    workers."""
+    # No access log: the server's figures, not its log's (gunicorn's bench ran without one too).
+    env = dict(os.environ, DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY=str(workers),
+               CANOPY_ACCESS_LOG="off", **(extra_env or {}))
+    if threads:
+        env["CANOPY_WEB_THREADS"] = str(threads)
+    log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it stops)
+    proc = subprocess.Popen([sys.executable, "-m", "api.serve", "--no-scheduler"],
                             cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -60,4 +64,4 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int = 1, *, log_p
         except OSError:
             time.sleep(0.2)
     proc.terminate()
-    raise SystemExit(f"gunicorn did not start; see {log_path}")
+    raise SystemExit(f"the server did not start; see {log_path}")

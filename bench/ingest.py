@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest.py [--events 100000] [--clients 4]
 
 Creates (or recreates) the PostgreSQL database canopy_bench_ingest, migrates and seeds it, starts
-gunicorn (2 workers, wsgi:app) on it, creates an events:write partner, posts the batches from
+the server (`python -m api.serve`, 2 workers) on it, creates an events:write partner, posts the batches from
 several client threads and prints the sustained rate; then truncates activity_events and COPYs
 the very rows the API stored back into it, and prints that rate and the ratio of the two.
 """
@@ -27,7 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_gunicorn  # noqa: E402
+from common import free_port, fresh_database, start_server  # noqa: E402
 
 from api.auth import signature  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
@@ -36,7 +36,7 @@ from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
 DB_NAME = "canopy_bench_ingest"
 PATH = "/v1/partner/events"
-LOG = Path(tempfile.gettempdir()) / "canopy-bench-ingest-gunicorn.log"
+LOG = Path(tempfile.gettempdir()) / "canopy-bench-ingest-server.log"
 BATCH = 1000
 # A realistic mix: payments and rides dominate, bills and tickets are rare.
 MIX = [("offline_payment", 40), ("metro_ride", 14), ("bus_ride", 10), ("walk", 8),
@@ -139,14 +139,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def bench_http(args, url: str, partner) -> tuple[float, dict, int]:
-    """Post every batch through gunicorn; (seconds, totals, events sent)."""
+    """Post every batch through the server; (seconds, totals, events sent)."""
     now = datetime.now(UTC)
     warmup = [json.dumps({"events": [make_event(random.Random(i), 10**9 + i * BATCH + j,
                                                 args.users, now) for j in range(BATCH)]}).encode()
               for i in range(4)]
     bodies = make_bodies(args.events, args.users, args.dup_rate, now)
     port = free_port()
-    server = start_gunicorn(url, port, args.workers, log_path=LOG)
+    server = start_server(url, port, args.workers, log_path=LOG)
     try:
         run_http(port, partner, warmup, args.clients)  # imports, pools, statement caches
         elapsed, totals = run_http(port, partner, bodies, args.clients)

@@ -1,0 +1,77 @@
+"""`python -m api.serve` as a supervisor: clear refusals at start, and everything stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from api.serve import EARLY_DEATH_S, EARLY_DEATHS_MAX, Supervisor, listening_socket
+from tests.serve.conftest import ROOT, Server, children
+
+
+def _serve(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "api.serve", "--no-scheduler"], cwd=ROOT,
+                          env=dict(os.environ, **env), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_a_port_already_taken_is_said_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _serve({"PORT": str(port)}, timeout=20)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_workers_that_cannot_start_stop_the_server_instead_of_restarting_forever(capsys):
+    sock = listening_socket(0)
+    dying = (sys.executable, "-c", "import sys; sys.exit(3)")
+    supervisor = Supervisor(sock, 2, scheduler=False, worker=dying)
+    supervisor.respawn_pause_s = 0.01
+    try:
+        assert supervisor.watch() == 1
+    finally:
+        supervisor.stop()
+        sock.close()
+    err = capsys.readouterr().err
+    assert err.count("exited with status 3; starting another") == 4
+    assert "5 workers in a row died" in err
+
+
+def test_a_worker_that_lived_long_enough_resets_the_count_of_early_deaths(capsys):
+    sock = listening_socket(0)
+    dying = (sys.executable, "-c", "import sys; sys.exit(3)")
+    supervisor = Supervisor(sock, 1, scheduler=False, worker=dying)
+    supervisor.respawn_pause_s = 0.01
+    supervisor.early_deaths = EARLY_DEATHS_MAX - 1
+    supervisor.started = [time.monotonic() - EARLY_DEATH_S - 1]  # it ran long enough
+    stopper = threading.Timer(15, supervisor.stop)  # a bound, should watch() not return
+    stopper.start()
+    try:
+        assert supervisor.watch() == 1  # 5 more early deaths: it counted from 0 again
+    finally:
+        stopper.cancel()
+        supervisor.stop()
+        sock.close()
+    assert capsys.readouterr().err.count("starting another") == EARLY_DEATHS_MAX
+
+
+def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path):
+    srv = Server(tmp_path, WEB_CONCURRENCY="2")
+    workers = children(srv.proc.pid)
+    assert len(workers) == 2
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(timeout=15) == 0
+    deadline = time.time() + 5
+    while any(os.path.exists(f"/proc/{pid}") for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")]
+    srv.stop()
