@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from api.errors import ApiProblem, problem_codes
@@ -167,3 +169,15 @@ def test_each_problem_response_names_the_codes_it_can_carry(spec):
 ])
 def test_an_operation_documents_the_refusals_it_can_meet(spec, method, path, statuses):
     assert {int(s) for s in spec["paths"][path][method]["responses"]} == statuses
+
+
+def test_every_operation_asked_without_credentials_answers_a_documented_problem(client, spec):
+    """What an anonymous caller meets is documented, and a 401 only where security is."""
+    for path, method, op in _operations(spec):
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        resp = client.open(url, method=method.upper(), json={} if "requestBody" in op else None)
+        assert str(resp.status_code) in op["responses"], (method, path, resp.status_code)
+        if resp.status_code == 401:
+            assert op.get("security"), (method, path)
+        if resp.status_code >= 400:
+            assert resp.get_json()["code"] in problem_codes(), (method, path)
