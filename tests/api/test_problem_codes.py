@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 
 from api.errors import ApiProblem, problem_codes
 from carbon.errors import LedgerUnbalanced
@@ -72,6 +73,19 @@ def test_a_body_over_the_limit_is_body_too_large(app, client, token):
     resp = client.post("/v1/me/steps", json={"date": "2026-03-10", "pad": "x" * 100},
                        headers=token("alice"))
     assert_problem(resp, 413, "body_too_large")
+
+
+def test_a_reused_idempotency_key_is_told_apart_from_invalid_input(client, token, uow):
+    from carbon.services.catalog import seed_default_methodology
+    from tests.conftest import NOW
+
+    seed_default_methodology(uow, NOW)
+    headers = {**token("alice"), "Idempotency-Key": "k1"}
+    with time_machine.travel(NOW, tick=False):
+        client.post("/v1/me/steps", json={"date": "2026-03-10", "steps": 5000}, headers=headers)
+        resp = client.post("/v1/me/steps", json={"date": "2026-03-10", "steps": 6000},
+                           headers=headers)
+    assert_problem(resp, 422, "idempotency_key_reused")
 
 
 def test_a_refusal_raised_without_a_code_gets_its_status_default(client):
