@@ -38,7 +38,10 @@ class ProblemSchema(Schema):
 
 
 def documented(blp, security=None, errors=(401, 422)):
-    """Add security and problem+json error responses to a view's OpenAPI entry."""
+    """Add security and problem+json error responses to a view's OpenAPI entry.
+
+    api.problem_docs already gives every operation the problems of its kind (401/403 with
+    security, 404 with path parameters...); `errors` adds the ones only this route meets."""
 
     def decorator(fn):
         if security is not None:
