@@ -28,6 +28,8 @@ from werkzeug.wrappers import Request
 from api.auth import make_token, signature
 from api.errors import problem_codes
 from api.problems import type_uri
+from carbon.services.catalog import seed_default_methodology
+from tests.conftest import NOW
 from tests.factories import UserFactory
 from tests.factories.farm import CharityProjectFactory, FarmFactory, QuizQuestionFactory
 from tests.factories.forest import FriendshipFactory, ProjectFactory, give_energy, ripe_ball
@@ -85,15 +87,17 @@ def _document() -> dict:
 
 
 @pytest.fixture
-def fuzzed_app(app, make_partner, session):
+def fuzzed_app(app, make_partner, session, uow):
     partner = make_partner(("events:write", "plantings", "donations", "admin"), name="fuzzer")
-    _arrange_a_world(session, partner.id)
+    _arrange_a_world(session, uow, partner.id)
     return Credentials(app, make_token(SECRET, "fuzz-user"), partner)
 
 
-def _arrange_a_world(session, partner_id: int) -> None:
-    """Something to act on besides 404s: energy, a friend, ripe balls, a project of the fuzzing
-    partner, a charity project, a quiz question and a farm with feed and eggs."""
+def _arrange_a_world(session, uow, partner_id: int) -> None:
+    """Something to act on besides 404s: the default methodology (so events are valued), energy,
+    a friend, ripe balls, a project of the fuzzing partner, a charity project, a quiz question
+    and a farm with feed and eggs."""
+    seed_default_methodology(uow, NOW)
     me, friend = UserFactory(external_id="fuzz-user"), UserFactory(external_id="fuzz-friend")
     FriendshipFactory(a=me, b=friend)
     give_energy(session, me.id, 10_000_000)
