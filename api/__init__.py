@@ -7,6 +7,7 @@ from flask_smorest import Api
 
 from api import body, errors, headers, limits, outage
 from api.context import init_db
+from api.problem_docs import ProblemResponses
 from config import Config
 
 API_TITLE = "Canopy"
@@ -33,7 +34,8 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.EVENTS_BODY_MAX_BYTES,
     )
     init_db(app, config)
-    api = Api(app, spec_kwargs={"info": {"description": "Personal carbon account, forest and farm."}})
+    api = Api(app, spec_kwargs={"info": {"description": "Personal carbon account, forest and farm."},
+                                "extra_plugins": [ProblemResponses()]})
     _security_schemes(api)
     from api.routes import register_blueprints
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import INCLUDE, Schema, fields, post_load, validate
 
 from api.pagination import MAX_CURSOR_LENGTH, decode
 
@@ -24,15 +24,29 @@ _DESCRIPTIONS = {
 
 
 class ProblemSchema(Schema):
-    type = fields.String()
-    status = fields.Integer()
-    title = fields.String()
-    detail = fields.String()
-    errors = fields.Dict()
+    """An RFC 9457 problem; `code` is what clients branch on (listed in x-problem-codes)."""
+
+    class Meta:
+        # RFC 9457 lets a problem carry extension members; clients must ignore unknown ones.
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={
+        "description": "urn:canopy:problem:<code>, a stable name of the problem class."})
+    code = fields.String(required=True, metadata={
+        "description": "Stable snake_case code of the problem class; one of x-problem-codes.",
+        "pattern": "^[a-z][a-z0-9_]*$"})
+    status = fields.Integer(required=True)
+    title = fields.String(required=True, metadata={"description": "Short English summary."})
+    detail = fields.String(required=True, metadata={"description": "What went wrong here."})
+    errors = fields.Dict(metadata={"description": "Per field: what is wrong with it."})
+    request_id = fields.String(metadata={"description": "Quote it when reporting a problem."})
 
 
 def documented(blp, security=None, errors=(401, 422)):
-    """Add security and problem+json error responses to a view's OpenAPI entry."""
+    """Add security and problem+json error responses to a view's OpenAPI entry.
+
+    api.problem_docs already gives every operation the problems of its kind (401/403 with
+    security, 404 with path parameters...); `errors` adds the ones only this route meets."""
 
     def decorator(fn):
         if security is not None:

@@ -1,4 +1,8 @@
-"""Every error is RFC 9457 problem+json; domain errors map to a status in one table."""
+"""Every error is RFC 9457 problem+json; domain errors map to a status in one table.
+
+Every body carries a stable `code` and `type` (api/problems.py): the error class's own, or for
+a refusal raised without one, the default of its status.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 from flask import Flask, Response, json
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from api.problems import ProblemCode, catalogue, default_code, type_uri
 from carbon import errors as carbon_errors
 
 log = logging.getLogger(__name__)
@@ -33,9 +38,9 @@ class ApiProblem(Exception):
 
 def problem(status: int, title: str, detail: str, errors: dict | None = None,
             headers: dict | None = None, code: str | None = None) -> Response:
-    body = {"type": "about:blank", "status": status, "title": title, "detail": detail}
-    if code:
-        body["code"] = code
+    code = code or default_code(status)
+    body = {"type": type_uri(code), "code": code, "status": status, "title": title,
+            "detail": detail}
     if errors:
         body["errors"] = errors
     resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
@@ -45,16 +50,26 @@ def problem(status: int, title: str, detail: str, errors: dict | None = None,
 
 
 def status_for(exc: Exception) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
+    return status_for_class(type(exc))
+
+
+def status_for_class(cls: type[Exception]) -> int:
+    for base in cls.__mro__:
+        if base in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[base]
     return 500
+
+
+def problem_codes() -> dict[str, ProblemCode]:
+    """Every code a client can meet, with its status (the OpenAPI and README print this)."""
+    return catalogue(status_for_class)
 
 
 def _domain_error(exc: carbon_errors.CanopyError) -> Response:
     status = status_for(exc)
     if status >= 500:
-        log.exception("domain error reached the client as 500", exc_info=exc)
+        # A server fault: its class and words are for our logs, not for the client.
+        return _unexpected(exc)
     return problem(status, exc.title, exc.detail, getattr(exc, "errors", None),
                    code=exc.code)
 

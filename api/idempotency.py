@@ -62,10 +62,12 @@ def idempotent(fn):
 def _answer_seen(seen: idempotency.Claim) -> Response:
     if seen.outcome == "mismatch":
         raise ApiProblem(422, "Idempotency-Key reused",
-                         "This Idempotency-Key was used with another request body.")
+                         "This Idempotency-Key was used with another request body.",
+                         code="idempotency_key_reused")
     if seen.outcome == "in_progress":
         raise ApiProblem(409, "Request in progress",
-                         "A request with this Idempotency-Key is still being processed.")
+                         "A request with this Idempotency-Key is still being processed.",
+                         code="request_in_progress")
     resp = Response(seen.body, status=seen.status_code, mimetype="application/json")
     resp.headers["Idempotent-Replayed"] = "true"
     return resp

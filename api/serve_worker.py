@@ -24,6 +24,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 
+from api.problems import type_uri
+
 # Above Flask's MAX_CONTENT_LENGTH (16 MiB), so that the app, not waitress, refuses big bodies
 # with its own problem; this bounds what waitress buffers (to a temp file past 512 KiB).
 MAX_BODY_BYTES = 17 * 1024 * 1024
@@ -39,9 +41,9 @@ class ProblemErrorTask(ErrorTask):
 
     def execute(self):
         error = self.request.error
-        body = json.dumps({"type": "about:blank", "status": error.code, "title": error.reason,
-                           "detail": str(error.body),
-                           "code": CODE_BY_STATUS.get(error.code, "malformed_request")}).encode()
+        code = CODE_BY_STATUS.get(error.code, "malformed_request")
+        body = json.dumps({"type": type_uri(code), "status": error.code, "title": error.reason,
+                           "detail": str(error.body), "code": code}).encode()
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/problem+json"),
                                       ("X-Content-Type-Options", "nosniff")])

@@ -19,19 +19,24 @@ class CanopyError(Exception):
 
 
 class NotFound(CanopyError):
+    """The thing the request names does not exist."""
+
     title = "Not found"
+    code = "not_found"
 
 
 class Conflict(CanopyError):
     """The request is well formed but the current state does not allow it."""
 
     title = "Conflict"
+    code = "conflict"
 
 
 class InvalidInput(CanopyError):
     """The request is well formed JSON but a value breaks a rule."""
 
     title = "Invalid input"
+    code = "invalid_input"
 
     def __init__(self, detail: str, errors: dict | None = None) -> None:
         super().__init__(detail)
@@ -39,42 +44,70 @@ class InvalidInput(CanopyError):
 
 
 class Forbidden(CanopyError):
+    """The caller may not do this."""
+
     title = "Forbidden"
+    code = "forbidden"
 
 
 class InsufficientEnergy(Conflict):
+    """Your available energy does not cover the cost; nothing was taken."""
+
     title = "Not enough energy"
+    code = "insufficient_energy"
 
 
 class UserNotFound(NotFound):
+    """No user with that id is known."""
+
     title = "User not found"
+    code = "user_not_found"
 
 
 class BallNotFound(NotFound):
+    """No such energy ball."""
+
     title = "Ball not found"
+    code = "ball_not_found"
 
 
 class BallNotRipe(Conflict):
+    """The ball is still growing; it ripens at ripe_at."""
+
     title = "Ball not ripe"
+    code = "ball_not_ripe"
 
 
 class BallClosed(Conflict):
+    """The ball was already collected or has expired."""
+
     title = "Ball already collected or expired"
+    code = "ball_closed"
 
 
 class DayAlreadySettled(Conflict):
+    """The local day of this data is already settled; late data is refused."""
+
     title = "Day already settled"
+    code = "day_already_settled"
 
 
 class DayNotOver(Conflict):
+    """The local day has not ended yet, so it cannot be settled."""
+
     title = "Day not over"
+    code = "day_not_over"
 
 
 class UnknownActivityType(NotFound):
+    """No activity type with that key exists."""
+
     title = "Unknown activity type"
+    code = "unknown_activity_type"
 
 
 class LedgerUnbalanced(CanopyError):
     """A programming error: a transaction whose entries do not sum to zero."""
 
     title = "Ledger transaction does not balance"
+    code = "ledger_unbalanced"

@@ -6,5 +6,8 @@ from carbon.errors import NotFound
 
 
 class LogRecordNotFound(NotFound):
+    """No such record in the public log."""
+
     title = "Not in the public log"
+    code = "log_record_not_found"
 
