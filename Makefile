@@ -5,17 +5,35 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv venv-dev lock clean
 
+# Installs come from the lock files (exact versions, hashes checked); `make lock` refreshes them
+# from pyproject.toml. The project itself is installed on top, without its dependencies.
 venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-lint: venv
+$(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@ $(VENV)/.installed
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.11 \
+		--universal -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.11 --universal -o requirements-dev.lock
+
+lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
