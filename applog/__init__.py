@@ -18,8 +18,10 @@ from typing import IO
 import structlog
 
 # Libraries whose INFO lines repeat ours (APScheduler's "Running job ...") or come per request
-# under load (waitress's "Task queue depth"): only their warnings are kept.
-QUIET = {"apscheduler": logging.WARNING, "waitress.queue": logging.ERROR}
+# under load (waitress's "Task queue depth"), or say nothing to an operator (alembic's setup,
+# each time /healthz checks the schema): only their warnings are kept.
+QUIET = {"apscheduler": logging.WARNING, "waitress.queue": logging.ERROR,
+         "alembic": logging.WARNING}
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
@@ -73,6 +75,7 @@ def _is_tty(stream) -> bool:
 def _formatter(as_json: bool, colors: bool) -> logging.Formatter:
     pre_chain = [
         structlog.stdlib.ExtraAdder(),
+        _drop_formatter_leftovers,
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -86,6 +89,14 @@ def _formatter(as_json: bool, colors: bool) -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=pre_chain,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final])
+
+
+def _drop_formatter_leftovers(_logger, _name, event_dict: dict) -> dict:
+    """Another handler's formatter (pytest's, a library's) may have set these on the record
+    first; they are not fields (and `logging` refuses them as `extra`)."""
+    event_dict.pop("message", None)
+    event_dict.pop("asctime", None)
+    return event_dict
 
 
 HEAD = ("timestamp", "level", "logger", "event")
