@@ -10,6 +10,8 @@ ENVIRONMENTS = ("development", "production")
 # Signs development tokens out of the box; a production setting refuses to start with it.
 DEFAULT_JWT_SECRET = "dev-secret-change-me-before-production"
 MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit output
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("auto", "console", "json")
 
 
 class ConfigError(Exception):
@@ -78,8 +80,11 @@ class Config:
         self.HEADER_TIMEOUT_S = _int("CANOPY_HEADER_TIMEOUT_S", 10)
         self.BODY_TIMEOUT_S = _int("CANOPY_BODY_TIMEOUT_S", 60)
         self.IDLE_TIMEOUT_S = _int("CANOPY_IDLE_TIMEOUT_S", 30)
-        # One line per request on stdout (address, method, path, status, milliseconds).
+        # One log line per request (api/request_log.py: id, route, status, duration, caller).
         self.ACCESS_LOG = os.environ.get("CANOPY_ACCESS_LOG", "on").lower() != "off"
+        # Logs on stderr (applog): level, and auto (console on a terminal, else JSON) or json.
+        self.LOG_LEVEL = os.environ.get("CANOPY_LOG_LEVEL", "INFO").upper()
+        self.LOG_FORMAT = os.environ.get("CANOPY_LOG_FORMAT", "auto").lower()
         # Rate limits (api/limits.py), in the `limits` notation ("600/minute", "10/second").
         self.RATE_LIMITS = os.environ.get("CANOPY_RATE_LIMITS", "on").lower() != "off"
         self.RATE_LIMIT_USER = os.environ.get("CANOPY_RATE_LIMIT_USER", "600/minute")
@@ -103,6 +108,10 @@ class Config:
             found.append("CANOPY_JWT_MAX_LIFETIME_DAYS must be at least 1.")
         if self.PARTNER_MAX_SKEW_S < 1:
             found.append("CANOPY_PARTNER_MAX_SKEW_S must be at least 1.")
+        if self.LOG_LEVEL not in LOG_LEVELS:
+            found.append(f"CANOPY_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+        if self.LOG_FORMAT not in LOG_FORMATS:
+            found.append(f"CANOPY_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
         if self.is_production:
             found += self._production_problems()
         return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, errors, headers, limits, outage
+from api import body, errors, headers, limits, outage, request_log
 from api.context import init_db
 from api.problem_docs import ProblemResponses
 from config import Config
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_blueprints(api)
     _serve_openapi_once(app, api)
+    request_log.init_app(app)  # first: its id and access line cover every other hook
     errors.init_app(app)
     outage.init_app(app)
     limits.init_app(app)  # before the body is read: a refused request costs nothing more

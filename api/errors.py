@@ -12,6 +12,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from api.problems import ProblemCode, catalogue, default_code, type_uri
+from api.request_log import request_id
 from carbon import errors as carbon_errors
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def problem(status: int, title: str, detail: str, errors: dict | None = None,
             "detail": detail}
     if errors:
         body["errors"] = errors
+    body["request_id"] = request_id()  # what a user quotes to find the log lines
     resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     for k, v in (headers or {}).items():
         resp.headers[k] = v

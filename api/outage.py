@@ -7,7 +7,6 @@ the first request after the database is back is served as usual."""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import time
@@ -17,8 +16,9 @@ from flask import Flask, Response, request
 from sqlalchemy import exc as sa_exc
 
 from api.errors import problem
+from applog import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RETRY_AFTER_S = 5
 LOG_EVERY_S = 10.0
@@ -60,7 +60,8 @@ class OutageLog:
         cause = getattr(exc, "orig", None) or exc
         first_line = (str(cause).strip().splitlines() or [""])[0][:200]
         log.warning("database unavailable: %d request(s) answered 503 (latest %s): %s: %s",
-                    count, what, type(cause).__name__, first_line)
+                    count, what, type(cause).__name__, first_line,
+                    refused=count, latest=what, error=type(cause).__name__)
 
 
 def init_app(app: Flask) -> None:

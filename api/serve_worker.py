@@ -12,19 +12,23 @@ Errors waitress answers itself (a malformed request line, headers too large) are
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
 import sys
 import time
+import uuid
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 
+import applog
 from api.problems import type_uri
+from config import Config
+
+log = applog.get_logger("canopy.access")
 
 # Above Flask's MAX_CONTENT_LENGTH (16 MiB), so that the app, not waitress, refuses big bodies
 # with its own problem; this bounds what waitress buffers (to a temp file past 512 KiB).
@@ -37,16 +41,21 @@ CODE_BY_STATUS = {400: "malformed_request", 413: "body_too_large",
 
 
 class ProblemErrorTask(ErrorTask):
-    """waitress's own refusals as RFC 9457 problem+json instead of text/plain."""
+    """waitress's own refusals as RFC 9457 problem+json instead of text/plain, with a request
+    id (in the body, the header and one log line) like every answer of the app."""
 
     def execute(self):
-        error = self.request.error
+        error, request_id = self.request.error, uuid.uuid4().hex
         code = CODE_BY_STATUS.get(error.code, "malformed_request")
         body = json.dumps({"type": type_uri(code), "status": error.code, "title": error.reason,
-                           "detail": str(error.body), "code": code}).encode()
+                           "detail": str(error.body), "code": code,
+                           "request_id": request_id}).encode()
+        log.info("request refused by the server", status=error.code, request_id=request_id,
+                 remote_addr=(self.channel.addr or ["-"])[0])
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/problem+json"),
-                                      ("X-Content-Type-Options", "nosniff")])
+                                      ("X-Content-Type-Options", "nosniff"),
+                                      ("X-Request-ID", request_id)])
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -86,32 +95,6 @@ class DeadlineServer(TcpWSGIServer):
                 channel.will_close = True
 
 
-def access_logged(app):
-    """The app, logging a line per request to stdout once its answer has started."""
-    log = logging.getLogger("canopy.access")
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-    def logged(environ, start_response):
-        started, status = time.perf_counter(), ["-"]
-
-        def start(line, headers, exc_info=None):
-            status[0] = line.split(" ", 1)[0]
-            return start_response(line, headers, exc_info)
-
-        try:
-            return app(environ, start)
-        finally:
-            log.info('%s "%s %s" %s %.1fms', environ.get("REMOTE_ADDR", "-"),
-                     environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status[0],
-                     (time.perf_counter() - started) * 1000)
-
-    return logged
-
-
 def build_server(app, sock: socket.socket, config) -> DeadlineServer:
     adj = Adjustments(
         sockets=[sock], threads=config.WEB_THREADS, connection_limit=config.WEB_CONNECTIONS,
@@ -128,14 +111,15 @@ STOP_GRACE_S = 10  # on SIGTERM, requests already read get this long to be answe
 
 
 def serve(fd: int) -> None:
+    settings = Config()
+    settings.check()  # a bad CANOPY_LOG_LEVEL is said as such, not as a ValueError
+    applog.configure(settings.LOG_LEVEL, settings.LOG_FORMAT)  # before the app logs anything
     from wsgi import app  # imported in this process: each worker its own engine and pool
 
-    # waitress warns on every request queued while its threads are busy: under a rush that is a
-    # line per request, written by the very process that is short of time.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     config = app.config["CANOPY"]
     sock = socket.socket(fileno=fd)
-    server = build_server(access_logged(app) if config.ACCESS_LOG else app, sock, config)
+    # The access lines come from the app (api/request_log.py), with the request id and caller.
+    server = build_server(app, sock, config)
     parent, stop_at = os.getppid(), []
     signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.time() + STOP_GRACE_S))
     try:

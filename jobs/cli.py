@@ -3,8 +3,6 @@ point group (pyproject.toml), so that the jobs never import Flask."""
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 
@@ -13,8 +11,11 @@ import click
               help="Settle what is due and expire balls once, then exit (for cron or a check).")
 def scheduler(once: bool) -> None:
     """Run the scheduler alone."""
+    import applog
+    from config import Config
     from jobs.scheduler import run
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s [scheduler] %(name)s: %(message)s")
-    run(once=once)
+    config = Config()
+    config.check()
+    applog.configure(config.LOG_LEVEL, config.LOG_FORMAT)
+    run(config, once=once)

@@ -7,12 +7,12 @@ settlement and expiry are guarded by the database (unique batch records, conditi
 
 from __future__ import annotations
 
-import logging
 import signal
 from datetime import UTC, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from applog import get_logger
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
 from jobs.tasks import (
@@ -24,7 +24,7 @@ from jobs.tasks import (
     settle_due,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The public log's roots cover whole UTC days; hourly publishes each one soon after midnight.
 PUBLISH_ROOTS_EVERY_MINUTES = 60
@@ -75,9 +75,9 @@ def run(config: Config | None = None, once: bool = False) -> None:
             return
         scheduler = build_scheduler(config, uow_factory)
         _stop_on_signals(scheduler)
-        log.info("scheduler started: settle every %d min (grace %d min), expire every %d min",
-                 config.SCHEDULER_TICK_MINUTES, config.SETTLE_GRACE_MINUTES,
-                 config.EXPIRE_EVERY_MINUTES)
+        log.info("scheduler started", settle_every_min=config.SCHEDULER_TICK_MINUTES,
+                 settle_grace_min=config.SETTLE_GRACE_MINUTES,
+                 expire_every_min=config.EXPIRE_EVERY_MINUTES)
         scheduler.start()
         log.info("scheduler stopped")
     finally:
@@ -89,7 +89,7 @@ def _stop_on_signals(scheduler: BlockingScheduler) -> None:
     # joined); if it is killed instead, its transaction rolls back and the next tick resumes it.
     def stop(signum, _frame):
         if scheduler.running:  # Ctrl-C and `serve` may both signal us
-            log.info("signal %d: stopping the scheduler", signum)
+            log.info("stopping the scheduler", signal=signum)
             scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

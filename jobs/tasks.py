@@ -6,11 +6,11 @@ so tests run them against their own database and instant.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from applog import get_logger
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.schedule import due_settlements
@@ -18,8 +18,9 @@ from carbon.services.settlement import settle_day
 from db import UnitOfWork
 from game.daily import after_settlement, retry_followups
 from game.transparency.services import publish_roots
+from jobs.job_log import logged_job
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
@@ -31,6 +32,8 @@ class SettleOutcome:
     postponed: list[tuple[date, str]] = field(default_factory=list)
 
 
+@logged_job("settle_due", lambda o: {"settled": len(o.settled), "failed": len(o.failed),
+                                     "postponed": len(o.postponed)})
 def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
                batch_users: int = 20000, workers: int = 1) -> SettleOutcome:
     """Settle every due (local date, zone), oldest first; a failure is logged and the tick goes on
@@ -38,7 +41,7 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
     failed, so that its nights are always settled in order and none is skipped."""
     now = now_fn()
     due = due_settlements(uow_factory(), now, grace)
-    log.info("settlement tick at %s: %d (date, zone) due", now.isoformat(), len(due))
+    log.info("settlement tick", now=now.isoformat(), due=len(due))
     outcome = SettleOutcome()
     broken_zones: set[str] = set()
     for local_date, tz in due:
@@ -49,15 +52,17 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
             report = settle_day(uow_factory(), local_date, now, timezones=[tz],
                                 batch_users=batch_users, workers=workers)
         except Exception:
-            log.exception("settlement of %s in %s failed; retried next tick", local_date, tz)
+            log.exception("settlement failed; retried next tick", date=local_date.isoformat(),
+                          zone=tz)
             outcome.failed.append((local_date, tz))
             broken_zones.add(tz)
             continue
         if tz not in report.settled:  # the day is not over after all (a clock went back)
             outcome.postponed.append((local_date, tz))
             continue
-        log.info("settled %s in %s: %d balls, %d g", local_date, tz, report.balls,
-                 report.energy_g)
+        log.info("settled", date=local_date.isoformat(), zone=tz,
+                 batches=sum(z.batches for z in report.zones), balls=report.balls,
+                 energy_g=report.energy_g)
         outcome.settled.append((local_date, tz))
         after_settlement(uow_factory, local_date, tz, now)
     _retry_followups(uow_factory, now, outcome)
@@ -73,6 +78,7 @@ def _retry_followups(uow_factory: UowFactory, now: datetime, outcome: SettleOutc
         log.exception("retrying the after-settlement follow-ups failed; tried again next tick")
 
 
+@logged_job("expire_due", lambda r: {"balls": r[0], "energy_g": r[1]})
 def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tuple[int, int]:
     """Expire every open ball past its expiry at one instant, `limit` balls per transaction.
     Returns (balls, energy_g) expired."""
@@ -84,24 +90,22 @@ def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tu
         total_g += energy_g
         if balls == 0:
             break
-    if total_balls:
-        log.info("expired %d balls (%d g) at %s", total_balls, total_g, now.isoformat())
     return total_balls, total_g
 
 
+@logged_job("publish_log_roots", lambda n: {"roots": n})
 def publish_log_roots(uow_factory: UowFactory, now_fn: Clock) -> int:
     """Publish the public log's root of every UTC day that is over and not published yet (once
     per day: publishing again finds nothing to do). Returns how many roots were published."""
     roots = publish_roots(uow_factory(), now_fn())
     for root in roots:
-        log.info("published the public log root of %s: %s over %d entries (%d..%d)",
-                 root.log_date, root.root, root.count, root.first_seq, root.last_seq)
+        log.info("published a public log root", date=root.log_date.isoformat(), root=root.root,
+                 entries=root.count, first_seq=root.first_seq, last_seq=root.last_seq)
     return len(roots)
 
 
+@logged_job("purge_idempotency_keys", lambda n: {"deleted": n})
 def purge_idempotency_keys(uow_factory: UowFactory, now_fn: Clock, max_age: timedelta) -> int:
     """Forget the Idempotency-Keys older than `max_age`. Returns how many were deleted."""
     deleted = purge_keys(uow_factory(), now_fn(), max_age)
-    if deleted:
-        log.info("purged %d idempotency keys older than %s", deleted, max_age)
     return deleted

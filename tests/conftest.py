@@ -153,3 +153,22 @@ def signed(client):
         return client.open(path, method=method, data=data, headers=headers)
 
     return _signed
+
+
+@pytest.fixture
+def json_logs():
+    """The process's log lines as JSON (applog, CANOPY_LOG_FORMAT=json): call it for the lines
+    written so far, parsed."""
+    import io
+    import logging
+
+    import applog
+
+    buffer, root = io.StringIO(), logging.getLogger()
+    level = root.level
+    applog.configure("INFO", "json", buffer)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    finally:
+        applog.unconfigure()
+        root.setLevel(level)

@@ -97,6 +97,7 @@ def test_a_malformed_request_line_is_a_400_problem_not_a_text_page(server):
     status_line, body = _problem_for(server.port, b"GARBAGE\r\n\r\n")
     assert " 400 " in status_line and body["status"] == 400 and body["detail"]
     assert body["code"] == "malformed_request"
+    assert len(body["request_id"]) == 32  # quoted in a report, found in the worker's log
 
 
 def test_headers_too_large_are_a_431_problem(server):
@@ -155,9 +156,18 @@ def test_a_worker_that_dies_is_replaced(server):
         assert get(server.port, "/healthz").status == 200
 
 
-def test_each_request_is_logged_with_its_status_once_answered(server):
-    assert get(server.port, "/v1/nowhere-logged").status == 404
+def _access_lines(output: str, path: str) -> list[dict]:
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("path") == path]
+
+
+def test_each_request_is_logged_once_as_json_with_its_status_and_id(server):
+    resp = get(server.port, "/v1/nowhere-logged")
+    assert resp.status == 404
     deadline = time.time() + 3
-    while '"GET /v1/nowhere-logged" 404 ' not in server.output() and time.time() < deadline:
+    while not _access_lines(server.output(), "/v1/nowhere-logged") and time.time() < deadline:
         time.sleep(0.1)
-    assert '"GET /v1/nowhere-logged" 404 ' in server.output()
+    time.sleep(0.2)  # a second line, if any, would be written right after the first
+    (line,) = _access_lines(server.output(), "/v1/nowhere-logged")
+    assert (line["event"], line["method"], line["status"]) == ("request", "GET", 404)
+    assert line["request_id"] == resp.getheader("X-Request-ID")
