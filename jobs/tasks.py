@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from carbon.services import outbox
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.schedule import due_settlements
@@ -105,3 +106,19 @@ def purge_idempotency_keys(uow_factory: UowFactory, now_fn: Clock, max_age: time
     if deleted:
         log.info("purged %d idempotency keys older than %s", deleted, max_age)
     return deleted
+
+
+def purge_feed(uow_factory: UowFactory, now_fn: Clock, keep: timedelta,
+               limit: int = 10000) -> int:
+    """Delete the feed's facts older than `keep`, `limit` per transaction so that a large
+    backlog never holds one long lock. Returns how many were deleted."""
+    now = now_fn()
+    total = 0
+    while True:
+        deleted = outbox.purge(uow_factory(), now, keep, limit)
+        total += deleted
+        if deleted < limit:
+            break
+    if total:
+        log.info("purged %d feed items older than %s", total, keep)
+    return total

@@ -31,9 +31,10 @@ def _pair_is(a: int, b: int):
     return and_(Friendship.low_user_id == low, Friendship.high_user_id == high)
 
 
-def record_request(session: Session, me: int, other: int, now: datetime) -> datetime | None:
-    """Record that `me` asked `other`; returns when they became friends (None while only one
-    side has asked). The UPDATE locks the pair's row, so two people asking each other at the
+def record_request(session: Session, me: int, other: int,
+                   now: datetime) -> tuple[datetime | None, datetime]:
+    """Record that `me` asked `other`; returns (when they became friends (None while only one
+    side has asked), when `me` first asked). The UPDATE locks the pair's row, so two people asking each other at the
     same instant both see the second request."""
     low, high = friend_pair(me, other)
     insert_ignore(session, Friendship.__table__, {"low_user_id": low, "high_user_id": high},
@@ -46,8 +47,9 @@ def record_request(session: Session, me: int, other: int, now: datetime) -> date
                      Friendship.since: case((theirs.is_not(None),
                                              func.coalesce(Friendship.since, at)),
                                             else_=Friendship.since)})
-            .returning(Friendship.since).execution_options(synchronize_session=False))
-    return session.execute(stmt).scalar_one()
+            .returning(Friendship.since, mine).execution_options(synchronize_session=False))
+    since, asked = session.execute(stmt).one()
+    return since, asked
 
 
 def are_friends(session: Session, a: int, b: int) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.errors import InvalidInput
-from carbon.services import earnings, lookups
+from carbon.services import earnings, lookups, outbox
 from carbon.services.users import get_user
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
@@ -38,10 +38,20 @@ def request_friend(uow: UnitOfWork, me_id: int, other_external: str, now: dateti
     """Ask `other` to be friends; when they have asked too, you are friends at once."""
     with uow:
         other_id = _other_id(uow.session, me_id, other_external)
-        since = repo.record_request(uow.session, me_id, other_id, now)
+        since, asked = repo.record_request(uow.session, me_id, other_id, now)
+        _tell(uow.session, me_id, other_id, since, asked, now)
         uow.commit()
     return {"user_id": other_external, "status": "friends" if since else "requested",
             "since": since}
+
+
+def _tell(s: Session, me_id: int, other_id: int, since: datetime | None, asked: datetime,
+          now: datetime) -> None:
+    """Only what this request changed: asking again tells nobody anything new."""
+    if since == now:
+        outbox.record(s, "friend_accepted", now, user_id=other_id, other_user_id=me_id)
+    elif since is None and asked == now:
+        outbox.record(s, "friend_request", now, user_id=other_id, other_user_id=me_id)
 
 
 def require_friends(session: Session, me_id: int, other_id: int) -> None:
