@@ -9,6 +9,11 @@ class CannotBefriendSelf(InvalidInput):
     title = "Cannot befriend yourself"
 
 
+class TooManyAwaitedRequests(Conflict):
+    title = "Too many requests waiting"
+    code = "too_many_awaited_requests"
+
+
 class NotFriends(Forbidden):
     title = "Not friends"
 

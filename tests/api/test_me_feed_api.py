@@ -54,3 +54,22 @@ def test_the_feed_refuses_bad_cursors_and_strangers(client, users):
     resp = client.get("/v1/me/feed?cursor=bm9wZQ", headers=users["bob"])
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
     assert client.get("/v1/me/feed?limit=0", headers=users["bob"]).status_code == 422
+
+
+def test_a_request_to_a_newcomer_waits_for_their_first_visit(client, users, token):
+    resp = client.post("/v1/me/friends", json={"user_id": "dora"}, headers=users["alice"])
+    assert resp.status_code == 200 and resp.get_json()["status"] == "requested"
+    dora = token("dora")
+    asked = client.get("/v1/me/friend-requests", headers=dora).get_json()["items"]
+    assert [a["user_id"] for a in asked] == ["alice"]
+    item = client.get("/v1/me/feed", headers=dora).get_json()["items"][0]
+    assert (item["type"], item["user_id"], item["by_me"]) == ("friend_request", "alice", False)
+
+
+def test_requests_waiting_for_newcomers_are_capped(client, users):
+    for i in range(20):
+        assert client.post("/v1/me/friends", json={"user_id": f"soon-{i}"},
+                           headers=users["bob"]).status_code == 200
+    resp = client.post("/v1/me/friends", json={"user_id": "soon-20"}, headers=users["bob"])
+    assert resp.status_code == 409 and resp.mimetype == "application/problem+json"
+    assert "20 friend requests waiting" in resp.get_json()["detail"]

@@ -8,10 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carbon.errors import BallNotRipe
+from carbon.errors import BallNotRipe, UserNotFound
 from carbon.models import Ball
 from carbon.outbox_models import OutboxEvent
 from carbon.services import outbox
+from carbon.services.users import UserRef, find_or_create_user
+from game.forest.domain import MAX_AWAITED_REQUESTS
+from game.forest.errors import TooManyAwaitedRequests
 from game.forest.models import Steal
 from game.forest.services import decisions, friends, shields, steal, water
 from game.forest.services import steal as steal_module
@@ -148,3 +151,30 @@ def test_the_feed_pages_newest_first_past_the_first_page(session, uow):
     ats = [i["at"] for p in (first, second, third) for i in p.items]
     assert ats == [NOW + timedelta(minutes=m) for m in (4, 3, 2, 1, 0)]
     assert third.next_key is None
+
+
+def test_a_request_to_an_unseen_user_is_delivered_when_they_first_arrive(session, uow):
+    asker = UserFactory()
+    kept = friends.request_friend(uow, asker.id, "newcomer", NOW)
+    assert kept == {"user_id": "newcomer", "status": "requested", "since": None}
+    friends.request_friend(uow, asker.id, "newcomer", NOW + timedelta(minutes=1))  # again
+    newcomer = find_or_create_user(uow, "newcomer", "Asia/Shanghai", NOW + timedelta(days=1))
+    asked = friends.incoming_requests(uow, newcomer.id, None, 10).items
+    assert asked == [{"user_id": asker.external_id, "asked_at": NOW}]
+    assert feed(uow, UserRef(newcomer.id, "", "")) == [("friend_request", asker.external_id,
+                                                        False)]
+    assert friends.request_friend(uow, newcomer.id, asker.external_id, NOW)["status"] == \
+        "friends"
+
+
+def test_requests_kept_for_unseen_users_are_bounded_per_asker(session, uow):
+    asker = UserFactory()
+    for i in range(MAX_AWAITED_REQUESTS):
+        friends.request_friend(uow, asker.id, f"later-{i}", NOW)
+    friends.request_friend(uow, asker.id, "later-0", NOW)  # already kept: not refused
+    with pytest.raises(TooManyAwaitedRequests):
+        friends.request_friend(uow, asker.id, "one-too-many", NOW)
+    with pytest.raises(UserNotFound):  # not an id anybody could have: never kept
+        friends.request_friend(uow, UserFactory().id, "bad id/..", NOW)
+    find_or_create_user(uow, "one-too-many", "Asia/Shanghai", NOW)
+    assert outbox_rows(session) == 0
