@@ -7,10 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.errors import InvalidInput
-from carbon.services import earnings, lookups, outbox
-from carbon.errors import UserNotFound
-from carbon.services import users
+from carbon.errors import InvalidInput, UserNotFound
+from carbon.services import earnings, lookups, outbox, users
 from carbon.services.users import UserRef, check_external_id, get_user
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
