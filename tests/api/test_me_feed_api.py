@@ -73,3 +73,23 @@ def test_requests_waiting_for_newcomers_are_capped(client, users):
     resp = client.post("/v1/me/friends", json={"user_id": "soon-20"}, headers=users["bob"])
     assert resp.status_code == 409 and resp.mimetype == "application/problem+json"
     assert "20 friend requests waiting" in resp.get_json()["detail"]
+
+
+def test_my_balls_show_the_original_energy_and_who_stole_what(client, users, session, token):
+    bob = get_user(session, "bob").id
+    carol = token("carol")
+    client.get("/v1/me/friends", headers=carol)
+    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=carol)
+    client.post("/v1/me/friends", json={"user_id": "carol"}, headers=users["bob"])
+    stolen = ripe_ball(session, bob, 51)
+    untouched = ripe_ball(session, bob, 30, activity_type="metro")
+    for thief in (users["alice"], carol):
+        assert client.post(f"/v1/friends/bob/balls/{stolen}/steal",
+                           headers=thief).status_code == 200
+    items = {b["id"]: b for b in client.get("/v1/me/balls",
+                                            headers=users["bob"]).get_json()["items"]}
+    assert (items[stolen]["original_energy_g"], items[stolen]["stolen_g"],
+            items[stolen]["energy_g"]) == (51, 22, 29)
+    assert [(t["user_id"], t["energy_g"]) for t in items[stolen]["stolen_by"]] == [
+        ("alice", 11), ("carol", 11)]
+    assert (items[untouched]["stolen_g"], items[untouched]["stolen_by"]) == (0, [])
