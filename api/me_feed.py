@@ -21,7 +21,7 @@ class FeedItemSchema(Schema):
     type = fields.String(metadata={"description": (
         "energy_stolen, watered, friend_request, friend_accepted, planting_ordered, "
         "planting_confirmed, planting_rejected, group_pot_filled, donation_made, "
-        "shield_granted")})
+        "shield_granted, feed_granted, feed_lost (the store was full: lost_g > 0)")})
     at = fields.DateTime()
     user_id = fields.String(allow_none=True, metadata={
         "description": "the other user (the thief, the friend), when there is one"})
@@ -40,6 +40,10 @@ class FeedItemSchema(Schema):
     record_sequences = fields.List(fields.Integer())
     hours = fields.Integer()
     shield_until = fields.String()
+    feed_g = fields.Integer()
+    lost_g = fields.Integer(metadata={"description": "of feed_g, what the full store lost"})
+    source = fields.String(metadata={"description": "what earned the feed: an activity, quiz"})
+    local_date = fields.String(metadata={"description": "the local day the feed was earned"})
 
 
 FeedItemPageSchema = page_of(FeedItemSchema)

@@ -29,6 +29,15 @@ def record(session: Session, event_type: str, at: datetime, *, user_id: int | No
                               "payload": payload})
 
 
+def record_many(session: Session, event_type: str, at: datetime,
+                told: list[tuple[int, dict]]) -> None:
+    """One row per (user id, payload) in `told`, in one executemany (a batch of grants)."""
+    if told:
+        session.execute(_INSERT, [{"type": event_type, "occurred_at": at, "user_id": uid,
+                                   "other_user_id": None, "partner_id": None, "payload": p}
+                                  for uid, p in told])
+
+
 def _rows(session: Session, me_id: int, after: Key | None, limit: int) -> list:
     stmt = (select(_E.id, _E.type, _E.occurred_at, _E.user_id, _E.other_user_id, _E.payload)
             .where(or_(_E.user_id == me_id, _E.other_user_id == me_id))

@@ -13,6 +13,7 @@ from carbon.models import Ball
 from carbon.outbox_models import OutboxEvent
 from carbon.services import outbox
 from carbon.services.users import UserRef, find_or_create_user
+from game.farm.services.feed import credit_feed
 from game.forest.domain import MAX_AWAITED_REQUESTS
 from game.forest.errors import TooManyAwaitedRequests
 from game.forest.models import Steal
@@ -20,6 +21,7 @@ from game.forest.services import decisions, friends, shields, steal, water
 from game.forest.services import steal as steal_module
 from tests.conftest import NOW
 from tests.factories import UserFactory
+from tests.factories.farm import FarmFactory
 from tests.factories.forest import FriendshipFactory, give_energy, ripe_ball
 from tests.factories.transparency import group_order, pending_order
 from tests.integration.test_forest_plantings import EVIDENCE
@@ -178,3 +180,17 @@ def test_requests_kept_for_unseen_users_are_bounded_per_asker(session, uow):
         friends.request_friend(uow, UserFactory().id, "bad id/..", NOW)
     find_or_create_user(uow, "one-too-many", "Asia/Shanghai", NOW)
     assert outbox_rows(session) == 0
+
+
+def test_feed_granted_and_feed_lost_to_a_full_store_are_told(session, uow):
+    roomy, full = UserFactory(), UserFactory()
+    FarmFactory(user=full, feed_store_g=1_700)
+    credited = credit_feed(session, NOW.date(), "offline_payment",
+                           {roomy.id: (1, 180), full.id: (1, 180)}, NOW)
+    credit_feed(session, NOW.date(), "offline_payment", {roomy.id: (1, 180)}, NOW)  # again
+    assert credited[full.id].lost_g == 80
+    granted = outbox.feed(uow, roomy.id, None, 10).items
+    assert [(i["type"], i["feed_g"], i["lost_g"]) for i in granted] == [
+        ("feed_granted", 180, 0)]
+    lost = outbox.feed(uow, full.id, None, 10).items
+    assert [(i["type"], i["feed_g"], i["lost_g"]) for i in lost] == [("feed_lost", 180, 80)]
