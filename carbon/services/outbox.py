@@ -16,7 +16,7 @@ from carbon.services import lookups
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 
-_INSERT = insert(OutboxEvent)
+_INSERT = insert(OutboxEvent.__table__)
 _E = OutboxEvent.__table__.c
 
 

@@ -26,12 +26,6 @@ def upgrade() -> None:
         sa.Column('other_user_id', _ID, nullable=True),
         sa.Column('partner_id', _ID, nullable=True),
         sa.Column('payload', sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'],
-                                name='fk_outbox_events_user_id_users'),
-        sa.ForeignKeyConstraint(['other_user_id'], ['users.id'],
-                                name='fk_outbox_events_other_user_id_users'),
-        sa.ForeignKeyConstraint(['partner_id'], ['partners.id'],
-                                name='fk_outbox_events_partner_id_partners'),
         sa.PrimaryKeyConstraint('id', name='pk_outbox_events'))
     op.create_index('ix_outbox_events_user', 'outbox_events',
                     ['user_id', 'occurred_at', 'id'])
