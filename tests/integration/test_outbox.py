@@ -8,16 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carbon.errors import BallNotRipe, UserNotFound
+from carbon.errors import BallNotRipe
 from carbon.models import Ball
 from carbon.outbox_models import OutboxEvent
 from carbon.services import outbox
-from carbon.services.users import UserRef, find_or_create_user
 from game.farm.services.feed import credit_feed
-from game.forest.domain import MAX_AWAITED_REQUESTS
-from game.forest.errors import TooManyAwaitedRequests
-from game.forest.models import Steal
-from game.forest.services import decisions, friends, shields, steal, water
+from game.forest.models import GroupMember, Steal
+from game.forest.services import decisions, friends, plantings, shields, steal, water
 from game.forest.services import steal as steal_module
 from tests.conftest import NOW
 from tests.factories import UserFactory
@@ -155,33 +152,6 @@ def test_the_feed_pages_newest_first_past_the_first_page(session, uow):
     assert third.next_key is None
 
 
-def test_a_request_to_an_unseen_user_is_delivered_when_they_first_arrive(session, uow):
-    asker = UserFactory()
-    kept = friends.request_friend(uow, asker.id, "newcomer", NOW)
-    assert kept == {"user_id": "newcomer", "status": "requested", "since": None}
-    friends.request_friend(uow, asker.id, "newcomer", NOW + timedelta(minutes=1))  # again
-    newcomer = find_or_create_user(uow, "newcomer", "Asia/Shanghai", NOW + timedelta(days=1))
-    asked = friends.incoming_requests(uow, newcomer.id, None, 10).items
-    assert asked == [{"user_id": asker.external_id, "asked_at": NOW}]
-    assert feed(uow, UserRef(newcomer.id, "", "")) == [("friend_request", asker.external_id,
-                                                        False)]
-    assert friends.request_friend(uow, newcomer.id, asker.external_id, NOW)["status"] == \
-        "friends"
-
-
-def test_requests_kept_for_unseen_users_are_bounded_per_asker(session, uow):
-    asker = UserFactory()
-    for i in range(MAX_AWAITED_REQUESTS):
-        friends.request_friend(uow, asker.id, f"later-{i}", NOW)
-    friends.request_friend(uow, asker.id, "later-0", NOW)  # already kept: not refused
-    with pytest.raises(TooManyAwaitedRequests):
-        friends.request_friend(uow, asker.id, "one-too-many", NOW)
-    with pytest.raises(UserNotFound):  # not an id anybody could have: never kept
-        friends.request_friend(uow, UserFactory().id, "bad id/..", NOW)
-    find_or_create_user(uow, "one-too-many", "Asia/Shanghai", NOW)
-    assert outbox_rows(session) == 0
-
-
 def test_feed_granted_and_feed_lost_to_a_full_store_are_told(session, uow):
     roomy, full = UserFactory(), UserFactory()
     FarmFactory(user=full, feed_store_g=1_700)
@@ -194,3 +164,14 @@ def test_feed_granted_and_feed_lost_to_a_full_store_are_told(session, uow):
         ("feed_granted", 180, 0)]
     lost = outbox.feed(uow, full.id, None, 10).items
     assert [(i["type"], i["feed_g"], i["lost_g"]) for i in lost] == [("feed_lost", 180, 80)]
+
+
+def test_a_groups_order_appears_in_each_members_plantings(session, uow):
+    order_id, _, group_id = group_order(session, uow, members=3)
+    members = session.scalars(select(GroupMember.user_id).where(
+        GroupMember.group_id == group_id)).all()
+    assert len(members) == 3
+    for uid in members:
+        mine = plantings.my_orders(uow, uid, None, 10).items
+        assert [(o.id, o.group_id) for o in mine] == [(order_id, group_id)]
+    assert plantings.my_orders(uow, UserFactory().id, None, 10).items == []
