@@ -58,6 +58,8 @@ class Config:
         # Idempotency-Key answers are replayed this long, then purged (a retry runs anew).
         self.IDEMPOTENCY_KEY_TTL_HOURS = _int("CANOPY_IDEMPOTENCY_KEY_TTL_HOURS", 24)
         self.PURGE_EVERY_MINUTES = _int("CANOPY_PURGE_EVERY_MINUTES", 60)
+        # Days a user's feed (the outbox) keeps a fact before the purge job deletes it.
+        self.FEED_RETENTION_DAYS = _int("CANOPY_FEED_RETENTION_DAYS", 90)
         # PostgreSQL: seconds to wait for a connection, and the longest statement of a web
         # request or CLI command (0: no limit); beyond them the API answers 503.
         self.DB_CONNECT_TIMEOUT_S = _int("CANOPY_DB_CONNECT_TIMEOUT_S", 5)
@@ -106,6 +108,8 @@ class Config:
             found.append(f"CANOPY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.ENV!r}.")
         if self.JWT_MAX_LIFETIME_DAYS < 1:
             found.append("CANOPY_JWT_MAX_LIFETIME_DAYS must be at least 1.")
+        if self.FEED_RETENTION_DAYS < 1:
+            found.append("CANOPY_FEED_RETENTION_DAYS must be at least 1.")
         if self.PARTNER_MAX_SKEW_S < 1:
             found.append("CANOPY_PARTNER_MAX_SKEW_S must be at least 1.")
         if self.LOG_LEVEL not in LOG_LEVELS:

@@ -13,6 +13,7 @@ from api.forest_schemas import MAX_ID, known_id
 from api.idempotency import idempotent
 from api.pagination import paged
 from game.farm.services import charity
+from game.farm.services.my_donations import my_donations
 
 blp = Blueprint("charity", __name__, description="Charity projects and egg donations")
 
@@ -54,6 +55,17 @@ class DonationSchema(Schema):
     created_at = fields.DateTime()
 
 
+class MyDonationSchema(Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    project_name = fields.String()
+    eggs = fields.Integer()
+    created_at = fields.DateTime()
+
+
+MyDonationPageSchema = page_of(MyDonationSchema)
+
+
 @blp.route("/v1/charity-projects")
 class CharityProjects(MethodView):
     @blp.arguments(ProjectQuerySchema, location="query")
@@ -84,3 +96,11 @@ class Donations(MethodView):
     def post(self, body):
         """Donate whole eggs to an open charity project."""
         return charity.donate(uow(), current_user().id, body["project_id"], body["eggs"], now())
+
+    @user_required
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, MyDonationPageSchema)
+    @documented(blp, security=USER, errors=(401, 422))
+    def get(self, query):
+        """My egg donations, newest first."""
+        return paged(my_donations(uow(), current_user().id, query["after"], query["limit"]))

@@ -18,6 +18,11 @@ blp = Blueprint("farm", __name__, url_prefix="/v1/me/farm",
                 description="The chicken, its feed and eggs, thief chickens, the daily quiz")
 
 
+class VisitorMealSchema(Schema):
+    user_id = fields.String()
+    eaten_g = fields.Integer()
+
+
 class FarmSchema(Schema):
     feed_store_g = fields.Integer(metadata={"description": "feed in the store (at most 1,800 g)"})
     trough_g = fields.Integer(metadata={"description": "feed left in my trough"})
@@ -32,6 +37,16 @@ class FarmSchema(Schema):
     visitors = fields.List(fields.String(),
                            metadata={"description": "friends' chickens eating at my trough"})
     as_of = fields.DateTime(metadata={"description": "the second this state is exact at"})
+    visitor_meals = fields.List(fields.Nested(VisitorMealSchema), metadata={
+        "description": "what each visiting chicken has eaten at my trough so far"})
+    visiting_eaten_g = fields.Integer(allow_none=True, metadata={
+        "description": "what my chicken has eaten at the friend's trough so far"})
+    trough_empty_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when my trough runs dry if no chicken comes or goes (null: nobody "
+                       "eats from it)"})
+    next_egg_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when my chicken lays its next egg, if the trough it eats at lasts "
+                       "that long (null: it needs another meal first)"})
 
 
 class ChasedSchema(Schema):

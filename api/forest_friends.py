@@ -77,9 +77,10 @@ class Friends(MethodView):
     @idempotent
     @blp.arguments(FriendRequestSchema)
     @blp.response(200, FriendRequestResultSchema)
-    @documented(blp, security=USER, errors=(401, 404, 422))
+    @documented(blp, security=USER, errors=(401, 404, 409, 422))
     def post(self, body):
-        """Ask a user to be friends; when both have asked, you are friends."""
+        """Ask a user to be friends; when both have asked, you are friends. A request to a
+        user not seen yet is kept (at most 20 per asker) and delivered when they arrive."""
         return friends.request_friend(uow(), current_user().id, body["user_id"], now())
 
     @user_required

@@ -15,6 +15,7 @@ from api.pagination import paged
 from carbon.services import account, balls
 from game.farm.services.totals import egg_totals
 from game.forest.services.certificates import trees_planted_by
+from game.forest.services.thefts import thieves_of
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="The user's own account")
 
@@ -57,6 +58,12 @@ class CarbonStatementSchema(Schema):
     all_time_co2e_g = fields.Integer()
 
 
+class ThiefSchema(Schema):
+    user_id = fields.String()
+    energy_g = fields.Integer()
+    at = fields.DateTime()
+
+
 class BallSchema(Schema):
     id = fields.Integer()
     type = fields.String()
@@ -66,6 +73,10 @@ class BallSchema(Schema):
     status = fields.String(metadata={"description": "growing | ripe"})
     ripe_at = fields.DateTime()
     expires_at = fields.DateTime()
+    original_energy_g = fields.Integer(metadata={"description": "energy when it was issued"})
+    stolen_g = fields.Integer(metadata={"description": "of it, what friends stole"})
+    stolen_by = fields.List(fields.Nested(ThiefSchema), metadata={
+        "description": "who stole from it, oldest first"})
 
 
 BallPageSchema = page_of(BallSchema)
@@ -119,8 +130,10 @@ class Balls(MethodView):
     @documented(blp, security=USER, errors=(401, 422))
     def get(self, page):
         """My balls not yet collected or expired (growing or ripe)."""
-        return paged(balls.ball_page(uow(), current_user().id, now(), page["after"],
-                                     page["limit"]), _ball)
+        me = current_user().id
+        found = balls.ball_page(uow(), me, now(), page["after"], page["limit"])
+        thieves = thieves_of(uow(), me, [b.id for b in found.items if b.stolen_g])
+        return paged(found, lambda b: {**_ball(b), "stolen_by": thieves.get(b.id, [])})
 
 
 @blp.route("/balls/<int:ball_id>/collect")
@@ -150,4 +163,5 @@ class CollectAll(MethodView):
 def _ball(b: balls.BallView) -> dict:
     return {"id": b.id, "type": b.activity_type, "kind": b.kind, "local_date": b.local_date,
             "energy_g": b.energy_g, "status": b.status, "ripe_at": b.ripe_at,
-            "expires_at": b.expires_at}
+            "expires_at": b.expires_at, "original_energy_g": b.original_g,
+            "stolen_g": b.stolen_g}

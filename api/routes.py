@@ -10,6 +10,7 @@ from flask_smorest import Api
 BLUEPRINT_MODULES = [
     "api.health",
     "api.me",
+    "api.me_feed",
     "api.admin_settlements",
     "api.forest_friends",
     "api.forest_plantings",

@@ -20,6 +20,7 @@ from jobs.tasks import (
     UowFactory,
     expire_due,
     publish_log_roots,
+    purge_feed,
     purge_idempotency_keys,
     settle_due,
 )
@@ -51,6 +52,10 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
     scheduler.add_job(purge_idempotency_keys, "interval", minutes=config.PURGE_EVERY_MINUTES,
                       id="purge_idempotency_keys", name="purge old idempotency keys",
                       args=(uow_factory, clock, timedelta(hours=config.IDEMPOTENCY_KEY_TTL_HOURS)),
+                      **common)
+    scheduler.add_job(purge_feed, "interval", minutes=config.PURGE_EVERY_MINUTES,
+                      id="purge_feed", name="purge feed items past their retention",
+                      args=(uow_factory, clock, timedelta(days=config.FEED_RETENTION_DAYS)),
                       **common)
     return scheduler
 

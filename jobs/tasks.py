@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from applog import get_logger
+from carbon.services import outbox
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.schedule import due_settlements
@@ -109,3 +110,18 @@ def purge_idempotency_keys(uow_factory: UowFactory, now_fn: Clock, max_age: time
     """Forget the Idempotency-Keys older than `max_age`. Returns how many were deleted."""
     deleted = purge_keys(uow_factory(), now_fn(), max_age)
     return deleted
+
+
+@logged_job("purge_feed", lambda n: {"deleted": n})
+def purge_feed(uow_factory: UowFactory, now_fn: Clock, keep: timedelta,
+               limit: int = 10000) -> int:
+    """Delete the feed's facts older than `keep`, `limit` per transaction so that a large
+    backlog never holds one long lock. Returns how many were deleted."""
+    now = now_fn()
+    total = 0
+    while True:
+        deleted = outbox.purge(uow_factory(), now, keep, limit)
+        total += deleted
+        if deleted < limit:
+            break
+    return total

@@ -35,12 +35,14 @@ class BallView:
     status: str  # growing | ripe
     ripe_at: datetime
     expires_at: datetime
+    original_g: int = 0  # what it held when issued
+    stolen_g: int = 0  # of original_g, what thieves took
 
 
 # The rush's hottest read, built once: Core columns and bound parameters.
 _B = Ball.__table__.c
 _LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g, _B.status,
-                _B.ripe_at, _B.expires_at)
+                _B.ripe_at, _B.expires_at, _B.energy_g, _B.stolen_g)
          .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
                 _B.expires_at > bindparam("now"), _B.id > bindparam("after_id"))
          .order_by(_B.id).limit(bindparam("limit")))
@@ -54,8 +56,9 @@ def ball_page(uow: UnitOfWork, user_id: int, now: datetime, after: Key | None,
                                            "after_id": after_id(after)}).all()
     rows, next_key = cut(rows, limit, lambda row: (row[0],))
     return Page([BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
-                          ripe, expires)
-                 for bid, kind_of, kind, day, left, status, ripe, expires in rows], next_key)
+                          ripe, expires, original, stolen)
+                 for bid, kind_of, kind, day, left, status, ripe, expires, original, stolen
+                 in rows], next_key)
 
 
 def list_balls(uow: UnitOfWork, user_id: int, now: datetime, limit: int = 500) -> list[BallView]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,17 @@ class UserRef:
     id: int
     external_id: str
     timezone: str
+
+
+# What must happen, in the same transaction, when users are first seen: {external id: ref}.
+# Filled by the packages that need it (the forest delivers the friend requests kept for them),
+# since carbon never imports them.
+ARRIVAL_HOOKS: list[Callable[[Session, dict[str, UserRef], datetime], None]] = []
+
+
+def on_arrival(hook: Callable[[Session, dict[str, UserRef], datetime], None]) -> None:
+    if hook not in ARRIVAL_HOOKS:
+        ARRIVAL_HOOKS.append(hook)
 
 
 def check_external_id(external_id: object) -> str | None:
@@ -54,8 +66,11 @@ def ensure_users(session: Session, external_ids: list[str], timezone: str,
         rows = [{"external_id": e, "timezone": timezone, "co2e_total_g": 0, "created_at": now}
                 for e in missing]
         insert_ignore(session, User.__table__, rows, ["external_id"])
-        found.update((ext, UserRef(uid, ext, tz))
-                     for uid, ext, tz in repository.users_by_external_ids(session, missing))
+        arrived = {ext: UserRef(uid, ext, tz)
+                   for uid, ext, tz in repository.users_by_external_ids(session, missing)}
+        for hook in ARRIVAL_HOOKS:
+            hook(session, arrived, now)
+        found.update(arrived)
     return found
 
 

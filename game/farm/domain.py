@@ -102,6 +102,29 @@ def _first_dry_second(trough: Trough, now: int) -> int:
     return hi
 
 
+def dry_at(trough: Trough) -> int | None:
+    """The second the trough runs dry if no chicken comes or goes; None when nobody eats from
+    it or it is dry already. Derived from the checkpoint, never ticked."""
+    if trough.emptied_at is not None or not trough.eaters or trough.remaining_g <= 0:
+        return None
+    # One eater alone empties remaining_g within this many meals' time; more eat faster.
+    horizon = trough.at + MEAL_SECONDS * (trough.remaining_g // FEED_PORTION_G + 1) + 1
+    return _first_dry_second(trough, horizon)
+
+
+def next_egg_at(trough: Trough, meal_id: int, eaten_total_g: int) -> int | None:
+    """The second the chicken of `meal_id`, eating at `trough`, completes its next egg, if this
+    trough lasts until then (None otherwise: it needs another meal first)."""
+    eater = trough.eater(meal_id)
+    if eater is None or trough.emptied_at is not None:
+        return None
+    needed = EGG_G - eaten_total_g % EGG_G
+    # wanted_by(started, t) >= eaten + needed, solved for the first whole second t.
+    t = eater.started_at + -(-(eater.eaten_g + needed) * MEAL_SECONDS // FEED_PORTION_G)
+    later = advance(trough, t).eater(meal_id)
+    return t if later is not None and later.eaten_g - eater.eaten_g >= needed else None
+
+
 def eggs_laid(eaten_total_g: int) -> int:
     return eaten_total_g // EGG_G
 

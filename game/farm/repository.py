@@ -12,6 +12,7 @@ from db.sql import insert_ignore
 from game.farm.models import (
     CharityProject,
     DonationRecord,
+    EggDonation,
     Farm,
     FeedGrant,
     Meal,
@@ -148,3 +149,17 @@ def feed_grants_page(session: Session, user_id: int, before: tuple[date, int] | 
                               and_(FeedGrant.local_date == day, FeedGrant.id < grant_id)))
     return list(session.scalars(stmt.order_by(FeedGrant.local_date.desc(), FeedGrant.id.desc())
                                 .limit(limit)))
+
+
+def donations_of(session: Session, user_id: int, before_id: int | None,
+                 limit: int) -> list[tuple]:
+    """(id, project id, project name, eggs, created at) of the user's egg donations, newest
+    (highest id) first, starting before `before_id`."""
+    stmt = (select(EggDonation.id, EggDonation.project_id, CharityProject.name, EggDonation.eggs,
+                   EggDonation.created_at)
+            .join(CharityProject, CharityProject.id == EggDonation.project_id)
+            .where(EggDonation.user_id == user_id)
+            .order_by(EggDonation.id.desc()).limit(limit))
+    if before_id is not None:
+        stmt = stmt.where(EggDonation.id < before_id)
+    return [tuple(r) for r in session.execute(stmt)]

@@ -15,6 +15,9 @@ MAX_SHIELD_HOURS = 24 * 30
 MAX_ORDER_QUANTITY = 100  # trees or m² in one order (a tree order issues one certificate per tree)
 DUTY_CERTIFICATES_NEEDED = 3
 MAX_GROUP_MEMBERS = 50
+# Friend requests one user may have waiting for ids Canopy has not seen yet: enough to invite
+# a family, too few to squat on a list of guessed ids.
+MAX_AWAITED_REQUESTS = 20
 
 PROJECT_KINDS = ("tree", "reserve")
 PROJECT_STATUSES = ("open", "closed")

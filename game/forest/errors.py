@@ -12,6 +12,11 @@ class CannotBefriendSelf(InvalidInput):
     code = "cannot_befriend_self"
 
 
+class TooManyAwaitedRequests(Conflict):
+    title = "Too many requests waiting"
+    code = "too_many_awaited_requests"
+
+
 class NotFriends(Forbidden):
     """Only friends may do this (see, steal, water, visit)."""
 

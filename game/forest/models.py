@@ -207,3 +207,16 @@ class Watering(Base):
         CheckConstraint("seq BETWEEN 1 AND 3", name="seq_within_daily_limit"),
         CheckConstraint("energy_g IN (10, 18, 33, 66)", name="energy_allowed"),
     )
+
+
+class AwaitedFriendRequest(Base):
+    """A friend request to a user id Canopy has not seen yet, kept until that user first
+    arrives (then it becomes an ordinary request); at most MAX_AWAITED_REQUESTS per asker."""
+
+    __tablename__ = "awaited_friend_requests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    asker_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    target_external_id: Mapped[str] = mapped_column(String(64), index=True)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("asker_user_id", "target_external_id"),)

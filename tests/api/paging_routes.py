@@ -10,7 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from carbon.models import ActivityType
-from game.farm.models import CharityProject, FeedGrant, QuizQuestion
+from carbon.outbox_models import OutboxEvent
+from carbon.services import outbox
+from game.farm.models import CharityProject, EggDonation, FeedGrant, QuizQuestion
 from game.forest.models import Certificate, Project
 from game.forest.services import friends, groups
 from game.transparency.models import PublishedRoot
@@ -142,6 +144,29 @@ def seed_feed_grants(w: World) -> list:
     return [day.isoformat() for day in sorted(days, reverse=True)]  # newest day first
 
 
+def seed_my_donations(w: World) -> list:
+    project = CharityProjectFactory()
+    w.session.add(EggDonation(user_id=w.friend.id, project_id=project.id, eggs=1,
+                              created_at=NOW))  # not mine
+    gifts = [EggDonation(user_id=w.me.id, project_id=project.id, eggs=i + 1, created_at=NOW)
+             for i in range(5)]
+    w.session.add_all(gifts)
+    w.session.flush()
+    return sorted((g.id for g in gifts), reverse=True)  # newest first
+
+
+def seed_feed(w: World) -> list:
+    """Two facts at the same instant: the id breaks the tie, newest (highest) first."""
+    times = [NOW - timedelta(minutes=m) for m in (2, 0, 1, 0, 1)]
+    outbox.record(w.session, "watered", NOW, user_id=w.friend.id, ball_id=1)  # not mine
+    for at in times:
+        outbox.record(w.session, "energy_stolen", at, user_id=w.me.id,
+                      other_user_id=w.friend.id, ball_id=1, energy_g=5)
+    return list(w.session.scalars(select(OutboxEvent.id).where(OutboxEvent.user_id == w.me.id)
+                                  .order_by(OutboxEvent.occurred_at.desc(),
+                                            OutboxEvent.id.desc())))
+
+
 @dataclass(frozen=True)
 class Route:
     path: str
@@ -167,6 +192,8 @@ ROUTES = [
     Route("/v1/me/certificates", "user", seed_certificates, "number"),
     Route("/v1/me/balls", "user", seed_my_balls, "id"),
     Route("/v1/me/farm/feed-grants", "user", seed_feed_grants, "date"),
+    Route("/v1/me/feed", "user", seed_feed, "id"),
+    Route("/v1/me/donations", "user", seed_my_donations, "id"),
     Route("/v1/me/friends", "user", seed_friends, "user_id"),
     Route("/v1/me/friend-requests", "user", seed_requests, "user_id"),
     Route("/v1/me/groups", "user", seed_groups, "id"),

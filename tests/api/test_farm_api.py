@@ -173,3 +173,14 @@ def test_odd_inputs_are_refused_with_a_sentence_never_a_500(client, token, clock
     assert 400 <= resp.status_code < 500, resp.get_json()
     assert resp.mimetype == "application/problem+json"
     assert resp.get_json()["detail"]
+
+
+def test_the_farm_says_when_the_trough_runs_dry_and_the_next_egg_comes(client, token, session,
+                                                                       clock):
+    headers = farmer(client, token, session, "timer", store_g=180, eaten_g=800)
+    fed = client.post("/v1/me/farm/feed", headers=headers).get_json()
+    assert fed["trough_empty_at"].startswith((NOW + MEAL).isoformat()[:19])
+    assert fed["next_egg_at"].startswith((NOW + timedelta(seconds=9_334)).isoformat()[:19])
+    assert (fed["visitor_meals"], fed["visiting_eaten_g"]) == ([], None)
+    empty = client.get("/v1/me/farm", headers=token("newbie")).get_json()
+    assert (empty["trough_empty_at"], empty["next_egg_at"]) == (None, None)

@@ -143,3 +143,20 @@ def test_public_stats_count_the_eggs_donated(client, token, session, project):
     client.post("/v1/me/donations", json={"project_id": project.id, "eggs": 3}, headers=headers)
     assert client.get("/v1/public/stats").get_json()["eggs_donated"] == 3
     assert client.get(f"/v1/charity-projects/{project.id}").get_json()["eggs_donated"] == 3
+
+
+def test_my_donations_are_listed_newest_first_and_only_mine(client, token, session, project):
+    headers = donor(client, token, session, "lister", eggs=4)
+    other = donor(client, token, session, "someone-else", eggs=1)
+    assert client.post("/v1/me/donations", json={"project_id": project.id, "eggs": 1},
+                       headers=other).status_code == 201
+    ids = [client.post("/v1/me/donations", json={"project_id": project.id, "eggs": n},
+                       headers=headers).get_json()["id"] for n in (1, 3)]
+    first = client.get("/v1/me/donations?limit=1", headers=headers).get_json()
+    assert [(d["id"], d["eggs"], d["project_name"]) for d in first["items"]] == [
+        (ids[1], 3, project.name)]
+    rest = client.get(f"/v1/me/donations?cursor={first['next_cursor']}",
+                      headers=headers).get_json()
+    assert [d["id"] for d in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    made = client.get("/v1/me/feed", headers=headers).get_json()["items"][0]
+    assert (made["type"], made["donation_id"], made["eggs"]) == ("donation_made", ids[1], 3)

@@ -52,8 +52,8 @@ def test_friends_are_listed_and_can_be_removed(client, users):
 
 
 def test_friend_requests_are_refused_with_reasons(client, users):
-    problem(client.post("/v1/me/friends", json={"user_id": "nobody"}, headers=users["alice"]),
-            404, "nobody")
+    problem(client.post("/v1/me/friends", json={"user_id": "bad id"}, headers=users["alice"]),
+            422, "user_id")
     problem(client.post("/v1/me/friends", json={"user_id": "alice"}, headers=users["alice"]),
             422, "yourself")
     problem(client.post("/v1/me/friends", json={}, headers=users["alice"]), 422, "user_id")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.errors import InvalidInput
-from carbon.services import lookups
+from carbon.services import lookups, outbox
 from carbon.services.partners import find_partner_by_name
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
@@ -157,6 +157,9 @@ def donate(uow: UnitOfWork, user_id: int, project_id: int, eggs: int, now: datet
         s.add(gift)
         sequences = _record_crossings(s, project, after - eggs, after, gift.created_at)
         s.flush()
+        outbox.record(s, "donation_made", gift.created_at, user_id=user_id,
+                      partner_id=project.partner_id, donation_id=gift.id, project_id=project_id,
+                      eggs=eggs, record_sequences=sequences)
         result = Donation(gift.id, project_id, eggs, have - eggs, after, sequences,
                           gift.created_at)
         uow.commit()

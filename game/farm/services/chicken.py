@@ -48,13 +48,25 @@ class FarmView:
     visiting: str | None
     visitors: list[str]
     as_of: datetime
+    visitor_meals: list[dict]  # [{user_id, eaten_g}]: what each visitor ate here this visit
+    visiting_eaten_g: int | None  # what my chicken ate at the friend's trough this visit
+    trough_empty_at: datetime | None  # if no chicken comes or goes
+    next_egg_at: datetime | None  # if the trough it eats at lasts until then
 
 
 def _view(session: Session, c: Chicken, as_of: datetime) -> FarmView:
     names = lookups.external_ids(session, [u for u in (c.visiting, *c.visitors) if u is not None])
+    meals = sorted(({"user_id": names[v], "eaten_g": g}
+                    for v, g in zip(c.visitors, c.visitors_eaten_g, strict=True)),
+                   key=lambda m: m["user_id"])
     return FarmView(c.feed_store_g, c.trough_g, c.state, domain.egg_progress(c.eaten_g), c.eggs,
                     c.eggs_laid, c.eggs_donated, names.get(c.visiting) if c.visiting else None,
-                    sorted(names[v] for v in c.visitors), as_of)
+                    sorted(names[v] for v in c.visitors), as_of, meals, c.visiting_eaten_g,
+                    _at(c.trough_empty_at), _at(c.next_egg_at))
+
+
+def _at(second: int | None) -> datetime | None:
+    return None if second is None else instant(second)
 
 
 def farm_state(uow: UnitOfWork, user_id: int, now: datetime) -> FarmView:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from carbon.services import outbox
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 from game.farm import repository as repo
@@ -60,6 +61,9 @@ def confirm_record(uow: UnitOfWork, partner_id: int, record_id: int, reference: 
             return _view(record, project)
         record.status, record.reference, record.confirmed_at = "confirmed", reference, now
         log_donation_confirmed(uow.session, record.id, now)
+        outbox.record(uow.session, "donation_record_confirmed", now,
+                      partner_id=partner_id, record_id=record.id, project_id=project.id,
+                      reference=reference)
         view = _view(record, project)
         uow.commit()
     return view

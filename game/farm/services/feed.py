@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from carbon.services import outbox
 from carbon.services.activity_counts import units_by_user
 from db import UnitOfWork
 from game.farm import domain
@@ -50,7 +51,18 @@ def credit_feed(session: Session, day: date, source: str, grants: dict[int, tupl
                      "feed_g": feed_g, "lost_g": lost, "created_at": now})
     if rows:
         session.execute(insert(FeedGrant), rows)
+        _tell(session, day, source, credited, now)
     return credited
+
+
+def _tell(session: Session, day: date, source: str, credited: dict[int, Credited],
+          now: datetime) -> None:
+    """feed_granted, or feed_lost when a full store could not hold all of it."""
+    for lost in (False, True):
+        outbox.record_many(session, "feed_lost" if lost else "feed_granted", now, [
+            (uid, {"feed_g": c.feed_g, "lost_g": c.lost_g, "source": source,
+                   "local_date": day.isoformat()})
+            for uid, c in credited.items() if (c.lost_g > 0) == lost])
 
 
 def grant_activity_feed(uow: UnitOfWork, local_date: date, timezone: str, now: datetime) -> int:

@@ -138,6 +138,10 @@ class Chicken:
     eggs_donated: int
     visiting: int | None  # the user whose trough it eats at, when away
     visitors: tuple[int, ...]  # chickens eating at this user's trough
+    visitors_eaten_g: tuple[int, ...] = ()  # what each of them ate here this visit
+    visiting_eaten_g: int | None = None  # what it ate at the friend's trough this visit
+    trough_empty_at: int | None = None  # second this user's trough runs dry, if nothing changes
+    next_egg_at: int | None = None  # second of its next egg, if its current trough lasts
 
     @property
     def eggs_laid(self) -> int:
@@ -152,19 +156,23 @@ def chicken(scene: Scene, user_id: int) -> Chicken:
     farm = scene.farms.get(user_id)
     if farm is None:
         return Chicken(0, 0, "hungry", 0, 0, None, ())
-    eaten, where = farm.eaten_g, None
+    eaten, where, eater, egg_at = farm.eaten_g, None, None, None
     meal = scene.meals.get(farm.meal_id) if farm.meal_id is not None else None
     if meal is not None and meal.ended_at is None:
         trough = scene.troughs[meal.trough_user_id]
         eater = trough.eater(meal.id)
         eaten += eater.eaten_g if eater else meal.eaten_g
         where = meal.trough_user_id if eater and trough.emptied_at is None else None
+        egg_at = domain.next_egg_at(trough, meal.id, eaten) if where is not None else None
     elif meal is not None:
         eaten += meal.eaten_g
     own = scene.troughs[user_id]
-    visitors = () if own.emptied_at is not None else tuple(
-        scene.meals[e.meal_id].chicken_user_id for e in own.eaters
+    guests = () if own.emptied_at is not None else tuple(
+        (scene.meals[e.meal_id].chicken_user_id, e.eaten_g) for e in own.eaters
         if scene.meals[e.meal_id].chicken_user_id != user_id)
     state = "hungry" if where is None else ("eating" if where == user_id else "visiting")
+    away = state == "visiting"
     return Chicken(farm.feed_store_g, own.remaining_g, state, eaten, farm.eggs_donated,
-                   where if state == "visiting" else None, visitors)
+                   where if away else None, tuple(u for u, _ in guests),
+                   tuple(g for _, g in guests), eater.eaten_g if away else None,
+                   domain.dry_at(own), egg_at)

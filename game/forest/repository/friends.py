@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from db.base import UTCDateTime
 from db.sql import insert_ignore
 from game.forest.domain import friend_pair
-from game.forest.models import Friendship
+from game.forest.models import AwaitedFriendRequest, Friendship
 
 
 def _pair_is(a: int, b: int):
@@ -31,9 +31,10 @@ def _pair_is(a: int, b: int):
     return and_(Friendship.low_user_id == low, Friendship.high_user_id == high)
 
 
-def record_request(session: Session, me: int, other: int, now: datetime) -> datetime | None:
-    """Record that `me` asked `other`; returns when they became friends (None while only one
-    side has asked). The UPDATE locks the pair's row, so two people asking each other at the
+def record_request(session: Session, me: int, other: int,
+                   now: datetime) -> tuple[datetime | None, datetime]:
+    """Record that `me` asked `other`; returns (when they became friends (None while only one
+    side has asked), when `me` first asked). The UPDATE locks the pair's row, so two people asking each other at the
     same instant both see the second request."""
     low, high = friend_pair(me, other)
     insert_ignore(session, Friendship.__table__, {"low_user_id": low, "high_user_id": high},
@@ -46,8 +47,9 @@ def record_request(session: Session, me: int, other: int, now: datetime) -> date
                      Friendship.since: case((theirs.is_not(None),
                                              func.coalesce(Friendship.since, at)),
                                             else_=Friendship.since)})
-            .returning(Friendship.since).execution_options(synchronize_session=False))
-    return session.execute(stmt).scalar_one()
+            .returning(Friendship.since, mine).execution_options(synchronize_session=False))
+    since, asked = session.execute(stmt).one()
+    return since, asked
 
 
 def are_friends(session: Session, a: int, b: int) -> bool:
@@ -117,3 +119,28 @@ def delete_pair(session: Session, a: int, b: int) -> bool:
     result = session.execute(delete(Friendship).where(_pair_is(a, b))
                              .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def await_request(session: Session, asker: int, target_external_id: str,
+                  now: datetime) -> bool:
+    """Keep a request to a user id not seen yet; False when it was already kept."""
+    return insert_ignore(session, AwaitedFriendRequest.__table__,
+                         {"asker_user_id": asker, "target_external_id": target_external_id,
+                          "asked_at": now}, ["asker_user_id", "target_external_id"],
+                         returning=(AwaitedFriendRequest.id,)).first() is not None
+
+
+def awaited_count(session: Session, asker: int) -> int:
+    return session.scalar(select(func.count()).select_from(AwaitedFriendRequest)
+                          .where(AwaitedFriendRequest.asker_user_id == asker))
+
+
+def take_awaited(session: Session, target_external_ids: list[str]) -> list[tuple]:
+    """Delete and return (asker id, target external id, asked at) of the requests kept for
+    these ids. The DELETE locks the rows: two arrivals of one user deliver them once."""
+    stmt = (delete(AwaitedFriendRequest)
+            .where(AwaitedFriendRequest.target_external_id.in_(target_external_ids))
+            .returning(AwaitedFriendRequest.asker_user_id,
+                       AwaitedFriendRequest.target_external_id, AwaitedFriendRequest.asked_at))
+    return [tuple(r) for r in session.execute(stmt.execution_options(
+        synchronize_session=False))]

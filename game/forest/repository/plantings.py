@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from game.forest.models import PlantingOrder, Project
+from game.forest.models import GroupMember, PlantingOrder, Project
 
 
 def project(session: Session, project_id: int) -> Project | None:
@@ -51,8 +51,13 @@ def order(session: Session, order_id: int) -> PlantingOrder | None:
 
 def orders_of_user(session: Session, user_id: int, after_id: int,
                    limit: int) -> list[PlantingOrder]:
+    """The user's own orders and those of the groups they are a member of, by id."""
+    groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id,
+                                                GroupMember.status == "member")
     return list(session.scalars(
-        select(PlantingOrder).where(PlantingOrder.user_id == user_id, PlantingOrder.id > after_id)
+        select(PlantingOrder).where(or_(PlantingOrder.user_id == user_id,
+                                        PlantingOrder.group_id.in_(groups)),
+                                    PlantingOrder.id > after_id)
         .order_by(PlantingOrder.id).limit(limit)))
 
 

@@ -53,3 +53,14 @@ def add_watering(session: Session, giver: int, receiver: int, day: date, energy_
 def set_watering_ball(session: Session, watering_id: int, ball_id: int) -> None:
     session.execute(update(Watering).where(Watering.id == watering_id).values(ball_id=ball_id)
                     .execution_options(synchronize_session=False))
+
+
+def thefts_of(session: Session, owner: int, ball_ids: list[int]) -> list[tuple]:
+    """(ball id, thief id, grams, at) of the steals from these balls of `owner`, oldest first:
+    a few per ball at most (each friend once, thieves together at most half)."""
+    if not ball_ids:
+        return []
+    return [tuple(r) for r in session.execute(
+        select(Steal.ball_id, Steal.thief_user_id, Steal.amount_g, Steal.created_at)
+        .where(Steal.ball_id.in_(ball_ids), Steal.owner_user_id == owner)
+        .order_by(Steal.ball_id, Steal.created_at, Steal.id))]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.services import ledger
+from carbon.services import ledger, outbox
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 from game.forest.domain import evidence_problems, planting_year, to_micro_degrees
@@ -53,8 +53,9 @@ def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
                        longitude_e6=to_micro_degrees(evidence["longitude"]),
                        plot=evidence["plot"], photo_urls=list(evidence["photo_urls"]),
                        note=evidence["note"]):
-            issue_for_order(s, order, repo.project(s, order.project_id),
-                            planting_year(evidence["planted_at"]), now)
+            numbers = issue_for_order(s, order, repo.project(s, order.project_id),
+                                      planting_year(evidence["planted_at"]), now)
+            _tell_confirmed(s, order, partner_id, numbers, now)
             if order.group_id is not None:
                 group_repo.set_status(s, order.group_id, "ordered", "planted")
             # Last, so the chain lock is held for the shortest time and taken after all others.
@@ -76,7 +77,10 @@ def reject(uow: UnitOfWork, partner_id: int, order_id: int, reason: str,
         s = uow.session
         order = _partners_order(s, order_id, partner_id)
         if repo.decide(s, order.id, "rejected", now, reject_reason=reason):
-            _refund(s, order, now)
+            for uid, g in _refund(s, order, now).items():
+                outbox.record(s, "planting_rejected", now, user_id=uid, partner_id=partner_id,
+                              order_id=order.id, group_id=order.group_id, reason=reason,
+                              refund_g=g)
             repo.restore_budget(s, order.project_id, order.quantity)
             log_planting_rejected(s, order.id, now)
         order = repo.order(s, order.id)
@@ -88,8 +92,23 @@ def reject(uow: UnitOfWork, partner_id: int, order_id: int, reason: str,
     return result
 
 
-def _refund(s: Session, order: PlantingOrder, now: datetime) -> None:
-    """One balanced transaction: plantings -> the user, or -> each member what they gave."""
+def _tell_confirmed(s: Session, order: PlantingOrder, partner_id: int, numbers: list[str],
+                    now: datetime) -> None:
+    """A solo order's certificates go to its user; a group's, one to each member (in the
+    member order issue_for_order used)."""
+    if order.group_id is None:
+        held = {order.user_id: numbers}
+    else:
+        held = {uid: [n] for uid, n in zip(group_repo.member_ids(s, order.group_id), numbers,
+                                             strict=True)}
+    for uid, mine in held.items():
+        outbox.record(s, "planting_confirmed", now, user_id=uid, partner_id=partner_id,
+                      order_id=order.id, group_id=order.group_id, certificate_numbers=mine)
+
+
+def _refund(s: Session, order: PlantingOrder, now: datetime) -> dict[int, int]:
+    """One balanced transaction: plantings -> the user, or -> each member what they gave.
+    Returns {user id: grams given back}."""
     if order.group_id is None:
         shares = {order.user_id: order.energy_g}
     else:
@@ -98,3 +117,4 @@ def _refund(s: Session, order: PlantingOrder, now: datetime) -> None:
     entries = [(ledger.account(s, PLANTINGS), -sum(shares.values()))]
     entries += [(ledger.available_account(s, uid), g) for uid, g in sorted(shares.items())]
     ledger.post(s, "planting_refund", ORDER_CAUSE, order.id, entries, now)
+    return shares

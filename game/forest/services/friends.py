@@ -7,13 +7,23 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.errors import InvalidInput
-from carbon.services import earnings, lookups
-from carbon.services.users import get_user
+from carbon.errors import InvalidInput, UserNotFound
+from carbon.services import earnings, lookups, outbox, users
+from carbon.services.users import UserRef, check_external_id, get_user
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
-from game.forest.domain import LEADERBOARD_PERIODS, period_bounds, rank
-from game.forest.errors import CannotBefriendSelf, FriendshipNotFound, NotFriends
+from game.forest.domain import (
+    LEADERBOARD_PERIODS,
+    MAX_AWAITED_REQUESTS,
+    period_bounds,
+    rank,
+)
+from game.forest.errors import (
+    CannotBefriendSelf,
+    FriendshipNotFound,
+    NotFriends,
+    TooManyAwaitedRequests,
+)
 from game.forest.repository import friends as repo
 
 MAX_LEADERBOARD_FRIENDS = 1000
@@ -34,14 +44,56 @@ def _other_id(session: Session, me_id: int, other_external: str) -> int:
     return other.id
 
 
+def _await(s: Session, me_id: int, other_external: str, now: datetime) -> dict:
+    """Keep a request to a well-formed id nobody has used yet, for when they arrive."""
+    if check_external_id(other_external) is not None:
+        raise UserNotFound("No user with that id is known.")
+    # Counted after the insert, so asking again for a kept id is never refused; the
+    # refusal rolls the insert back.
+    if repo.await_request(s, me_id, other_external, now) \
+            and repo.awaited_count(s, me_id) > MAX_AWAITED_REQUESTS:
+        raise TooManyAwaitedRequests(
+            f"You already have {MAX_AWAITED_REQUESTS} friend requests waiting for people who "
+            "have not joined yet; this one was not kept.")
+    return {"user_id": other_external, "status": "requested", "since": None}
+
+
+def deliver_awaited(s: Session, arrived: dict[str, UserRef], now: datetime) -> None:
+    """Turn the requests kept for users just seen into ordinary requests, told in their feed
+    at the time they were asked."""
+    for asker, target, asked_at in repo.take_awaited(s, sorted(arrived)):
+        other = arrived[target].id
+        since, _ = repo.record_request(s, asker, other, asked_at)
+        _tell(s, asker, other, since, asked_at, asked_at)
+
+
+users.on_arrival(deliver_awaited)
+
+
 def request_friend(uow: UnitOfWork, me_id: int, other_external: str, now: datetime) -> dict:
-    """Ask `other` to be friends; when they have asked too, you are friends at once."""
+    """Ask `other` to be friends; when they have asked too, you are friends at once. A request
+    to a user not seen yet is kept and delivered when they first arrive."""
     with uow:
-        other_id = _other_id(uow.session, me_id, other_external)
-        since = repo.record_request(uow.session, me_id, other_id, now)
+        try:
+            other_id = _other_id(uow.session, me_id, other_external)
+        except UserNotFound:
+            result = _await(uow.session, me_id, other_external, now)
+            uow.commit()
+            return result
+        since, asked = repo.record_request(uow.session, me_id, other_id, now)
+        _tell(uow.session, me_id, other_id, since, asked, now)
         uow.commit()
     return {"user_id": other_external, "status": "friends" if since else "requested",
             "since": since}
+
+
+def _tell(s: Session, me_id: int, other_id: int, since: datetime | None, asked: datetime,
+          now: datetime) -> None:
+    """Only what this request changed: asking again tells nobody anything new."""
+    if since == now:
+        outbox.record(s, "friend_accepted", now, user_id=other_id, other_user_id=me_id)
+    elif since is None and asked == now:
+        outbox.record(s, "friend_request", now, user_id=other_id, other_user_id=me_id)
 
 
 def require_friends(session: Session, me_id: int, other_id: int) -> None:

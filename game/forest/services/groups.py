@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.services import ledger
+from carbon.services import ledger, outbox
 from carbon.services.users import get_user
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
@@ -145,4 +145,8 @@ def _place_order(s: Session, g: PlantingGroup, project, pot: int, now: datetime)
                                      status="pending", created_at=now)
     ledger.transfer(s, "planting", ORDER_CAUSE, order.id, pot, ledger.account(s, PLANTINGS),
                     project.energy_cost_g, now)
+    for uid in repo.member_ids(s, g.id):  # at most MAX_GROUP_MEMBERS rows
+        outbox.record(s, "group_pot_filled", now, user_id=uid, partner_id=project.partner_id,
+                      group_id=g.id, order_id=order.id, project_id=project.id,
+                      energy_g=project.energy_cost_g)
     s.refresh(g)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.services import ledger
+from carbon.services import ledger, outbox
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 from game.forest.domain import MAX_ORDER_QUANTITY, from_micro_degrees
@@ -92,6 +92,9 @@ def plant(uow: UnitOfWork, user_id: int, project_id: int, quantity: int,
         ledger.transfer(s, "planting", ORDER_CAUSE, order.id, ledger.available_account(s, user_id),
                         ledger.account(s, PLANTINGS), order.energy_g, now)
         take_budget(s, p, quantity)
+        outbox.record(s, "planting_ordered", now, user_id=user_id, partner_id=p.partner_id,
+                      order_id=order.id, project_id=p.id, quantity=quantity,
+                      energy_g=order.energy_g)
         result = order_view(s, order)
         uow.commit()
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from carbon.errors import InvalidInput
-from carbon.services import shields
+from carbon.services import outbox, shields
 from carbon.services.users import get_user
 from db import UnitOfWork
 from game.forest.domain import MAX_SHIELD_HOURS
@@ -20,5 +20,7 @@ def grant_shield(uow: UnitOfWork, external_id: str, hours: int, now: datetime) -
     with uow:
         user = get_user(uow.session, external_id)
         until = shields.grant_shield(uow.session, user.id, hours, now)
+        outbox.record(uow.session, "shield_granted", now, user_id=user.id, hours=hours,
+                      shield_until=until.isoformat())
         uow.commit()
     return {"user_id": external_id, "shield_until": until}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from carbon.domain import ball_status
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe, UserNotFound
-from carbon.services import ball_theft, ledger, lookups
+from carbon.services import ball_theft, ledger, lookups, outbox
 from carbon.services.users import check_external_id
 from db import UnitOfWork
 from db.paging import Key, Page, cut
@@ -125,5 +125,7 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
         if taken != amount:
             raise NothingLeftToSteal(f"Ball {ball_id} changed while you stole; try again.")
         energy = ledger.posted_balance(s, mine)
+        outbox.record(s, "energy_stolen", now, user_id=owner, other_user_id=me_id,
+                      ball_id=ball_id, energy_g=amount)
         uow.commit()
     return {"ball_id": ball_id, "stolen_g": amount, "energy_g": energy}

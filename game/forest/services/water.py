@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from carbon.domain import BALL_LIFETIME, local_date_of
-from carbon.services import ledger
+from carbon.services import ledger, outbox
 from carbon.services.balls import issue_ball
 from carbon.services.users import get_user
 from db import UnitOfWork
@@ -42,6 +42,8 @@ def water(uow: UnitOfWork, me_id: int, my_tz: str, friend_external: str, energy_
                              ledger.available_account(s, me_id), WATERING_CAUSE, watering_id, now)
         repo.set_watering_ball(s, watering_id, ball_id)
         energy = ledger.available_balance(s, me_id)
+        outbox.record(s, "watered", now, user_id=friend.id, other_user_id=me_id,
+                      ball_id=ball_id, energy_g=energy_g)
         uow.commit()
     return {"user_id": friend_external, "ball_id": ball_id, "energy_g": energy_g,
             "my_energy_g": energy, "waterings_left_today": WATERINGS_PER_FRIEND_PER_DAY - seq}

@@ -1,0 +1,75 @@
+"""Writing facts to the outbox, and reading them back as a user's feed.
+
+`record` never commits: it is called inside the unit of work of the change it tells, so the
+row and the change commit together or not at all. It is one INSERT of plain values, without an
+ORM object, to keep what it adds to hot paths such as stealing small."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from carbon.outbox_models import OutboxEvent
+from carbon.services import lookups
+from db import UnitOfWork
+from db.paging import Key, Page, cut
+
+_INSERT = insert(OutboxEvent.__table__)
+_E = OutboxEvent.__table__.c
+
+
+def record(session: Session, event_type: str, at: datetime, *, user_id: int | None = None,
+           other_user_id: int | None = None, partner_id: int | None = None,
+           **payload: int | str | list | None) -> None:
+    """Tell `event_type` about `user_id` (done by `other_user_id`, when someone did it)."""
+    session.execute(_INSERT, {"type": event_type, "occurred_at": at, "user_id": user_id,
+                              "other_user_id": other_user_id, "partner_id": partner_id,
+                              "payload": payload})
+
+
+def record_many(session: Session, event_type: str, at: datetime,
+                told: list[tuple[int, dict]]) -> None:
+    """One row per (user id, payload) in `told`, in one executemany (a batch of grants)."""
+    if told:
+        session.execute(_INSERT, [{"type": event_type, "occurred_at": at, "user_id": uid,
+                                   "other_user_id": None, "partner_id": None, "payload": p}
+                                  for uid, p in told])
+
+
+def _rows(session: Session, me_id: int, after: Key | None, limit: int) -> list:
+    stmt = (select(_E.id, _E.type, _E.occurred_at, _E.user_id, _E.other_user_id, _E.payload)
+            .where(or_(_E.user_id == me_id, _E.other_user_id == me_id))
+            .order_by(_E.occurred_at.desc(), _E.id.desc()).limit(limit))
+    if after is not None:
+        at, last_id = after
+        stmt = stmt.where(or_(_E.occurred_at < at, and_(_E.occurred_at == at, _E.id < last_id)))
+    return list(session.execute(stmt))
+
+
+def feed(uow: UnitOfWork, me_id: int, after: Key | None, limit: int) -> Page[dict]:
+    """What happened to me and what I did to others, newest first (the key: the time, then
+    the id, both descending). `user_id` is the other user, `by_me` whether I acted."""
+    with uow.reading():
+        rows, next_key = cut(_rows(uow.session, me_id, after, limit + 1), limit,
+                             lambda r: (r.occurred_at, r.id))
+        others = {r.id: r.user_id if r.other_user_id == me_id else r.other_user_id
+                  for r in rows}
+        names = lookups.external_ids(uow.session, [u for u in others.values() if u])
+    items = [{**r.payload, "id": r.id, "type": r.type, "at": r.occurred_at,
+              "user_id": names.get(others[r.id]), "by_me": r.other_user_id == me_id}
+             for r in rows]
+    return Page(items, next_key)
+
+
+def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -> int:
+    """Delete up to `limit` rows that happened before now - keep (oldest first, so a purge
+    cut short resumes where it stopped). Returns how many were deleted."""
+    with uow:
+        old = (select(_E.id).where(_E.occurred_at < now - keep)
+               .order_by(_E.occurred_at).limit(limit))
+        deleted = uow.session.execute(delete(OutboxEvent).where(
+            _E.id.in_(old.scalar_subquery()))).rowcount
+        uow.commit()
+    return deleted
