@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, errors, headers, limits, outage
+from api import body, errors, headers, limits, metrics, outage
 from api.context import init_db
 from config import Config
 
@@ -39,6 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_blueprints(api)
     _serve_openapi_once(app, api)
+    metrics.init_app(app)  # first of the hooks: a request they refuse is timed too
     errors.init_app(app)
     outage.init_app(app)
     limits.init_app(app)  # before the body is read: a refused request costs nothing more
