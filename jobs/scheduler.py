@@ -15,12 +15,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from jobs.job_metrics import watch
 from jobs.tasks import (
     Clock,
     UowFactory,
     expire_due,
     publish_log_roots,
     purge_idempotency_keys,
+    reconcile_ledger,
     settle_due,
 )
 
@@ -52,6 +54,12 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       id="purge_idempotency_keys", name="purge old idempotency keys",
                       args=(uow_factory, clock, timedelta(hours=config.IDEMPOTENCY_KEY_TTL_HOURS)),
                       **common)
+    # Nightly, not at start: it scans whole tables, and a restart must not repeat it.
+    scheduler.add_job(reconcile_ledger, "cron",
+                      hour=config.RECONCILE_HOUR_UTC, minute=0, id="reconcile_ledger",
+                      name="reconcile the ledger", args=(uow_factory, clock), max_instances=1,
+                      coalesce=True, misfire_grace_time=None)
+    watch(scheduler)
     return scheduler
 
 

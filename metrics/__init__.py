@@ -65,7 +65,9 @@ JOB_RUNS = Counter("canopy_job_runs_total", "Scheduler job runs started.", ["job
 JOB_FAILURES = Counter(
     "canopy_job_failures_total", "Scheduler job runs that ended with an exception.", ["job"])
 JOB_SECONDS = Histogram(
-    "canopy_job_duration_seconds", "Time a scheduler job run took.", ["job"],
+    "canopy_job_duration_seconds",
+    "Time from a job run's scheduled time to its end (its run, plus any wait for a thread).",
+    ["job"],
     buckets=(0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600))
 JOB_LAST_SUCCESS = Gauge(
     "canopy_job_last_success_timestamp_seconds",

@@ -154,3 +154,15 @@ def test_scrapes_are_never_rate_limited(engine, database_url, session_factory):
     client = app.test_client()
     assert [client.get("/v1/public/stats").status_code for _ in range(2)] == [200, 429]
     assert [client.get("/metrics", headers=SCRAPER).status_code for _ in range(5)] == [200] * 5
+
+
+@pytest.mark.parametrize(("token", "ok"), [("t" * 15, False), ("t" * 16, True), ("", True)])
+def test_a_metrics_token_shorter_than_16_bytes_is_refused_at_start(monkeypatch, token, ok):
+    from config import Config, ConfigError
+
+    monkeypatch.setenv("CANOPY_METRICS_TOKEN", token)  # empty: unset, /metrics is a 404
+    if ok:
+        Config().check()
+    else:
+        with pytest.raises(ConfigError, match="CANOPY_METRICS_TOKEN"):
+            Config().check()
