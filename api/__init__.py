@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, errors, headers, limits, metrics, outage
+from api import body, errors, headers, limits, outage
 from api.context import init_db
 from config import Config
 
@@ -39,6 +39,10 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_blueprints(api)
     _serve_openapi_once(app, api)
+    # Imported here: `python -m api.serve` imports this package before it chooses the metrics
+    # directory, and creating the metrics earlier would write their files elsewhere.
+    from api import metrics
+
     metrics.init_app(app)  # first of the hooks: a request they refuse is timed too
     errors.init_app(app)
     outage.init_app(app)
