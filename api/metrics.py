@@ -10,6 +10,7 @@ limits (api/limits.py) and not timed itself, so that scrapes do not blur the req
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import time
@@ -76,6 +77,7 @@ def _outcome(status: int) -> str:
 def _noting_refusals(view):
     """The view, noting the domain error class that refused it (the error handler answers)."""
 
+    @functools.wraps(view)  # keeps view_class, methods, ... that Flask and the tests read
     def noted(*args, **kwargs):
         try:
             return view(*args, **kwargs)
@@ -83,7 +85,6 @@ def _noting_refusals(view):
             g.metrics_refusal = _snake(type(exc).__name__)
             raise
 
-    noted.__name__ = view.__name__
     return noted
 
 
