@@ -96,6 +96,10 @@ class Config:
         self.REDIS_URL = os.environ.get("CANOPY_REDIS_URL", "")
         # Addresses or networks of proxies whose X-Forwarded-For is believed (comma separated).
         self.TRUSTED_PROXIES = os.environ.get("CANOPY_TRUSTED_PROXIES", "")
+        # GET /metrics answers to `Authorization: Bearer <this>`; unset, /metrics is a 404.
+        self.METRICS_TOKEN = _optional("CANOPY_METRICS_TOKEN")
+        # The UTC hour at which the scheduler reconciles the ledger every night.
+        self.RECONCILE_HOUR_UTC = _int("CANOPY_RECONCILE_HOUR_UTC", 3)
 
     @property
     def is_production(self) -> bool:
@@ -116,6 +120,10 @@ class Config:
             found.append(f"CANOPY_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
         if self.LOG_FORMAT not in LOG_FORMATS:
             found.append(f"CANOPY_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}.")
+        if not 0 <= self.RECONCILE_HOUR_UTC <= 23:
+            found.append("CANOPY_RECONCILE_HOUR_UTC must be an hour from 0 to 23.")
+        if self.METRICS_TOKEN is not None and len(self.METRICS_TOKEN.encode()) < 16:
+            found.append("CANOPY_METRICS_TOKEN must be at least 16 bytes long.")
         if self.is_production:
             found += self._production_problems()
         return found

@@ -42,6 +42,11 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(api)
     _serve_openapi_once(app, api)
     request_log.init_app(app)  # first: its id and access line cover every other hook
+    # Imported here: `python -m api.serve` imports this package before it chooses the metrics
+    # directory, and creating the metrics earlier would write their files elsewhere.
+    from api import metrics
+
+    metrics.init_app(app)  # before the other hooks: a request they refuse is timed too
     errors.init_app(app)
     outage.init_app(app)
     limits.init_app(app)  # before the body is read: a refused request costs nothing more

@@ -21,7 +21,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 
 from api.errors import problem
 
-EXEMPT_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+EXEMPT_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 PARTNER_PREFIXES = ("/v1/partner/", "/v1/admin/")
 KEY_MAX_CHARS = 128  # a key is part of a storage key: a client cannot make it unbounded
 # Redis that hangs must not hang requests: past this the storage counts as down and each

@@ -13,6 +13,7 @@ from api.auth import current_partner, partner_required
 from api.context import config, now, uow
 from api.docs import PARTNER, documented
 from api.errors import ApiProblem
+from api.metrics import record_ingest
 from api.schemas.events import EventBatchSchema, IngestResultSchema
 from carbon.services.events import ingest_events
 
@@ -70,5 +71,7 @@ class PartnerEvents(MethodView):
     def post(self):
         """Post 1 to 1000 activity events; each is accepted, a duplicate, or rejected."""
         events = events_from_body(config().EVENTS_MAX_BATCH)
-        return ingest_events(uow(), current_partner().name, events, config().DEFAULT_TIMEZONE,
-                             now())
+        source = current_partner().name
+        result = ingest_events(uow(), source, events, config().DEFAULT_TIMEZONE, now())
+        record_ingest(source, result)
+        return result

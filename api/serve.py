@@ -9,12 +9,17 @@ gunicorn's sync workers: docs-notes/serve.md (slow clients must not hold a worke
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+
+from prometheus_client import multiprocess
 
 from config import Config
 
@@ -37,6 +42,20 @@ def listening_socket(port: int) -> socket.socket:
 
 
 WORKER = (sys.executable, "-m", "api.serve_worker")
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir() -> tuple[str, bool]:
+    """The directory where the workers and the scheduler write their metrics (multiprocess
+    mode of prometheus_client), emptied of a previous run's files, and whether it is ours to
+    remove at the end: PROMETHEUS_MULTIPROC_DIR when set, else a fresh temporary one."""
+    given = os.environ.get(METRICS_DIR_ENV)
+    if not given:
+        return tempfile.mkdtemp(prefix="canopy-metrics-"), True
+    os.makedirs(given, exist_ok=True)
+    for path in glob.glob(os.path.join(given, "*.db")):
+        os.remove(path)  # a previous run's counters would be added to this one's
+    return given, False
 
 
 class Supervisor:
@@ -71,10 +90,16 @@ class Supervisor:
                     return 1
                 print(f"serve: worker {proc.pid} exited with status {proc.returncode}; "
                       "starting another", file=sys.stderr)
+                self._forget_metrics_of(proc.pid)
                 time.sleep(self.respawn_pause_s)
                 self.workers[i], self.started[i] = self.start_worker(), time.monotonic()
             self._check_scheduler()
         return 0
+
+    def _forget_metrics_of(self, pid: int) -> None:
+        # Its live gauges go; its counters stay in the totals (a counter never goes down).
+        if self.env.get(METRICS_DIR_ENV):
+            multiprocess.mark_process_dead(pid, self.env[METRICS_DIR_ENV])
 
     def start_worker(self) -> subprocess.Popen:
         fd = self.sock.fileno()  # inherited: every worker accepts on the same socket
@@ -106,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"serve: cannot listen on 127.0.0.1:{config.PORT}: {exc.strerror}", file=sys.stderr)
         return 1
+    directory, temporary = metrics_dir()
+    os.environ[METRICS_DIR_ENV] = directory  # the workers and the scheduler inherit it
     supervisor = Supervisor(sock, max(1, config.WEB_WORKERS), "--no-scheduler" not in args)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
@@ -117,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.stop()
         for proc in supervisor.children():
             _reap(proc)
+        if temporary:
+            shutil.rmtree(directory, ignore_errors=True)
     return code
 
 

@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from applog import get_logger
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from jobs.job_metrics import watch
 from jobs.tasks import (
     Clock,
     UowFactory,
@@ -22,6 +23,7 @@ from jobs.tasks import (
     publish_log_roots,
     purge_feed,
     purge_idempotency_keys,
+    reconcile_ledger,
     settle_due,
 )
 
@@ -57,6 +59,12 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       id="purge_feed", name="purge feed items past their retention",
                       args=(uow_factory, clock, timedelta(days=config.FEED_RETENTION_DAYS)),
                       **common)
+    # Nightly, not at start: it scans whole tables, and a restart must not repeat it.
+    scheduler.add_job(reconcile_ledger, "cron",
+                      hour=config.RECONCILE_HOUR_UTC, minute=0, id="reconcile_ledger",
+                      name="reconcile the ledger", args=(uow_factory, clock), max_instances=1,
+                      coalesce=True, misfire_grace_time=None)
+    watch(scheduler)
     return scheduler
 
 

@@ -6,14 +6,17 @@ so tests run them against their own database and instant.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import metrics
 from applog import get_logger
 from carbon.services import outbox
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
+from carbon.services.reconcile import reconcile
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
@@ -25,6 +28,7 @@ log = get_logger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
+
 
 @dataclass
 class SettleOutcome:
@@ -49,12 +53,14 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
         if tz in broken_zones:
             outcome.postponed.append((local_date, tz))
             continue
+        started = time.perf_counter()
         try:
             report = settle_day(uow_factory(), local_date, now, timezones=[tz],
                                 batch_users=batch_users, workers=workers)
         except Exception:
             log.exception("settlement failed; retried next tick", date=local_date.isoformat(),
                           zone=tz)
+            metrics.SETTLEMENT_FAILURES.labels(tz).inc()
             outcome.failed.append((local_date, tz))
             broken_zones.add(tz)
             continue
@@ -64,10 +70,21 @@ def settle_due(uow_factory: UowFactory, now_fn: Clock, grace: timedelta,
         log.info("settled", date=local_date.isoformat(), zone=tz,
                  batches=sum(z.batches for z in report.zones), balls=report.balls,
                  energy_g=report.energy_g)
+        _count_settled(local_date, tz, report.balls, report.energy_g,
+                       time.perf_counter() - started)
         outcome.settled.append((local_date, tz))
         after_settlement(uow_factory, local_date, tz, now)
     _retry_followups(uow_factory, now, outcome)
     return outcome
+
+
+def _count_settled(local_date: date, tz: str, balls: int, energy_g: int,
+                   seconds: float) -> None:
+    metrics.SETTLEMENT_SECONDS.labels(tz).observe(seconds)
+    metrics.SETTLEMENT_BALLS.labels(tz).inc(balls)
+    metrics.SETTLEMENT_ENERGY.labels(tz).inc(energy_g)
+    midnight = datetime(local_date.year, local_date.month, local_date.day, tzinfo=UTC)
+    metrics.SETTLED_DATE.labels(tz).set(midnight.timestamp())
 
 
 def _retry_followups(uow_factory: UowFactory, now: datetime, outcome: SettleOutcome) -> None:
@@ -125,3 +142,22 @@ def purge_feed(uow_factory: UowFactory, now_fn: Clock, keep: timedelta,
         if deleted < limit:
             break
     return total
+
+
+@logged_job("reconcile_ledger", lambda problems: {"problems": len(problems)})
+def reconcile_ledger(uow_factory: UowFactory, now_fn: Clock) -> list[str]:
+    """Check the ledger against itself and the balls (carbon.services.reconcile: whole-table
+    scans, fine once a night); log OK or every problem, and set the metrics an alert watches
+    (canopy_reconcile_problems > 0 pages someone). Returns the problems."""
+    problems = reconcile(uow_factory())
+    now = now_fn().timestamp()
+    metrics.RECONCILE_PROBLEMS.set(len(problems))
+    metrics.RECONCILE_LAST_RUN.set(now)
+    if not problems:
+        metrics.RECONCILE_LAST_OK.set(now)
+        log.info("ledger reconciled: OK")
+        return problems
+    log.error("ledger reconciled: %d problem(s)", len(problems))
+    for problem in problems:
+        log.error("ledger problem: %s", problem)
+    return problems
