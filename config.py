@@ -50,6 +50,8 @@ class Config:
         self.SETTLE_BATCH_USERS = _int("CANOPY_SETTLE_BATCH_USERS", 20000)
         # Batches settled at once on PostgreSQL (one connection each); SQLite always uses one.
         self.SETTLE_WORKERS = _int("CANOPY_SETTLE_WORKERS", 2)
+        # How often the jobs process looks for operator settlements asked through the API.
+        self.SETTLE_REQUEST_POLL_SECONDS = _int("CANOPY_SETTLE_REQUEST_POLL_SECONDS", 5)
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000

@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from jobs.settlement_requests import settle_requested
 from jobs.tasks import (
     Clock,
     UowFactory,
@@ -52,6 +53,12 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       id="purge_idempotency_keys", name="purge old idempotency keys",
                       args=(uow_factory, clock, timedelta(hours=config.IDEMPOTENCY_KEY_TTL_HOURS)),
                       **common)
+    # Operators' settlements (POST /v1/admin/settlements) are waited for: poll often.
+    scheduler.add_job(settle_requested, "interval",
+                      seconds=config.SETTLE_REQUEST_POLL_SECONDS, id="settle_requested",
+                      name="settle what operators asked for",
+                      args=(uow_factory, clock, config.SETTLE_BATCH_USERS,
+                            config.SETTLE_WORKERS), **common)
     return scheduler
 
 
@@ -72,6 +79,8 @@ def run(config: Config | None = None, once: bool = False) -> None:
             settle_due(uow_factory, utcnow_aware, timedelta(minutes=config.SETTLE_GRACE_MINUTES),
                        config.SETTLE_BATCH_USERS, config.SETTLE_WORKERS)
             expire_due(uow_factory, utcnow_aware)
+            settle_requested(uow_factory, utcnow_aware, config.SETTLE_BATCH_USERS,
+                             config.SETTLE_WORKERS)
             return
         scheduler = build_scheduler(config, uow_factory)
         _stop_on_signals(scheduler)

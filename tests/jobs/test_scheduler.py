@@ -65,7 +65,8 @@ def test_a_started_scheduler_settles_what_is_due_at_once(engine, committed_uow):
         scheduler.shutdown()
         thread.join(timeout=60)
     assert sorted(ran) == ["expire_due: ok", "publish_log_roots: ok",
-                           "purge_idempotency_keys: ok", "settle_due: ok"]
+                           "purge_idempotency_keys: ok", "settle_due: ok",
+                           "settle_requested: ok"]
     with sessions() as s:
         assert ball_dates(s, user) == [D]
 
