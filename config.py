@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
+import sys
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ENVIRONMENTS = ("development", "production")
@@ -12,8 +17,44 @@ DEFAULT_JWT_SECRET = "dev-secret-change-me-before-production"
 MIN_SECRET_BYTES = 32  # HS256's key should be at least as long as its 256-bit output
 
 
+# Read outside this module: the test suite's database.
+READ_ELSEWHERE = ("CANOPY_TEST_DATABASE_URL",)
+SECRET_SETTINGS = ("JWT_SECRET",)
+MASK = "****"
+
+
 class ConfigError(Exception):
-    """A setting this environment cannot run with; the message names the variable."""
+    """Settings this environment cannot run with: one line per problem, each naming its
+    variable."""
+
+    def __init__(self, lines: str | list[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+@cache
+def known_variables() -> frozenset[str]:
+    """Every CANOPY_* variable Canopy reads: the names written in this module (read from its
+    own source, so a setting added to Config is known without being listed twice)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    names = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str) and re.fullmatch(r"CANOPY_[A-Z0-9_]+", node.value)}
+    return frozenset(names | set(READ_ELSEWHERE))
+
+
+def unknown_variables(environ=None) -> list[str]:
+    """CANOPY_* variables of the environment that no setting reads: typos, or settings gone."""
+    environ = os.environ if environ is None else environ
+    return sorted(n for n in environ if n.startswith("CANOPY_") and n not in known_variables())
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (user:password@ or ?password=) replaced by ****."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:{MASK}@{host}", 1)
+    return re.sub(r"([?&]password=)[^&]*", rf"\g<1>{MASK}", url)
 
 
 def _int(name: str, default: int) -> int:
@@ -92,6 +133,18 @@ class Config:
         # Addresses or networks of proxies whose X-Forwarded-For is believed (comma separated).
         self.TRUSTED_PROXIES = os.environ.get("CANOPY_TRUSTED_PROXIES", "")
 
+    def masked(self) -> dict[str, str]:
+        """The effective settings by name, secrets and URL passwords replaced by ****."""
+        shown = {}
+        for name, value in sorted(vars(self).items()):
+            if name in SECRET_SETTINGS:
+                value = f"{MASK} (the development default)" if value == DEFAULT_JWT_SECRET \
+                    else MASK if value else ""
+            elif name.endswith("_URL") and isinstance(value, str):
+                value = mask_url(value)
+            shown[name] = str(value)
+        return shown
+
     @property
     def is_production(self) -> bool:
         return self.ENV == "production"
@@ -105,6 +158,8 @@ class Config:
             found.append("CANOPY_JWT_MAX_LIFETIME_DAYS must be at least 1.")
         if self.PARTNER_MAX_SKEW_S < 1:
             found.append("CANOPY_PARTNER_MAX_SKEW_S must be at least 1.")
+        if self.SETTLE_REQUEST_POLL_SECONDS < 1:
+            found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
         if self.is_production:
             found += self._production_problems()
         return found
@@ -119,13 +174,31 @@ class Config:
         if self.DATABASE_URL.startswith("sqlite"):
             found.append("DATABASE_URL points at SQLite: production runs on PostgreSQL "
                          "(postgresql://...).")
+        found += [f"{name} is not a Canopy setting (a misspelt name, or one no longer read): "
+                  "correct or remove it." for name in unknown_variables()]
         return found
 
     def check(self) -> None:
         """Refuse to start with settings that are unsafe or invalid here (ConfigError)."""
         found = self.problems()
         if found:
-            raise ConfigError(f"Canopy cannot start ({self.ENV}): " + " ".join(found))
+            raise ConfigError([f"Canopy cannot start ({self.ENV}): {p}" for p in found])
+
+
+def config_or_exit(make=Config) -> Config:
+    """The checked settings for a process that starts (server, worker, scheduler): on a
+    problem, one line per problem on stderr and exit status 1 rather than a traceback."""
+    try:
+        config = make()
+        config.check()
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        raise SystemExit(1) from None
+    for name in unknown_variables():  # refused in production (problems()), said here
+        print(f"warning: {name} is not a Canopy setting; production would refuse to start.",
+              file=sys.stderr)
+    return config
 
 
 class TestConfig(Config):

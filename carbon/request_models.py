@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import BigId, Base, UTCDateTime
+from db.base import Base, BigId, UTCDateTime
 
 REQUESTED, RUNNING, COMPLETED, FAILED = "requested", "running", "completed", "failed"
 OPEN_STATUSES = (REQUESTED, RUNNING)

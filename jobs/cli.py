@@ -13,8 +13,9 @@ import click
               help="Settle what is due and expire balls once, then exit (for cron or a check).")
 def scheduler(once: bool) -> None:
     """Run the scheduler alone."""
+    from config import config_or_exit
     from jobs.scheduler import run
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s [scheduler] %(name)s: %(message)s")
-    run(once=once)
+    run(config_or_exit(), once=once)
