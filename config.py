@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
+import sys
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 ENVIRONMENTS = ("development", "production")
@@ -14,8 +19,44 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("auto", "console", "json")
 
 
+# Read outside this module: the test suite's database.
+READ_ELSEWHERE = ("CANOPY_TEST_DATABASE_URL",)
+SECRET_SETTINGS = ("JWT_SECRET",)
+MASK = "****"
+
+
 class ConfigError(Exception):
-    """A setting this environment cannot run with; the message names the variable."""
+    """Settings this environment cannot run with: one line per problem, each naming its
+    variable."""
+
+    def __init__(self, lines: str | list[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+@cache
+def known_variables() -> frozenset[str]:
+    """Every CANOPY_* variable Canopy reads: the names written in this module (read from its
+    own source, so a setting added to Config is known without being listed twice)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    names = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+             and isinstance(node.value, str) and re.fullmatch(r"CANOPY_[A-Z0-9_]+", node.value)}
+    return frozenset(names | set(READ_ELSEWHERE))
+
+
+def unknown_variables(environ=None) -> list[str]:
+    """CANOPY_* variables of the environment that no setting reads: typos, or settings gone."""
+    environ = os.environ if environ is None else environ
+    return sorted(n for n in environ if n.startswith("CANOPY_") and n not in known_variables())
+
+
+def mask_url(url: str) -> str:
+    """`url` with its password (user:password@ or ?password=) replaced by ****."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, host = parts.netloc.rsplit("@", 1)
+        url = url.replace(parts.netloc, f"{userinfo.split(':', 1)[0]}:{MASK}@{host}", 1)
+    return re.sub(r"([?&]password=)[^&]*", rf"\g<1>{MASK}", url)
 
 
 def _int(name: str, default: int) -> int:
@@ -52,6 +93,8 @@ class Config:
         self.SETTLE_BATCH_USERS = _int("CANOPY_SETTLE_BATCH_USERS", 20000)
         # Batches settled at once on PostgreSQL (one connection each); SQLite always uses one.
         self.SETTLE_WORKERS = _int("CANOPY_SETTLE_WORKERS", 2)
+        # How often the jobs process looks for operator settlements asked through the API.
+        self.SETTLE_REQUEST_POLL_SECONDS = _int("CANOPY_SETTLE_REQUEST_POLL_SECONDS", 5)
         self.SCHEDULER_TICK_MINUTES = _int("CANOPY_SCHEDULER_TICK_MINUTES", 5)
         self.EXPIRE_EVERY_MINUTES = _int("CANOPY_EXPIRE_EVERY_MINUTES", 5)
         self.EVENTS_MAX_BATCH = 1000
@@ -101,6 +144,18 @@ class Config:
         # The UTC hour at which the scheduler reconciles the ledger every night.
         self.RECONCILE_HOUR_UTC = _int("CANOPY_RECONCILE_HOUR_UTC", 3)
 
+    def masked(self) -> dict[str, str]:
+        """The effective settings by name, secrets and URL passwords replaced by ****."""
+        shown = {}
+        for name, value in sorted(vars(self).items()):
+            if name in SECRET_SETTINGS:
+                value = f"{MASK} (the development default)" if value == DEFAULT_JWT_SECRET \
+                    else MASK if value else ""
+            elif name.endswith("_URL") and isinstance(value, str):
+                value = mask_url(value)
+            shown[name] = str(value)
+        return shown
+
     @property
     def is_production(self) -> bool:
         return self.ENV == "production"
@@ -124,6 +179,8 @@ class Config:
             found.append("CANOPY_RECONCILE_HOUR_UTC must be an hour from 0 to 23.")
         if self.METRICS_TOKEN is not None and len(self.METRICS_TOKEN.encode()) < 16:
             found.append("CANOPY_METRICS_TOKEN must be at least 16 bytes long.")
+        if self.SETTLE_REQUEST_POLL_SECONDS < 1:
+            found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
         if self.is_production:
             found += self._production_problems()
         return found
@@ -138,13 +195,31 @@ class Config:
         if self.DATABASE_URL.startswith("sqlite"):
             found.append("DATABASE_URL points at SQLite: production runs on PostgreSQL "
                          "(postgresql://...).")
+        found += [f"{name} is not a Canopy setting (a misspelt name, or one no longer read): "
+                  "correct or remove it." for name in unknown_variables()]
         return found
 
     def check(self) -> None:
         """Refuse to start with settings that are unsafe or invalid here (ConfigError)."""
         found = self.problems()
         if found:
-            raise ConfigError(f"Canopy cannot start ({self.ENV}): " + " ".join(found))
+            raise ConfigError([f"Canopy cannot start ({self.ENV}): {p}" for p in found])
+
+
+def config_or_exit(make=Config) -> Config:
+    """The checked settings for a process that starts (server, worker, scheduler): on a
+    problem, one line per problem on stderr and exit status 1 rather than a traceback."""
+    try:
+        config = make()
+        config.check()
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        raise SystemExit(1) from None
+    for name in unknown_variables():  # refused in production (problems()), said here
+        print(f"warning: {name} is not a Canopy setting; production would refuse to start.",
+              file=sys.stderr)
+    return config
 
 
 class TestConfig(Config):

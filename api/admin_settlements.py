@@ -1,17 +1,19 @@
-"""POST /v1/admin/settlements: settle a local date now (the nightly job does it by itself)."""
+"""POST /v1/admin/settlements: ask for a local date to be settled (the nightly job does it by
+itself); the jobs process settles it in the background and GET .../{id} shows its progress."""
 
 from __future__ import annotations
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import partner_required
-from api.context import config, now, uow
+from api.context import now, uow
 from api.docs import PARTNER, documented
 from api.forest_schemas import text_field
 from api.input_fields import BoundedDate
-from game.daily import settle_day_and_follow_up
+from carbon.services.settlement_requests import request_settlement, settlement_progress
 
 blp = Blueprint("admin_settlements", __name__, url_prefix="/v1/admin/settlements",
                 description="Operators: settlement")
@@ -24,35 +26,52 @@ class SettleRequestSchema(Schema):
                                       "that has users)"})
 
 
-class ZoneReportSchema(Schema):
+class ZoneProgressSchema(Schema):
     timezone = fields.String()
-    status = fields.String(metadata={"description": "settled | already_settled | not_over"})
-    batches = fields.Integer()
+    status = fields.String(metadata={"description": "not_over (the local day had not ended "
+                                     "when asked: not settled) | waiting | running | completed"})
+    batches_planned = fields.Integer()
+    batches_done = fields.Integer()
+    balls = fields.Integer(metadata={"description": "balls of the finished batches"})
+    energy_g = fields.Integer()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class SettlementProgressSchema(Schema):
+    id = fields.Integer()
+    date = fields.Date(attribute="local_date")
+    status = fields.String(metadata={"description": "requested | running | completed | failed"})
+    error = fields.String(allow_none=True, metadata={"description": "why it failed"})
+    requested_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    batches_planned = fields.Integer()
+    batches_done = fields.Integer()
     balls = fields.Integer()
     energy_g = fields.Integer()
-
-
-class SettlementReportSchema(Schema):
-    date = fields.Date()
-    settled = fields.List(fields.String(), metadata={"description": "zones whose day is settled"})
-    skipped = fields.List(fields.String(),
-                          metadata={"description": "zones whose local day is not over yet"})
-    balls = fields.Integer(metadata={"description": "balls created by this call"})
-    energy_g = fields.Integer(metadata={"description": "energy issued by this call"})
-    zones = fields.List(fields.Nested(ZoneReportSchema))
+    zones = fields.List(fields.Nested(ZoneProgressSchema))
 
 
 @blp.route("")
 class Settlements(MethodView):
     @partner_required("admin")
     @blp.arguments(SettleRequestSchema)
-    @blp.response(200, SettlementReportSchema)
+    @blp.response(202, SettlementProgressSchema)
     @documented(blp, security=PARTNER, errors=(401, 403, 422))
     def post(self, body):
-        """Settle a local date in every zone whose day is over; rerunning creates nothing twice."""
-        report = settle_day_and_follow_up(uow, body["date"], now(), body["timezones"],
-                                          config().SETTLE_BATCH_USERS,
-                                          config().SETTLE_WORKERS)
-        return {"date": report.local_date, "settled": report.settled, "skipped": report.skipped,
-                "balls": report.balls, "energy_g": report.energy_g,
-                "zones": [vars(z) for z in report.zones]}
+        """Ask for a local date to be settled in the background; the same question while it is
+        open answers the same settlement."""
+        request_id = request_settlement(uow(), body["date"], body["timezones"], now())
+        location = url_for("admin_settlements.Settlement", request_id=request_id)
+        return settlement_progress(uow(), request_id), {"Location": location}
+
+
+@blp.route("/<int:request_id>")
+class Settlement(MethodView):
+    @partner_required("admin")
+    @blp.response(200, SettlementProgressSchema)
+    @documented(blp, security=PARTNER, errors=(401, 403, 404))
+    def get(self, request_id):
+        """A background settlement's progress: per zone, batches done of planned, balls, energy."""
+        return settlement_progress(uow(), request_id)

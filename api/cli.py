@@ -18,6 +18,7 @@ CLI_MODULES: list[str] = [
     "api.forest_cli",
     "api.log_cli",
     "api.stats_cli",
+    "api.config_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

@@ -43,6 +43,8 @@ API_PROBLEMS: dict[str, tuple[int, str, str]] = {
                           "request (sign the path and query exactly as sent)."),
     "timestamp_invalid": (401, "Unauthorized", "X-Timestamp must be unix seconds (digits only)."),
     "timestamp_skew": (401, "Unauthorized", "X-Timestamp is too far from the server's clock."),
+    "metrics_token_required": (401, "Unauthorized", "GET /metrics needs 'Authorization: "
+                               "Bearer <CANOPY_METRICS_TOKEN>'."),
     "forbidden": (403, "Forbidden", "The caller may not do this: a missing scope or role."),
     "missing_scope": (403, "Forbidden", "This partner key lacks the scope the route needs."),
     "not_found": (404, "Not found", "No such path or resource."),

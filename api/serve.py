@@ -21,7 +21,7 @@ import time
 
 from prometheus_client import multiprocess
 
-from config import Config
+from config import config_or_exit
 
 STOP_TIMEOUT_S = 30  # a job still running after this is killed; settlement resumes next start
 RESPAWN_PAUSE_S = 1  # a worker that dies at once is not restarted in a tight loop
@@ -125,7 +125,7 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    config = Config()
+    config = config_or_exit()  # before any worker starts: one line per problem, status 1
     try:
         sock = listening_socket(config.PORT)
     except OSError as exc:

@@ -12,10 +12,9 @@ import click
 def scheduler(once: bool) -> None:
     """Run the scheduler alone."""
     import applog
-    from config import Config
+    from config import config_or_exit
     from jobs.scheduler import run
 
-    config = Config()
-    config.check()
+    config = config_or_exit()
     applog.configure(config.LOG_LEVEL, config.LOG_FORMAT)
     run(config, once=once)

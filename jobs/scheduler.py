@@ -16,6 +16,7 @@ from applog import get_logger
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
 from jobs.job_metrics import watch
+from jobs.settlement_requests import settle_requested
 from jobs.tasks import (
     Clock,
     UowFactory,
@@ -64,6 +65,12 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       hour=config.RECONCILE_HOUR_UTC, minute=0, id="reconcile_ledger",
                       name="reconcile the ledger", args=(uow_factory, clock), max_instances=1,
                       coalesce=True, misfire_grace_time=None)
+    # Operators' settlements (POST /v1/admin/settlements) are waited for: poll often.
+    scheduler.add_job(settle_requested, "interval",
+                      seconds=config.SETTLE_REQUEST_POLL_SECONDS, id="settle_requested",
+                      name="settle what operators asked for",
+                      args=(uow_factory, clock, config.SETTLE_BATCH_USERS,
+                            config.SETTLE_WORKERS), **common)
     watch(scheduler)
     return scheduler
 
@@ -85,6 +92,8 @@ def run(config: Config | None = None, once: bool = False) -> None:
             settle_due(uow_factory, utcnow_aware, timedelta(minutes=config.SETTLE_GRACE_MINUTES),
                        config.SETTLE_BATCH_USERS, config.SETTLE_WORKERS)
             expire_due(uow_factory, utcnow_aware)
+            settle_requested(uow_factory, utcnow_aware, config.SETTLE_BATCH_USERS,
+                             config.SETTLE_WORKERS)
             return
         scheduler = build_scheduler(config, uow_factory)
         _stop_on_signals(scheduler)

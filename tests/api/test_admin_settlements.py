@@ -1,4 +1,5 @@
-"""POST /v1/admin/settlements: operators settle a local date on demand."""
+"""POST /v1/admin/settlements: operators ask for a local date to be settled in the background;
+GET /v1/admin/settlements/{id} follows it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from carbon.models import SettlementBatch, User
+from carbon.models import Ball, SettlementBatch, User
+from jobs.settlement_requests import settle_requested
 from tests.conftest import NOW
 from tests.factories import ActivityEventFactory, UserFactory
 from tests.factories.carbon import seed_methodology
@@ -21,22 +23,77 @@ def at_now():
         yield
 
 
-def test_an_admin_settles_the_zones_whose_day_is_over(signed, make_partner, uow, session,
-                                                      at_now):
+def _settle_in_the_background(uow):
+    """What the jobs process does at its next poll."""
+    return settle_requested(lambda: uow, lambda: NOW)
+
+
+def test_an_admin_settlement_is_accepted_then_settled_by_the_jobs(signed, make_partner, uow,
+                                                                  session, at_now):
     seed_methodology(uow)
     ActivityEventFactory(user=UserFactory(), occurred_at=datetime(2026, 3, 9, 4, tzinfo=UTC))
     UserFactory(timezone="America/Los_Angeles")  # March 9 is not over there at NOW
     admin = make_partner(["admin"])
     resp = signed(admin, "POST", "/v1/admin/settlements", {"date": "2026-03-09"})
-    assert resp.status_code == 200
+    assert resp.status_code == 202
     body = resp.get_json()
-    assert (body["date"], body["settled"], body["skipped"]) == (
-        "2026-03-09", ["Asia/Shanghai"], ["America/Los_Angeles"])
-    assert (body["balls"], body["energy_g"]) == (1, 5)
-    again = signed(admin, "POST", "/v1/admin/settlements",
-                   {"date": "2026-03-09", "timezones": ["Asia/Shanghai"]}).get_json()
-    assert again["zones"] == [{"timezone": "Asia/Shanghai", "status": "already_settled",
-                               "batches": 0, "balls": 0, "energy_g": 0}]
+    assert resp.headers["Location"] == f"/v1/admin/settlements/{body['id']}"
+    assert (body["date"], body["status"], body["balls"]) == ("2026-03-09", "requested", 0)
+    assert [(z["timezone"], z["status"]) for z in body["zones"]] == [
+        ("Asia/Shanghai", "waiting"), ("America/Los_Angeles", "not_over")]
+    assert _settle_in_the_background(uow) == [body["id"]]
+    done = signed(admin, "GET", resp.headers["Location"]).get_json()
+    assert (done["status"], done["error"], done["balls"], done["energy_g"]) == (
+        "completed", None, 1, 5)
+    assert (done["batches_planned"], done["batches_done"]) == (1, 1)
+    assert done["zones"][0] == {
+        "timezone": "Asia/Shanghai", "status": "completed", "batches_planned": 1,
+        "batches_done": 1, "balls": 1, "energy_g": 5, "started_at": NOW.isoformat(),
+        "finished_at": NOW.isoformat()}
+    assert done["started_at"] == done["finished_at"] == NOW.isoformat()
+
+
+def test_asking_again_while_it_is_open_answers_the_same_settlement(signed, make_partner, uow,
+                                                                   at_now):
+    admin = make_partner(["admin"])
+    ask = {"date": "2026-03-09", "timezones": ["Asia/Shanghai", "Europe/Paris"]}
+    first = signed(admin, "POST", "/v1/admin/settlements", ask).get_json()["id"]
+    reordered = {"date": "2026-03-09", "timezones": ["Europe/Paris", "Asia/Shanghai"]}
+    again = signed(admin, "POST", "/v1/admin/settlements", reordered, ts=time.time() + 1)
+    assert (again.status_code, again.get_json()["id"]) == (202, first)
+    other = signed(admin, "POST", "/v1/admin/settlements", {"date": "2026-03-09"},
+                   ts=time.time() + 2).get_json()["id"]
+    assert other != first  # another question: every zone that has users
+    assert _settle_in_the_background(uow) == [first, other]
+    after = signed(admin, "POST", "/v1/admin/settlements", ask, ts=time.time() + 3).get_json()
+    assert after["id"] not in (first, other) and after["status"] == "requested"
+
+
+def test_asking_for_a_settled_day_again_creates_nothing_twice(signed, make_partner, uow,
+                                                              session, at_now):
+    seed_methodology(uow)
+    ActivityEventFactory(user=UserFactory(), occurred_at=datetime(2026, 3, 9, 4, tzinfo=UTC))
+    admin = make_partner(["admin"])
+    for i in range(2):
+        location = signed(admin, "POST", "/v1/admin/settlements", {"date": "2026-03-09"},
+                          ts=time.time() + i).headers["Location"]
+        _settle_in_the_background(uow)
+    assert session.scalar(select(func.count()).select_from(Ball)) == 1
+    second = signed(admin, "GET", location).get_json()
+    assert (second["status"], second["balls"], second["batches_done"]) == ("completed", 1, 1)
+
+
+@pytest.mark.parametrize("request_id", ["999", str(2**63), str(10**30)])
+def test_an_unknown_settlement_is_a_404_problem(signed, make_partner, at_now, request_id):
+    resp = signed(make_partner(["admin"]), "GET", f"/v1/admin/settlements/{request_id}")
+    assert resp.status_code == 404 and resp.mimetype == "application/problem+json"
+
+
+def test_reading_a_settlement_needs_the_admin_scope(signed, make_partner, at_now):
+    admin = make_partner(["admin"])
+    location = signed(admin, "POST", "/v1/admin/settlements",
+                      {"date": "2026-03-09"}).headers["Location"]
+    assert signed(make_partner(["events:write"]), "GET", location).status_code == 403
 
 
 def test_settling_needs_the_admin_scope(signed, make_partner, at_now):
@@ -89,6 +146,7 @@ def test_an_admin_settlement_also_grants_the_days_feed_once(signed, make_partner
     admin = make_partner(["admin"])
     for i in range(2):  # a rerun (signed afresh: a signature acts once) grants nothing twice
         assert signed(admin, "POST", "/v1/admin/settlements",
-                      {"date": "2026-03-09"}, ts=time.time() + i).status_code == 200
+                      {"date": "2026-03-09"}, ts=time.time() + i).status_code == 202
+        _settle_in_the_background(uow)
     grants = session.execute(select(FeedGrant.user_id, FeedGrant.feed_g)).all()
     assert grants == [(payer.id, 360)]
