@@ -2,19 +2,20 @@
 with no network beyond the API (no CDN), load the exact versions tested here, and run under a CSP
 that allows scripts from this origin only.
 
-Swagger UI comes from the pinned `swagger-ui-bundle` package (Apache-2.0); ReDoc, which no Python
-package ships without a framework attached, is vendored in api/docs_static/redoc-<version>/ with
-its MIT licence. Versions are part of the URLs, so a browser may keep the files for a year."""
+Both are vendored, unchanged, from their npm packages into api/docs_static/<name>-<version>/
+with their licences: Swagger UI (swagger-ui-dist, Apache-2.0) and ReDoc (redoc, MIT). No Python
+package ships current ones without a framework attached (swagger-ui-bundle holds Swagger UI
+4.15.5 of 2022, with a DOMPurify that has known bypasses). Versions are part of the URLs, so a
+browser may keep the files for a year; docs-notes/docs.md says how to upgrade them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, render_template_string, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 
 PREFIX = "/docs-assets"
-SWAGGER_UI_VERSION = "4.15.5"  # the one swagger-ui-bundle==1.1.0 ships (pyproject.toml)
+SWAGGER_UI_VERSION = "5.35.0"
 REDOC_VERSION = "2.5.4"
 SWAGGER_UI_URL = f"{PREFIX}/swagger-ui-{SWAGGER_UI_VERSION}/"
 REDOC_URL = f"{PREFIX}/redoc-{REDOC_VERSION}/redoc.standalone.js"
@@ -22,16 +23,15 @@ SWAGGER_INIT_URL = f"{PREFIX}/swagger-init.js"
 
 STATIC = Path(__file__).parent / "docs_static"
 YEAR_S = 365 * 24 * 3600
-# Only what the pages load (and their source maps): the package also holds an index.html and a
-# Jinja template that are not ours to serve.
+# Only the files the pages load and the licences; each folder is served from this list alone.
 SWAGGER_FILES = frozenset({
-    "swagger-ui.css", "swagger-ui.css.map", "swagger-ui-bundle.js", "swagger-ui-bundle.js.map",
-    "swagger-ui-standalone-preset.js", "swagger-ui-standalone-preset.js.map",
-    "favicon-16x16.png", "favicon-32x32.png",
+    "swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
+    "favicon-16x16.png", "favicon-32x32.png", "LICENSE", "NOTICE",
+    "swagger-ui-bundle.js.LICENSE.txt", "swagger-ui-standalone-preset.js.LICENSE.txt",
 })
 REDOC_FILES = frozenset({"redoc.standalone.js", "redoc.standalone.js.LICENSE.txt", "LICENSE"})
-TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
-         ".map": "application/json", ".txt": "text/plain", "": "text/plain"}
+TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".txt": "text/plain",
+         "": "text/plain"}
 
 # flask-smorest's own Swagger UI page starts the UI with an inline script, which would force
 # 'unsafe-inline' into the CSP; this one reads its settings from data- attributes instead.
@@ -67,7 +67,7 @@ def _send(directory: Path, name: str):
 def swagger_ui(name: str):
     if name not in SWAGGER_FILES:
         abort(404)
-    return _send(Path(swagger_ui_path), name)
+    return _send(STATIC / f"swagger-ui-{SWAGGER_UI_VERSION}", name)
 
 
 @bp.get(f"/redoc-{REDOC_VERSION}/<name>")

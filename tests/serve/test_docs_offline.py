@@ -69,7 +69,7 @@ def refusals(console: list[str]) -> list[str]:
 
 def test_swagger_ui_shows_the_api_title_and_its_operations_offline(rendered):
     dom, _, _ = rendered["/swagger"]
-    assert re.search(r'<h2 class="title">Canopy\b', dom), dom[:2000]
+    assert re.search(r'<h1 class="title">Canopy\b', dom), dom[:2000]
     for path in OPERATIONS:
         assert f'data-path="{path}"' in dom, path
 
