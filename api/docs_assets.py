@@ -25,9 +25,8 @@ STATIC = Path(__file__).parent / "docs_static"
 YEAR_S = 365 * 24 * 3600
 # Only the files the pages load and the licences; each folder is served from this list alone.
 SWAGGER_FILES = frozenset({
-    "swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-    "favicon-16x16.png", "favicon-32x32.png", "LICENSE", "NOTICE",
-    "swagger-ui-bundle.js.LICENSE.txt", "swagger-ui-standalone-preset.js.LICENSE.txt",
+    "swagger-ui.css", "swagger-ui-bundle.js", "favicon-16x16.png", "favicon-32x32.png",
+    "LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt",
 })
 REDOC_FILES = frozenset({"redoc.standalone.js", "redoc.standalone.js.LICENSE.txt", "LICENSE"})
 TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".txt": "text/plain",
@@ -46,7 +45,6 @@ SWAGGER_PAGE = """<!DOCTYPE html>
 <body>
   <div id="swagger-ui-container" data-spec-url="{{ spec_url }}"></div>
   <script src="{{ ui }}swagger-ui-bundle.js"></script>
-  <script src="{{ ui }}swagger-ui-standalone-preset.js"></script>
   <script src="{{ init }}"></script>
 </body>
 </html>

@@ -6,7 +6,8 @@ window.addEventListener("load", function () {
     url: container.dataset.specUrl,
     dom_id: "#swagger-ui-container",
     deepLinking: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    // The plain layout: no top bar with a box to load another document (the standalone preset).
+    presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
     // Never load a document named in the page's address (?url=...): only this API's.
     queryConfigEnabled: false,

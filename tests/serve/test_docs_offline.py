@@ -31,6 +31,9 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 OPERATIONS = ("/v1/me/balls", "/v1/me/balls/{ball_id}/collect", "/v1/partner/events",
               "/v1/public/stats")
 CONSOLE = re.compile(r":CONSOLE[^\]]*\] \"(.*)\", source: ")
+# /swagger is asked for another document in its address: Swagger UI must ignore that (no
+# ?url= configuration) and show this API's own.
+ADDRESSES = {"/swagger": "/swagger?url=http://127.0.0.1:9/other.json", "/docs": "/docs"}
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
@@ -53,11 +56,11 @@ def rendered(docs_server, tmp_path_factory):
     """Each page's DOM once rendered, what its console said (CSP refusals included), and its
     screenshot (in a temporary folder: pictures stay out of the repository)."""
     pages = {}
-    for path in ("/swagger", "/docs"):
+    for path, address in ADDRESSES.items():
         tmp = tmp_path_factory.mktemp("chromium")
         shot = tmp / f"{path.strip('/')}.png"
         run = chromium(tmp, "--dump-dom", f"--screenshot={shot}", "--window-size=1280,900",
-                       f"http://127.0.0.1:{docs_server.port}{path}")
+                       f"http://127.0.0.1:{docs_server.port}{address}")
         assert run.returncode == 0, run.stderr[-2000:]
         pages[path] = (run.stdout, CONSOLE.findall(run.stderr), shot)
     return pages
