@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, errors, headers, limits, outage, request_log
+from api import body, docs_assets, errors, headers, limits, outage, request_log
 from api.context import init_db
 from api.problem_docs import ProblemResponses
 from config import Config
@@ -26,9 +26,9 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_REDOC_PATH="/docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        OPENAPI_REDOC_URL=docs_assets.REDOC_URL,
         OPENAPI_SWAGGER_UI_PATH="/swagger",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs_assets.SWAGGER_UI_URL,
         JSON_SORT_KEYS=False,
         # The largest body any route takes; api/body.py lowers it per route.
         MAX_CONTENT_LENGTH=config.EVENTS_BODY_MAX_BYTES,
@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_blueprints(api)
     _serve_openapi_once(app, api)
+    docs_assets.init_app(app)  # /docs and /swagger load their scripts from here, not a CDN
     request_log.init_app(app)  # first: its id and access line cover every other hook
     # Imported here: `python -m api.serve` imports this package before it chooses the metrics
     # directory, and creating the metrics earlier would write their files elsewhere.

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-DOCS_PATHS = ("/docs", "/swagger")
-# ReDoc and Swagger UI load from jsDelivr (config OPENAPI_REDOC_URL, OPENAPI_SWAGGER_UI_URL);
-# Swagger UI's page starts it with an inline script, ReDoc styles inline, runs a blob: worker
-# and takes its fonts from Google Fonts. Nothing else may load, and no site may frame them.
-DOCS_CSP = "; ".join((
+# Both pages load their scripts and styles from this origin (api/docs_assets.py), never a CDN,
+# and no site may frame them. Swagger UI needs nothing inline (its starter is a file). ReDoc
+# injects its styles as <style> elements (styled-components) and builds its search index in a
+# blob: worker, so its page must allow inline styles and blob: workers; still no inline script.
+_DOCS_COMMON = (
     "default-src 'none'",
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
-    "font-src https://fonts.gstatic.com data:",
-    "img-src 'self' data: https://cdn.jsdelivr.net",
+    "script-src 'self'",
+    "img-src 'self' data:",
     "connect-src 'self'",
-    "worker-src blob:",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
-))
+)
+DOCS_CSP = {
+    "/swagger": "; ".join((*_DOCS_COMMON, "style-src 'self'")),
+    "/docs": "; ".join((*_DOCS_COMMON, "style-src 'self' 'unsafe-inline'", "worker-src blob:")),
+}
 
 
 def _private(path: str) -> bool:
@@ -36,8 +37,9 @@ def _secure(response: Response) -> Response:
     path = request.path
     if _private(path):
         response.headers["Cache-Control"] = "no-store"
-    if path.rstrip("/") in DOCS_PATHS:
-        response.headers["Content-Security-Policy"] = DOCS_CSP
+    csp = DOCS_CSP.get(path.rstrip("/"))
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
     return response
 
