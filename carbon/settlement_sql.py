@@ -161,10 +161,18 @@ FROM (SELECT user_id, SUM(co2e_g) AS g FROM {balls} GROUP BY user_id) AS s
 WHERE users.id = s.user_id AND users.id BETWEEN :first AND :last"""
 
 
+def _add_carbon_days(balls: str) -> str:
+    """The INSERT of the statement's compact history (carbon_days) from `balls`."""
+    return f"""
+INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
+SELECT :d, user_id, activity_type, co2e_g FROM {balls}"""
+
+
 INSERT_BALLS_ADD_TOTALS = _sql(f"""
 WITH ins AS ({_INSERT_BALLS_FENCED}
-  RETURNING user_id, co2e_g, energy_g),
-added AS ({_add_co2e_totals("ins")})
+  RETURNING user_id, activity_type, co2e_g, energy_g),
+added AS ({_add_co2e_totals("ins")}),
+days AS ({_add_carbon_days("ins")})
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
@@ -181,3 +189,4 @@ SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM {_BATCH_BALLS}
 
 ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
+ADD_CARBON_DAYS = _sql(_add_carbon_days(_BATCH_BALLS))

@@ -12,7 +12,7 @@ from db.uow import make_engine
 # Every module that declares tables; a package adds its own line.
 MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models",
                  "game.transparency.models", "game.daily_models", "game.stats.models",
-                 "carbon.earned_models"]
+                 "carbon.earned_models", "carbon.history_models"]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 
