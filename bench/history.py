@@ -1,0 +1,227 @@
+"""A year of history on PostgreSQL: the 366th night's settlement and a year's carbon statement
+against a fresh deployment's, measured in the same run.
+
+    .venv/bin/python bench/history.py [--users 100000] [--history-days 365] [--requests 300]
+                                      [--batch 20000] [--workers 2]
+
+1. Fresh: recreates canopy_bench_history (migrations, default methodology), N users of one zone
+   and 5 events each on FRESH_DAY (SQL generate_series), settles FRESH_DAY in a child process
+   after a CHECKPOINT (time and WAL), then times GET /v1/me/carbon for 366 days.
+2. History: every user gets 3 collected settlement balls and their carbon_days rows on each of
+   the history days before LATER_DAY (one INSERT ... SELECT per month, in night order, with
+   uq_balls_settlement_user_date_type rebuilt afterwards: a sorted build instead of one random
+   index insert per row), then VACUUM ANALYZE.
+3. Night 366: 5 events per user on LATER_DAY, settled the same way, then the same statements.
+
+WAL is pg_current_wal_lsn() before and after, so it counts the whole server's writes: run it
+alone. Raw events of the history days, ledger entries and steals are not generated (settlement
+reads events by date; see docs-notes/history.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common import SERVER, fresh_database  # noqa: E402
+
+from api import create_app  # noqa: E402
+from api.auth import make_token  # noqa: E402
+from carbon.services.catalog import seed_default_methodology  # noqa: E402
+from carbon.services.settlement import settle_day  # noqa: E402
+from config import Config  # noqa: E402
+from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+
+DB_NAME = "canopy_bench_history"
+URL = f"{SERVER}/{DB_NAME}"
+FRESH_DAY = date(2026, 3, 9)
+UTC_OF_LOCAL_NOON = timedelta(hours=4)  # Asia/Shanghai
+UQ_BALLS = "uq_balls_settlement_user_date_type"
+
+EVENTS = """
+INSERT INTO activity_events (source, source_event_id, user_id, activity_type, quantity,
+                             occurred_at, local_date, attributes, payload_hash, received_at)
+SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, t.types[1 + (u.id * 7 + k * 13) %% 6],
+       CASE WHEN t.types[1 + (u.id * 7 + k * 13) %% 6] = 'walk' THEN 12000 ELSE 1 END,
+       %(at)s + k * interval '1 minute', %(d)s, '{}', 'h', %(at)s
+FROM users u CROSS JOIN generate_series(0, 4) AS k
+CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e_invoice',
+                         'no_cutlery_order'] AS types) AS t
+"""
+# 3 balls a user and night, collected, as settled nights leave them; and their carbon_days.
+HISTORY_BALLS = """
+INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
+                   stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at)
+SELECT u.id, 'settlement', t.k, d::date, t.g, t.g, 0, 0, t.g, TRUE, 'collected',
+       d + interval '23 hours', d + interval '95 hours', d + interval '17 hours'
+FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN users u
+CROSS JOIN (VALUES ('offline_payment', 50), ('metro_ride', 52), ('bus_ride', 30)) AS t(k, g)
+ORDER BY d, u.id
+"""
+HISTORY_DAYS = """
+INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
+SELECT local_date, user_id, activity_type, co2e_g FROM balls
+WHERE kind = 'settlement' AND local_date BETWEEN %(a)s AND %(b)s ORDER BY local_date, user_id
+"""
+OLD_STATEMENT = """
+SELECT local_date, activity_type, SUM(co2e_g) FROM balls
+WHERE user_id = %(u)s AND kind = 'settlement' AND local_date BETWEEN %(a)s AND %(b)s
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+def setup(users: int) -> None:
+    fresh_database(DB_NAME)
+    engine = make_engine(URL)
+    seed_default_methodology(UnitOfWork(make_session_factory(engine)),
+                             datetime(2000, 1, 1, tzinfo=UTC))
+    engine.dispose()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute("INSERT INTO users (external_id, timezone, co2e_total_g, created_at) "
+                     "SELECT 'u' || g, 'Asia/Shanghai', 0, '2026-01-01' "
+                     "FROM generate_series(0, %s - 1) AS g", (users,))
+
+
+def add_events(day: date) -> None:
+    at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + UTC_OF_LOCAL_NOON
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute(EVENTS, {"d": day, "at": at})
+        conn.execute("VACUUM (ANALYZE) activity_events")
+        conn.execute("VACUUM (ANALYZE) users")
+
+
+def add_history(first: date, last: date) -> float:
+    """Balls and carbon_days for every user on first..last; seconds taken."""
+    started = time.perf_counter()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        indexdef = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                                (UQ_BALLS,)).fetchone()[0]
+        conn.execute(f"DROP INDEX {UQ_BALLS}")
+        a = first
+        while a <= last:
+            b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
+            conn.execute(HISTORY_BALLS, {"a": a, "b": b})
+            conn.execute(HISTORY_DAYS, {"a": a, "b": b})
+            print(f"# history {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
+            a = b + timedelta(days=1)
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute(indexdef)
+        conn.execute("VACUUM (ANALYZE) balls")
+        conn.execute("VACUUM (ANALYZE) carbon_days")
+    return time.perf_counter() - started
+
+
+def settle_night(day: date, batch: int, workers: int) -> dict:
+    """Settle `day` in a child process after a CHECKPOINT; its seconds and the WAL written."""
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        out = subprocess.run([sys.executable, __file__, "--settle-only", day.isoformat(),
+                              "--batch", str(batch), "--workers", str(workers)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"settlement failed:\n{out.stderr}")
+        wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)",
+                           (before,)).fetchone()[0]
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wal_mb": float(wal) / 2**20}
+
+
+def settle_only(day: date, batch: int, workers: int) -> None:
+    engine = make_engine(URL)
+    uow = UnitOfWork(make_session_factory(engine))
+    started = time.perf_counter()
+    at = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    report = settle_day(uow, day, at, batch_users=batch, workers=workers)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    print(json.dumps({"seconds": seconds, "balls": report.balls}))
+
+
+def statement_ms(users: int, day: date, requests: int) -> float:
+    """Mean latency of GET /v1/me/carbon for the 366 days up to `day`, over sample users."""
+    config = Config()
+    config.DATABASE_URL = URL
+    config.JWT_SECRET = "bench-secret-of-at-least-32-bytes!"
+    client = create_app(config).test_client()
+    rng = random.Random(7)
+    sample = [f"u{rng.randrange(users)}" for _ in range(50)]
+    headers = {u: {"Authorization": f"Bearer {make_token(config.JWT_SECRET, u)}"} for u in sample}
+    path = f"/v1/me/carbon?from={day - timedelta(days=365)}&to={day}"
+    for u in sample:  # warm up pools and caches
+        assert client.get(path, headers=headers[u]).status_code == 200
+    times = []
+    for i in range(requests):
+        started = time.perf_counter()
+        resp = client.get(path, headers=headers[sample[i % len(sample)]])
+        times.append(time.perf_counter() - started)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+    return statistics.fmean(times) * 1000
+
+
+def old_statement_ms(users: int, day: date, requests: int) -> float:
+    """The statement's former query (settlement balls by user and date range), for reference."""
+    rng = random.Random(7)
+    with psycopg.connect(URL, autocommit=True) as conn:
+        times = []
+        for _ in range(requests):
+            args = {"u": 1 + rng.randrange(users), "a": day - timedelta(days=365), "b": day}
+            started = time.perf_counter()
+            conn.execute(OLD_STATEMENT, args).fetchall()
+            times.append(time.perf_counter() - started)
+    return statistics.fmean(times) * 1000
+
+
+def run(users: int, history_days: int, requests: int, batch: int, workers: int) -> None:
+    later = FRESH_DAY + timedelta(days=history_days + 1)
+    setup(users)
+    add_events(FRESH_DAY)
+    fresh = settle_night(FRESH_DAY, batch, workers)
+    fresh_ms = statement_ms(users, FRESH_DAY, requests)
+    fresh_old_ms = old_statement_ms(users, FRESH_DAY, requests)
+    print(f"fresh_night users={users} balls={fresh['balls']} seconds={fresh['seconds']:.2f} "
+          f"wal_mb={fresh['wal_mb']:.1f} statement_ms={fresh_ms:.2f} "
+          f"old_statement_sql_ms={fresh_old_ms:.2f}", flush=True)
+    built = add_history(FRESH_DAY + timedelta(days=1), later - timedelta(days=1))
+    print(f"# built {history_days} days of history in {built:.0f} s", flush=True)
+    add_events(later)
+    night = settle_night(later, batch, workers)
+    later_ms = statement_ms(users, later, requests)
+    later_old_ms = old_statement_ms(users, later, requests)
+    print(f"night_{history_days + 1} users={users} balls={night['balls']} "
+          f"seconds={night['seconds']:.2f} wal_mb={night['wal_mb']:.1f} "
+          f"statement_ms={later_ms:.2f} old_statement_sql_ms={later_old_ms:.2f}")
+    print(f"ratios settle_seconds={night['seconds'] / fresh['seconds']:.2f} "
+          f"settle_wal={night['wal_mb'] / fresh['wal_mb']:.2f} "
+          f"statement={later_ms / fresh_ms:.2f} old_statement_sql={later_old_ms / fresh_old_ms:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--history-days", type=int, default=365,
+                        help="nights between the fresh night and the measured one")
+    parser.add_argument("--requests", type=int, default=300, help="statements timed per phase")
+    parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
+    parser.add_argument("--workers", type=int, default=2, help="batches settled at once")
+    parser.add_argument("--settle-only", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.settle_only:
+        settle_only(date.fromisoformat(args.settle_only), args.batch, args.workers)
+        return
+    run(args.users, args.history_days, args.requests, args.batch, args.workers)
+
+
+if __name__ == "__main__":
+    main()
