@@ -84,7 +84,8 @@ class _Day:
         start = domain.month_start(d)
         next_month = (start + timedelta(days=32)).replace(day=1)
         return {"d": d, "tz": tz, "month_start": start, "next_month": next_month,
-                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now}
+                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now,
+                **sql.month_days(d)}
 
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,

@@ -1,4 +1,5 @@
-"""carbon_days: the statement's compact history per (local date, user, type), backfilled
+"""carbon_days: the statement's compact history per (local date, user, type), backfilled;
+the settlement balls' unique key with the date first
 
 Revision ID: 0020
 Revises: 0014
@@ -42,7 +43,18 @@ def upgrade() -> None:
         op.execute("ALTER TABLE carbon_days SET (autovacuum_vacuum_insert_scale_factor = 0, "
                    "autovacuum_vacuum_insert_threshold = 100000)")
     op.execute(_BACKFILL)
+    _balls_key('local_date', 'user_id', 'activity_type')
+
+
+def _balls_key(*columns: str) -> None:
+    """uq_balls_settlement_user_date_type on `columns`: date first, a night's inserts touch
+    the index's right edge, not one old leaf page per user (same name: the key is the same)."""
+    op.drop_index('uq_balls_settlement_user_date_type', table_name='balls')
+    op.create_index('uq_balls_settlement_user_date_type', 'balls', list(columns), unique=True,
+                    postgresql_where=sa.text("kind = 'settlement'"),
+                    sqlite_where=sa.text("kind = 'settlement'"))
 
 
 def downgrade() -> None:
+    _balls_key('user_id', 'local_date', 'activity_type')
     op.drop_table('carbon_days')

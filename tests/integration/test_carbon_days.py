@@ -87,3 +87,28 @@ def test_a_full_length_statement_reads_both_end_days_and_nothing_beyond(uow, ses
     assert [(d.date, d.co2e_g) for d in st.days] == [(first, 2), (DAY, 4)]
     assert st.months == [(first.strftime("%Y-%m"), 2), ("2026-03", 4)]
     assert st.total_co2e_g == 6
+
+
+@pytest.mark.parametrize(("first", "later"), [(date(2026, 3, 1), date(2026, 3, 31)),
+                                              (date(2026, 3, 31), date(2026, 3, 1))])
+def test_a_monthly_cap_counts_earlier_days_whose_balls_were_retired(uow, session, first, later):
+    ann = UserFactory()
+    events(ann, "movie_ticket", 7, at=datetime.combine(first, NOON.timetz()))
+    settle_day(uow, first, NOW + timedelta(days=30))
+    session.execute(delete(Ball))
+    events(ann, "movie_ticket", 7, at=datetime.combine(later, NOON.timetz()))
+    settle_day(uow, later, NOW + timedelta(days=30))
+    given = dict(session.execute(select(CarbonDay.local_date, CarbonDay.co2e_g)
+                                 .where(CarbonDay.user_id == ann.id)).all())
+    assert given == {first: 1260, later: 540}  # 1,800 g a month in all
+
+
+def test_a_monthly_cap_does_not_count_the_day_before_the_month(uow, session):
+    ann = UserFactory()
+    feb, mar = date(2026, 2, 28), date(2026, 3, 1)
+    for day in (feb, mar):
+        events(ann, "movie_ticket", 7, at=datetime.combine(day, NOON.timetz()))
+        settle_day(uow, day, NOW)
+    given = dict(session.execute(select(CarbonDay.local_date, CarbonDay.co2e_g)
+                                 .where(CarbonDay.user_id == ann.id)).all())
+    assert given == {feb: 1260, mar: 1260}

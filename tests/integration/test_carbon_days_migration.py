@@ -8,7 +8,8 @@ import tempfile
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from db import make_engine
 from db.migrate import upgrade
@@ -67,3 +68,21 @@ def test_upgrading_a_database_with_balls_backfills_the_statement_history(old_dat
                    (date(2026, 3, 1), 1, "metro_ride", 52),
                    (date(2026, 3, 1), 1, "offline_payment", 5),
                    (date(2026, 3, 1), 2, "walk", 296)]
+
+
+def test_the_upgrade_puts_the_date_first_in_the_settlement_balls_key_which_stays_unique(
+        old_database):
+    with old_database.begin() as conn:
+        fill_balls(conn)
+    with old_database.begin() as conn:
+        upgrade(str(old_database.url), "head", connection=conn)
+    with old_database.connect() as conn:
+        key = {i["name"]: i for i in inspect(conn).get_indexes("balls")}[
+            "uq_balls_settlement_user_date_type"]
+    assert key["column_names"] == ["local_date", "user_id", "activity_type"] and key["unique"]
+    again = {"u": 2, "kind": "settlement", "t": "walk", "d": "2026-03-01", "g": 1, "e": 1}
+    with pytest.raises(IntegrityError), old_database.begin() as conn:
+        conn.execute(BALL, again)
+    with old_database.begin() as conn:  # another date, or a watering, is still welcome
+        conn.execute(BALL, {**again, "d": "2026-03-02"})
+        conn.execute(BALL, {**again, "kind": "water"})
