@@ -125,7 +125,7 @@ def add_history(first: date, last: date) -> float:
 WAL_BY_RELATION = """
 SELECT COALESCE(c.relname, '(other)'), SUM(w.record_length)
 FROM pg_get_wal_records_info(%(a)s, %(b)s) AS w
-CROSS JOIN LATERAL (SELECT substring(w.block_ref from 'rel \\d+/(\\d+)/(\\d+)') AS node,
+CROSS JOIN LATERAL (SELECT substring(w.block_ref from 'rel \\d+/\\d+/(\\d+)') AS node,
                            substring(w.block_ref from 'rel \\d+/(\\d+)/') AS db) AS r
 LEFT JOIN pg_class c ON pg_relation_filenode(c.oid)::text = r.node
 WHERE r.db = (SELECT oid::text FROM pg_database WHERE datname = current_database())
@@ -142,6 +142,8 @@ def settle_night(day: date, batch: int, workers: int) -> dict:
     """Settle `day` in a child process after a CHECKPOINT; its seconds and the WAL written."""
     with psycopg.connect(URL, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
+        # A temporary slot keeps the night's WAL for pg_walinspect until this session ends.
+        conn.execute("SELECT pg_create_physical_replication_slot('bench_history_wal', true, true)")
         before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         out = subprocess.run([sys.executable, __file__, "--settle-only", day.isoformat(),
                               "--batch", str(batch), "--workers", str(workers)],
