@@ -54,14 +54,16 @@ UQ_BALLS = "uq_balls_settlement_user_date_type"
 EVENTS = """
 INSERT INTO activity_events (source, source_event_id, user_id, activity_type, quantity,
                              occurred_at, local_date, attributes, payload_hash, received_at)
-SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, t.types[1 + (u.id * 7 + k * 13) %% 6],
-       CASE WHEN t.types[1 + (u.id * 7 + k * 13) %% 6] = 'walk' THEN 12000 ELSE 1 END,
+SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, t.types[1 + (u.id * 7 + k * 13) %% 7],
+       CASE WHEN t.types[1 + (u.id * 7 + k * 13) %% 7] = 'walk' THEN 12000 ELSE 1 END,
        %(at)s + k * interval '1 minute', %(d)s, '{}', 'h', %(at)s
 FROM users u CROSS JOIN generate_series(0, 4) AS k
 CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e_invoice',
-                         'no_cutlery_order'] AS types) AS t
+                         'no_cutlery_order', 'movie_ticket'] AS types) AS t
 """
-# 3 balls a user and night, collected, as settled nights leave them; and their carbon_days.
+# A movie ticket (capped per month) in a seventh of the events exercises the monthly allowance.
+# History: 3 balls a user and night, collected, as settled nights leave them, and their
+# carbon_days rows.
 HISTORY_BALLS = """
 INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at)
