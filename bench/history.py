@@ -152,9 +152,11 @@ def settle_night(day: date, batch: int, workers: int) -> dict:
                              capture_output=True, text=True)
         if out.returncode:
             sys.exit(f"settlement failed:\n{out.stderr}")
-        after = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        after, flushed = conn.execute(
+            "SELECT pg_current_wal_lsn(), pg_current_wal_flush_lsn()").fetchone()
         wal = conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (after, before)).fetchone()[0]
-        relations = wal_by_relation(conn, before, after)
+        # pg_walinspect reads only flushed WAL; the child's commits are flushed.
+        relations = wal_by_relation(conn, before, flushed)
     print("# this database's WAL by relation (MB): " + ", ".join(
         f"{k}={v:.1f}" for k, v in list(relations.items())[:6]), flush=True)
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "wal_mb": float(wal) / 2**20,
