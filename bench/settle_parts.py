@@ -36,7 +36,7 @@ INDEXES = [
     ("pk_balls", "ALTER TABLE balls ADD CONSTRAINT pk_balls PRIMARY KEY (id)"),
     ("uq_balls_settlement_user_date_type",
      "CREATE UNIQUE INDEX uq_balls_settlement_user_date_type ON balls "
-     "(user_id, local_date, activity_type) WHERE kind = 'settlement'"),
+     "(local_date, user_id, activity_type) WHERE kind = 'settlement'"),
     ("ix_balls_user_open", "CREATE INDEX ix_balls_user_open ON balls (user_id) "
      "WHERE status = 'open'"),
     ("ix_balls_open_expiry", "CREATE INDEX ix_balls_open_expiry ON balls (expires_at) "
@@ -52,8 +52,10 @@ def literal_params(conn: psycopg.Connection) -> dict[str, str]:
     values = {"d": d, "tz": ZONE, "month_start": start,
               "next_month": (start + timedelta(days=32)).replace(day=1),
               "ripe": domain.ripe_at(d, ZONE), "exp": domain.expires_at(d, ZONE),
-              "now": bench.SETTLE_AT, "first": first, "last": last, "bid": 1}
-    return {k: v if isinstance(v, int) else f"'{v}'" for k, v in values.items()}
+              "now": bench.SETTLE_AT, "first": first, "last": last, "bid": 1,
+              **sql.month_days(d)}
+    return {k: "NULL" if v is None else v if isinstance(v, int) else f"'{v}'"
+            for k, v in values.items()}
 
 
 def bind(source: str, params: dict[str, str]) -> str:

@@ -8,7 +8,9 @@ constants computed in Python, integer division (= floor, quantities are never ne
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from contextlib import contextmanager
+from datetime import date
 
 from sqlalchemy import BigInteger, Date, String, bindparam, text
 from sqlalchemy.orm import Session
@@ -20,13 +22,23 @@ _TYPES = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
+    **{f"m{i:02}": Date() for i in range(1, 32)},
 }
+# The other dates of :d's month, NULL where the month is shorter (see _AGGREGATED).
+MONTH_DAYS = ", ".join(f":m{i:02}" for i in range(1, 32))
 
 
 def _sql(source: str):
     stmt = text(source)
     names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
     return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
+
+
+def month_days(d: date) -> dict[str, date | None]:
+    """:m01..:m31: the dates of d's month other than d itself, NULL beyond the month's end."""
+    days = [d.replace(day=i) if i <= monthrange(d.year, d.month)[1] else None
+            for i in range(1, 32)]
+    return {f"m{i:02}": None if day == d else day for i, day in enumerate(days, start=1)}
 
 
 def explain(stmt):
@@ -49,9 +61,9 @@ def ball_insert_plan(s: Session):
     ix_activity_events_local_date_user hash/merge-joined to the zone's users and the (tiny)
     methodology, not one index probe per user (row estimates of a batch are poor).
 
-    Seq scans are off because on the first night the balls table is empty when the INSERT is
+    Seq scans are off because on the first night carbon_days is empty when the INSERT is
     planned: the planner would then scan, for every monthly-capped (user, type), the very table
-    the INSERT is filling (quadratic) instead of probing uq_balls_settlement_user_date_type."""
+    the batch is filling (quadratic) instead of probing pk_carbon_days."""
     pg = is_postgres(s)
     if pg:
         s.execute(text("SET LOCAL enable_nestloop = off"))
@@ -102,18 +114,19 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 # Per (user, type): 'sum' adds the values, 'max' (walk) keeps the day's highest. If the day
 # spans two methodology versions the highest cap of those versions applies (an uncapped version
 # makes the day uncapped; a monthly cap wins over a daily one). A monthly cap subtracts what the
-# settlement balls of the other days of the same local month already gave (allowance_g), so the
-# month never exceeds the cap even if days are settled out of order.
+# settlement of the other days of the same local month already gave (allowance_g), so the
+# month never exceeds the cap even if days are settled out of order. That is read from
+# carbon_days (not balls, which retention may retire), one probe of its date-first key per
+# date listed: a date range would scan every user's rows of the month.
 _AGGREGATED = f"""
 SELECT v.user_id, v.activity_type,
   CASE WHEN MAX(v.takes_max) = 1 THEN MAX(v.value_g)
        ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
   CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL
        WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - (
-         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
-         WHERE b.kind = 'settlement' AND b.user_id = v.user_id
-           AND b.activity_type = v.activity_type AND b.local_date >= :month_start
-           AND b.local_date < :next_month AND b.local_date <> :d)
+         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM carbon_days b
+         WHERE b.local_date IN ({MONTH_DAYS}) AND b.user_id = v.user_id
+           AND b.activity_type = v.activity_type)
        ELSE MAX(v.cap_g) END AS allowance_g
 FROM ({_VALUED_EVENTS}) AS v
 GROUP BY v.user_id, v.activity_type
@@ -142,9 +155,8 @@ WHERE c.g > 0
 INSERT_BALLS = _sql(_INSERT_BALLS)
 
 # PostgreSQL does a batch in one statement: the INSERT, then the users' CO2e totals and the
-# batch's totals from its RETURNING rows. The new balls are never read back: finding them by
-# (user range, date) would walk uq_balls_settlement_user_date_type over every earlier ball of
-# the batch's users (the range is on its first column), a cost that grows with history.
+# batch's totals and the statement's history (carbon_days) from its RETURNING rows. The new
+# balls are never read back (one statement, no second scan of what was just written).
 # OFFSET 0 keeps PostgreSQL from pushing "c.g > 0" into the GROUP BY as a HAVING filter, which
 # repeated the monthly allowance subquery twice more for every monthly-capped (user, type).
 _GROUPED = "GROUP BY v.user_id, v.activity_type\n"
@@ -161,15 +173,23 @@ FROM (SELECT user_id, SUM(co2e_g) AS g FROM {balls} GROUP BY user_id) AS s
 WHERE users.id = s.user_id AND users.id BETWEEN :first AND :last"""
 
 
+def _add_carbon_days(balls: str) -> str:
+    """The INSERT of the statement's compact history (carbon_days) from `balls`."""
+    return f"""
+INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
+SELECT :d, user_id, activity_type, co2e_g FROM {balls}"""
+
+
 INSERT_BALLS_ADD_TOTALS = _sql(f"""
 WITH ins AS ({_INSERT_BALLS_FENCED}
-  RETURNING user_id, co2e_g, energy_g),
-added AS ({_add_co2e_totals("ins")})
+  RETURNING user_id, activity_type, co2e_g, energy_g),
+added AS ({_add_co2e_totals("ins")}),
+days AS ({_add_carbon_days("ins")})
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
-# SQLite: a batch's balls are found through uq_balls_settlement_user_date_type (user range,
-# then date), which walks the batch's users' earlier balls too (fine at SQLite's scale).
+# SQLite: a batch's balls are found through uq_balls_settlement_user_date_type (the date,
+# then the batch's user range).
 _BATCH_BALLS = """
 balls WHERE kind = 'settlement' AND user_id BETWEEN :first AND :last AND local_date = :d
   AND settlement_batch_id = :bid
@@ -181,3 +201,4 @@ SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM {_BATCH_BALLS}
 
 ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
+ADD_CARBON_DAYS = _sql(_add_carbon_days(_BATCH_BALLS))

@@ -13,7 +13,8 @@ from db.uow import make_engine
 MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models",
                  "game.transparency.models", "game.daily_models", "game.stats.models",
                  "carbon.earned_models", "carbon.outbox_models",
-                 "carbon.request_models"]
+                 "carbon.request_models",
+                 "carbon.history_models"]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 

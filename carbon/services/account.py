@@ -6,11 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carbon import domain
 from carbon.errors import InvalidInput, UserNotFound
-from carbon.models import Ball, User
+from carbon.history_models import CarbonDay
+from carbon.models import User
 from carbon.services import ledger
 from db import UnitOfWork
 
@@ -71,15 +72,17 @@ def statement_range(from_date: date | None, to_date: date | None, now: datetime,
 
 def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
                      to_date: date) -> CarbonStatement:
-    """CO2e saved per day and type, per month and in total, from the settlement balls."""
+    """CO2e saved per day and type, per month and in total, from the compact history that
+    settlement writes (carbon_days), not from events or balls, which may have been retired."""
+    # One probe of the (date, user, type) key per date asked (at most 366): the same cost
+    # after years of history as on the first day, where a date range would scan every user.
+    dates = [from_date + timedelta(days=i) for i in range((to_date - from_date).days + 1)]
     with uow:
         s = uow.session
         rows = s.execute(
-            select(Ball.local_date, Ball.activity_type, func.sum(Ball.co2e_g))
-            .where(Ball.user_id == user_id, Ball.kind == "settlement",
-                   Ball.local_date >= from_date, Ball.local_date <= to_date)
-            .group_by(Ball.local_date, Ball.activity_type)
-            .order_by(Ball.local_date, Ball.activity_type)).all()
+            select(CarbonDay.local_date, CarbonDay.activity_type, CarbonDay.co2e_g)
+            .where(CarbonDay.local_date.in_(dates), CarbonDay.user_id == user_id)
+            .order_by(CarbonDay.local_date, CarbonDay.activity_type)).all()
         all_time = s.scalar(select(User.co2e_total_g).where(User.id == user_id)) or 0
     return _statement(from_date, to_date, rows, all_time)
 
@@ -89,7 +92,7 @@ def _statement(from_date: date, to_date: date, rows, all_time: int) -> CarbonSta
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
     for day, activity_type, total in rows:
-        grams = int(total)  # SUM is NUMERIC on PostgreSQL
+        grams = int(total)
         entry = days.setdefault(day, StatementDay(day))
         entry.co2e_g += grams
         entry.by_type[activity_type] = grams

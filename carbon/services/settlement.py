@@ -7,8 +7,8 @@ every event of a planned user is either committed before the plan (and settled) 
 late, never stored unseen. Then `workers` threads settle the pending batches, each batch one
 transaction that locks its row (FOR UPDATE SKIP LOCKED on PostgreSQL: two workers or two
 schedulers never take the same batch), creates the balls with one INSERT ... SELECT, issues
-their energy in one ledger transaction, adds the users' CO2e totals with one UPDATE and marks
-the row finished. A crash leaves the rest pending and the next call resumes them. Users who
+their energy in one ledger transaction, adds the users' CO2e totals with one UPDATE, writes the
+statement's compact history (carbon_days) with one INSERT and marks the row finished. A crash leaves the rest pending and the next call resumes them. Users who
 appeared meanwhile get batches of their own; the run is completed in the planning transaction
 that finds nothing left, so no event can slip in between.
 """
@@ -84,7 +84,8 @@ class _Day:
         start = domain.month_start(d)
         next_month = (start + timedelta(days=32)).replace(day=1)
         return {"d": d, "tz": tz, "month_start": start, "next_month": next_month,
-                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now}
+                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now,
+                **sql.month_days(d)}
 
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
@@ -219,6 +220,7 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
         s.execute(sql.INSERT_BALLS, params)
         totals = s.execute(sql.BATCH_TOTALS, params).one()
         s.execute(sql.ADD_CO2E_TOTALS, params)
+        s.execute(sql.ADD_CARBON_DAYS, params)
     balls, energy_g = (int(v) for v in totals)
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.

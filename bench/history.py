@@ -1,0 +1,238 @@
+"""A year of history on PostgreSQL: the 366th night's settlement and a year's carbon statement
+against a fresh deployment's, measured in the same run.
+
+    .venv/bin/python bench/history.py [--users 100000] [--history-days 365] [--requests 300]
+                                      [--batch 20000] [--workers 2]
+
+1. Fresh: recreates canopy_bench_history (migrations, default methodology), N users of one zone
+   and 5 events each on FRESH_DAY (SQL generate_series), settles FRESH_DAY in a child process
+   after a CHECKPOINT (time and WAL), then times GET /v1/me/carbon for 366 days.
+2. History: every user gets 3 collected settlement balls and their carbon_days rows on each of
+   the history days before LATER_DAY (one INSERT ... SELECT per month, in night order, with
+   uq_balls_settlement_user_date_type rebuilt afterwards: a sorted build instead of one random
+   index insert per row), then VACUUM ANALYZE.
+3. Night 366: 5 events per user on LATER_DAY, settled the same way, then the same statements.
+
+WAL: wal_mb is pg_current_wal_lsn() before and after (the whole server's writes); db_wal_mb
+and the per-relation lines count only this database's records (pg_walinspect). Raw events of
+the history days, ledger entries and steals are not generated (settlement reads events by
+date; see docs-notes/history.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common import SERVER, fresh_database  # noqa: E402
+
+from api import create_app  # noqa: E402
+from api.auth import make_token  # noqa: E402
+from carbon.services.catalog import seed_default_methodology  # noqa: E402
+from carbon.services.settlement import settle_day  # noqa: E402
+from config import Config  # noqa: E402
+from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+
+DB_NAME = "canopy_bench_history"
+URL = f"{SERVER}/{DB_NAME}"
+FRESH_DAY = date(2026, 3, 9)
+UTC_OF_LOCAL_NOON = timedelta(hours=4)  # Asia/Shanghai
+UQ_BALLS = "uq_balls_settlement_user_date_type"
+
+EVENTS = """
+INSERT INTO activity_events (source, source_event_id, user_id, activity_type, quantity,
+                             occurred_at, local_date, attributes, payload_hash, received_at)
+SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, t.types[1 + (u.id * 7 + k * 13) %% 7],
+       CASE WHEN t.types[1 + (u.id * 7 + k * 13) %% 7] = 'walk' THEN 12000 ELSE 1 END,
+       %(at)s + k * interval '1 minute', %(d)s, '{}', 'h', %(at)s
+FROM users u CROSS JOIN generate_series(0, 4) AS k
+CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e_invoice',
+                         'no_cutlery_order', 'movie_ticket'] AS types) AS t
+"""
+# A movie ticket (capped per month) in a seventh of the events exercises the monthly allowance.
+# History: 3 balls a user and night, collected, as settled nights leave them, and their
+# carbon_days rows.
+HISTORY_BALLS = """
+INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
+                   stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at)
+SELECT u.id, 'settlement', t.k, d::date, t.g, t.g, 0, 0, t.g, TRUE, 'collected',
+       d + interval '23 hours', d + interval '95 hours', d + interval '17 hours'
+FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN users u
+CROSS JOIN (VALUES ('offline_payment', 50), ('metro_ride', 52), ('bus_ride', 30)) AS t(k, g)
+ORDER BY d, u.id
+"""
+HISTORY_DAYS = """
+INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
+SELECT local_date, user_id, activity_type, co2e_g FROM balls
+WHERE kind = 'settlement' AND local_date BETWEEN %(a)s AND %(b)s ORDER BY local_date, user_id
+"""
+
+
+def setup(users: int) -> None:
+    fresh_database(DB_NAME)
+    engine = make_engine(URL)
+    seed_default_methodology(UnitOfWork(make_session_factory(engine)),
+                             datetime(2000, 1, 1, tzinfo=UTC))
+    engine.dispose()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        conn.execute("INSERT INTO users (external_id, timezone, co2e_total_g, created_at) "
+                     "SELECT 'u' || g, 'Asia/Shanghai', 0, '2026-01-01' "
+                     "FROM generate_series(0, %s - 1) AS g", (users,))
+
+
+def add_events(day: date) -> None:
+    at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + UTC_OF_LOCAL_NOON
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute(EVENTS, {"d": day, "at": at})
+        conn.execute("VACUUM (ANALYZE) activity_events")
+        conn.execute("VACUUM (ANALYZE) users")
+
+
+def add_history(first: date, last: date) -> float:
+    """Balls and carbon_days for every user on first..last; seconds taken."""
+    started = time.perf_counter()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        indexdef = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                                (UQ_BALLS,)).fetchone()[0]
+        conn.execute(f"DROP INDEX {UQ_BALLS}")
+        a = first
+        while a <= last:
+            b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
+            conn.execute(HISTORY_BALLS, {"a": a, "b": b})
+            conn.execute(HISTORY_DAYS, {"a": a, "b": b})
+            print(f"# history {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
+            a = b + timedelta(days=1)
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute(indexdef)
+        conn.execute("VACUUM (ANALYZE) balls")
+        conn.execute("VACUUM (ANALYZE) carbon_days")
+    return time.perf_counter() - started
+
+
+# This database's WAL records between two LSNs, by relation (pg_walinspect, PostgreSQL 15):
+# on a shared server the others' writes are left out.
+WAL_BY_RELATION = """
+SELECT COALESCE(c.relname, '(other)'), SUM(w.record_length)
+FROM pg_get_wal_records_info(%(a)s, %(b)s) AS w
+CROSS JOIN LATERAL (SELECT substring(w.block_ref from 'rel \\d+/\\d+/(\\d+)') AS node,
+                           substring(w.block_ref from 'rel \\d+/(\\d+)/') AS db) AS r
+LEFT JOIN pg_class c ON pg_relation_filenode(c.oid)::text = r.node
+WHERE r.db = (SELECT oid::text FROM pg_database WHERE datname = current_database())
+GROUP BY 1 ORDER BY 2 DESC
+"""
+
+
+def wal_by_relation(conn, a: str, b: str) -> dict[str, float]:
+    return {name: float(size) / 2**20 for name, size in conn.execute(WAL_BY_RELATION,
+                                                                      {"a": a, "b": b})}
+
+
+def settle_night(day: date, batch: int, workers: int) -> dict:
+    """Settle `day` in a child process after a CHECKPOINT; its seconds and the WAL written."""
+    with psycopg.connect(URL, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        # A temporary slot keeps the night's WAL for pg_walinspect until this session ends.
+        conn.execute("SELECT pg_create_physical_replication_slot('bench_history_wal', true, true)")
+        before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        out = subprocess.run([sys.executable, __file__, "--settle-only", day.isoformat(),
+                              "--batch", str(batch), "--workers", str(workers)],
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.exit(f"settlement failed:\n{out.stderr}")
+        after, flushed = conn.execute(
+            "SELECT pg_current_wal_lsn(), pg_current_wal_flush_lsn()").fetchone()
+        wal = conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (after, before)).fetchone()[0]
+        # pg_walinspect reads only flushed WAL; the child's commits are flushed.
+        relations = wal_by_relation(conn, before, flushed)
+    print("# this database's WAL by relation (MB): " + ", ".join(
+        f"{k}={v:.1f}" for k, v in list(relations.items())[:6]), flush=True)
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "wal_mb": float(wal) / 2**20,
+            "db_wal_mb": sum(relations.values())}
+
+
+def settle_only(day: date, batch: int, workers: int) -> None:
+    engine = make_engine(URL)
+    uow = UnitOfWork(make_session_factory(engine))
+    started = time.perf_counter()
+    at = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    report = settle_day(uow, day, at, batch_users=batch, workers=workers)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    print(json.dumps({"seconds": seconds, "balls": report.balls}))
+
+
+def statement_ms(users: int, day: date, requests: int) -> float:
+    """Mean latency of GET /v1/me/carbon for the 366 days up to `day`, over sample users."""
+    config = Config()
+    config.DATABASE_URL = URL
+    config.JWT_SECRET = "bench-secret-of-at-least-32-bytes!"
+    client = create_app(config).test_client()
+    rng = random.Random(7)
+    sample = [f"u{rng.randrange(users)}" for _ in range(50)]
+    headers = {u: {"Authorization": f"Bearer {make_token(config.JWT_SECRET, u)}"} for u in sample}
+    path = f"/v1/me/carbon?from={day - timedelta(days=365)}&to={day}"
+    for u in sample:  # warm up pools and caches
+        assert client.get(path, headers=headers[u]).status_code == 200
+    times = []
+    for i in range(requests):
+        started = time.perf_counter()
+        resp = client.get(path, headers=headers[sample[i % len(sample)]])
+        times.append(time.perf_counter() - started)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+    return statistics.fmean(times) * 1000
+
+
+def run(users: int, history_days: int, requests: int, batch: int, workers: int) -> None:
+    later = FRESH_DAY + timedelta(days=history_days + 1)
+    setup(users)
+    add_events(FRESH_DAY)
+    fresh = settle_night(FRESH_DAY, batch, workers)
+    fresh_ms = statement_ms(users, FRESH_DAY, requests)
+    print(f"fresh_night users={users} balls={fresh['balls']} seconds={fresh['seconds']:.2f} "
+          f"wal_mb={fresh['wal_mb']:.1f} db_wal_mb={fresh['db_wal_mb']:.1f} "
+          f"statement_ms={fresh_ms:.2f}", flush=True)
+    built = add_history(FRESH_DAY + timedelta(days=1), later - timedelta(days=1))
+    print(f"# built {history_days} days of history in {built:.0f} s", flush=True)
+    add_events(later)
+    night = settle_night(later, batch, workers)
+    later_ms = statement_ms(users, later, requests)
+    print(f"night_{history_days + 1} users={users} balls={night['balls']} "
+          f"seconds={night['seconds']:.2f} wal_mb={night['wal_mb']:.1f} "
+          f"db_wal_mb={night['db_wal_mb']:.1f} statement_ms={later_ms:.2f}")
+    print(f"ratios settle_seconds={night['seconds'] / fresh['seconds']:.2f} "
+          f"settle_wal={night['wal_mb'] / fresh['wal_mb']:.2f} "
+          f"settle_db_wal={night['db_wal_mb'] / fresh['db_wal_mb']:.2f} "
+          f"statement={later_ms / fresh_ms:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--history-days", type=int, default=365,
+                        help="nights between the fresh night and the measured one")
+    parser.add_argument("--requests", type=int, default=300, help="statements timed per phase")
+    parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
+    parser.add_argument("--workers", type=int, default=2, help="batches settled at once")
+    parser.add_argument("--settle-only", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.settle_only:
+        settle_only(date.fromisoformat(args.settle_only), args.batch, args.workers)
+        return
+    run(args.users, args.history_days, args.requests, args.batch, args.workers)
+
+
+if __name__ == "__main__":
+    main()

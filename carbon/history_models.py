@@ -1,0 +1,32 @@
+"""The compact history of the carbon statement, written by settlement beside the balls.
+
+One row per (local date, user, activity type) that settlement gave CO2e: what the statement
+reads per day, type, month and in total, so that raw events and closed balls can be retired
+while the statement stays exact. energy_g is not kept: a settlement ball's energy equals its
+CO2e by construction (1 g CO2e = 1 g energy) and energy lives in the ledger.
+
+The key starts with the date, not the user: a night's inserts then land at the right edge of
+the index (one new page per ~150 rows) instead of on one old page per user, whatever the
+history; a statement probes one date at a time (at most 366 probes, see account.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, BigId
+
+
+class CarbonDay(Base):
+    """Grams of CO2e a user's settled activity of one type saved on one local date."""
+
+    __tablename__ = "carbon_days"
+
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    # No foreign key: checked row by row, it would slow settlement like balls.user_id would.
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    activity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    co2e_g: Mapped[int] = mapped_column(BigInteger)
