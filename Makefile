@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean citus-up citus-down citus-status
 
 venv: $(VENV)/.installed
 
@@ -33,3 +33,13 @@ run: venv
 
 clean:
 	rm -rf $(VENV) canopy.db
+
+# A local Citus cluster (coordinator :9700, workers :9701-9702) under .citus/; see db/citus/.
+citus-up:
+	db/citus/cluster.sh up
+
+citus-down:
+	db/citus/cluster.sh down
+
+citus-status:
+	db/citus/cluster.sh status
