@@ -80,12 +80,26 @@ join_workers() {
     done
 }
 
+share_public_schema() {
+    # The test fixtures reset the schema with DROP SCHEMA public CASCADE + CREATE SCHEMA
+    # public on the coordinator. Citus sends CREATE SCHEMA to the workers but DROP SCHEMA
+    # only once the schema is one of its distributed objects; until then the CREATE fails
+    # there ("schema public already exists"). A throwaway reference table makes it one.
+    shared=$(psql_at "$CITUS_PORT" "$CITUS_DB" "SELECT 1 FROM pg_dist_object
+        WHERE classid = 'pg_namespace'::regclass AND objid = 'public'::regnamespace")
+    [ "$shared" = 1 ] && return 0
+    psql_at "$CITUS_PORT" "$CITUS_DB" "CREATE TABLE public.citus_share_schema (id int PRIMARY KEY);
+        SELECT create_reference_table('public.citus_share_schema');
+        DROP TABLE public.citus_share_schema" >/dev/null
+}
+
 up() {
     mkdir -p "$CITUS_DIR"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$CITUS_DIR"; fi
     for port in $PORTS; do init_node "$port"; start_node "$port"; done
     for port in $PORTS; do create_db "$port"; done
     join_workers
+    share_public_schema
     echo "citus: coordinator postgresql://postgres@127.0.0.1:$CITUS_PORT/$CITUS_DB"
 }
 
