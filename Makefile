@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint venv clean citus-up citus-down citus-status
+.PHONY: run test lint venv clean citus-up citus-down citus-status citus-probe
 
 venv: $(VENV)/.installed
 
@@ -43,3 +43,7 @@ citus-down:
 
 citus-status:
 	db/citus/cluster.sh status
+
+# Distributes a fresh database on the cluster with the prototype db/citus/distribute.sql.
+citus-probe: venv
+	db/citus/probe.sh
