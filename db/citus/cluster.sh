@@ -88,9 +88,12 @@ share_public_schema() {
     shared=$(psql_at "$CITUS_PORT" "$CITUS_DB" "SELECT 1 FROM pg_dist_object
         WHERE classid = 'pg_namespace'::regclass AND objid = 'public'::regnamespace")
     [ "$shared" = 1 ] && return 0
-    psql_at "$CITUS_PORT" "$CITUS_DB" "CREATE TABLE public.citus_share_schema (id int PRIMARY KEY);
-        SELECT create_reference_table('public.citus_share_schema');
-        DROP TABLE public.citus_share_schema" >/dev/null
+    # One statement per call: Citus forwards a DDL command's whole query string to the workers.
+    for sql in "CREATE TABLE public.citus_share_schema (id int PRIMARY KEY)" \
+               "SELECT create_reference_table('public.citus_share_schema')" \
+               "DROP TABLE public.citus_share_schema"; do
+        psql_at "$CITUS_PORT" "$CITUS_DB" "$sql" >/dev/null
+    done
 }
 
 up() {
