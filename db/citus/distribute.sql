@@ -44,12 +44,17 @@ ALTER TABLE users DROP CONSTRAINT uq_users_external_id;
 CREATE TABLE user_external_ids (
   external_id varchar(64) PRIMARY KEY,
   user_id bigint NOT NULL);
-ALTER TABLE activity_events DROP CONSTRAINT uq_activity_events_source_source_event_id;
+-- (source, id) is claimed in activity_event_ids first (ON CONFLICT DO NOTHING, ids sorted);
+-- only claimed ids are inserted into activity_events, in the same (two-phase) transaction.
+-- The stored payload_hash answers a retry (same hash) or a conflict (other hash, even when
+-- the other event named another user) without knowing where the first event lives.
+ALTER TABLE activity_events DROP CONSTRAINT uq_activity_events_source_source_event_id,
+  ADD CONSTRAINT uq_activity_events_user_id_source_source_event_id
+    UNIQUE (user_id, source, source_event_id);
 CREATE TABLE activity_event_ids (
   source varchar(64) NOT NULL,
   source_event_id varchar(128) NOT NULL,
   user_id bigint NOT NULL,
-  event_id bigint NOT NULL,
   payload_hash varchar(64) NOT NULL,
   CONSTRAINT pk_activity_event_ids PRIMARY KEY (source, source_event_id));
 -- numbers come from certificate_counters (a reference table, row-locked per series and year)
@@ -115,6 +120,8 @@ DO $$ DECLARE r record; BEGIN
 END $$;
 
 -- 6. Small shared tables: reference tables (a copy on every node, joined locally).
+-- Known wrong: settlement_batches is claimed with FOR UPDATE SKIP LOCKED, which does not skip
+-- on a reference table (the claim hung); it must become a distributed table instead.
 SELECT create_reference_table(t) FROM unnest(ARRAY[
   'activity_types', 'methodology_versions', 'partners', 'partner_signatures', 'projects',
   'charity_projects', 'donation_records', 'farm_quiz_questions', 'certificate_counters',
