@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint venv venv-dev lock clean
+.PHONY: run test lint venv venv-dev lock clean citus-up citus-down citus-status citus-probe
 
 # Installs come from the lock files (exact versions, hashes checked); `make lock` refreshes them
 # from pyproject.toml. The project itself is installed on top, without its dependencies.
@@ -51,3 +51,17 @@ run: venv
 
 clean:
 	rm -rf $(VENV) canopy.db
+
+# A local Citus cluster (coordinator :9700, workers :9701-9702) under .citus/; see db/citus/.
+citus-up:
+	db/citus/cluster.sh up
+
+citus-down:
+	db/citus/cluster.sh down
+
+citus-status:
+	db/citus/cluster.sh status
+
+# Distributes a fresh database on the cluster with the prototype db/citus/distribute.sql.
+citus-probe: venv
+	db/citus/probe.sh
