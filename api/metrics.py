@@ -17,9 +17,9 @@ import time
 
 from flask import Flask, Response, current_app, g, request
 
-import metrics
 from api.errors import problem
 from carbon.errors import CanopyError
+from db import metrics
 
 PATH = "/metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from sqlalchemy import exc as sa_exc
 
 from api.errors import problem
-from applog import get_logger
+from db.applog import get_logger
 
 log = get_logger(__name__)
 

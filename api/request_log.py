@@ -15,7 +15,7 @@ import uuid
 import structlog
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from applog import get_logger
+from db.applog import get_logger
 
 log = get_logger("canopy.access")
 

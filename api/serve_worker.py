@@ -24,9 +24,9 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 
-import applog
 from api.problems import type_uri
 from config import Config
+from db import applog
 
 log = applog.get_logger("canopy.access")
 

@@ -11,8 +11,8 @@ import click
               help="Settle what is due and expire balls once, then exit (for cron or a check).")
 def scheduler(once: bool) -> None:
     """Run the scheduler alone."""
-    import applog
     from config import config_or_exit
+    from db import applog
     from jobs.scheduler import run
 
     config = config_or_exit()

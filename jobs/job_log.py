@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from applog import get_logger
+from db.applog import get_logger
 
 log = get_logger("jobs")
 

@@ -13,7 +13,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 
-import metrics
+from db import metrics
 
 MASK = EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
 

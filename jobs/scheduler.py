@@ -12,9 +12,9 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from applog import get_logger
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
+from db.applog import get_logger
 from jobs.job_metrics import watch
 from jobs.settlement_requests import settle_requested
 from jobs.tasks import (

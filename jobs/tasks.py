@@ -11,15 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import metrics
-from applog import get_logger
 from carbon.services import outbox
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.reconcile import reconcile
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
-from db import UnitOfWork
+from db import UnitOfWork, metrics
+from db.applog import get_logger
 from game.daily import after_settlement, retry_followups
 from game.transparency.services import publish_roots
 from jobs.job_log import logged_job

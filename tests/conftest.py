@@ -162,7 +162,7 @@ def json_logs():
     import io
     import logging
 
-    import applog
+    from db import applog
 
     buffer, root = io.StringIO(), logging.getLogger()
     level = root.level

@@ -71,7 +71,7 @@ def test_a_failing_job_is_logged_once_with_its_traceback_and_raises(
 
 
 def test_the_job_name_is_not_left_on_later_lines(uow_factory, json_logs):
-    import applog
+    from db import applog
 
     purge_idempotency_keys(uow_factory, clock(NOW), timedelta(hours=24))
     applog.get_logger("after").info("something else")

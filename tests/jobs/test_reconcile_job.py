@@ -12,9 +12,9 @@ from prometheus_client import REGISTRY
 from carbon.models import LedgerEntry, LedgerTransaction
 from carbon.services import ledger
 from config import Config, ConfigError
+from db.metrics import RECONCILE_PROBLEMS
 from jobs.scheduler import build_scheduler
 from jobs.tasks import reconcile_ledger
-from metrics import RECONCILE_PROBLEMS
 from tests.conftest import NOW
 from tests.factories.forest import give_energy
 from tests.jobs.conftest import add_user, clock

@@ -11,8 +11,8 @@ import re
 import pytest
 import structlog
 
-import applog
 from config import Config
+from db import applog
 
 
 class Terminal(io.StringIO):

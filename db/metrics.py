@@ -1,6 +1,6 @@
 """The Prometheus metrics of Canopy, defined once and shared by the web workers and the scheduler.
 
-This package imports nothing of the application (only prometheus_client), so that both the api
+This module imports nothing of the application (only prometheus_client), so that both the api
 layer and the jobs, which may not import Flask, can count into the same objects.
 
 Processes: the server runs several worker processes and a scheduler process. When
