@@ -3,18 +3,15 @@ creates holds exactly the settlement balls, so a statement reads the same after 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from db import make_engine
 from db.migrate import upgrade
+from tests.migrations import database_at
 
-SCHEMA = "upgrade_from_0014"
 BALL = text(
     "INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g, "
     "stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at) VALUES "
@@ -24,22 +21,9 @@ BALL = text(
 
 @pytest.fixture
 def old_database(engine, database_url):
-    """An engine on an empty database of its own (PostgreSQL: a schema), at migration 0014."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        old = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    else:
-        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="canopy-0014-"), "old.db")
-        old = make_engine(url)
-    with old.begin() as conn:
-        upgrade(str(old.url), "0014", connection=conn)
-    yield old
-    old.dispose()
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    """An engine on an empty database of its own, at migration 0014."""
+    with database_at(engine, database_url, "0014") as old:
+        yield old
 
 
 def fill_balls(conn) -> None:

@@ -3,41 +3,25 @@ creates say what the ledger says (collects and steals only)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import bindparam, text
 
 from carbon.earned_models import QUARTER_SECONDS
-from db import make_engine
 from db.base import UTCDateTime
 from db.migrate import upgrade
+from tests.migrations import database_at
 
-SCHEMA = "upgrade_from_0007"
 LAST_SECOND = datetime(2026, 3, 9, 23, 59, 59, tzinfo=UTC)
 MIDNIGHT = datetime(2026, 3, 10, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def old_database(engine, database_url):
-    """An engine on an empty database of its own (PostgreSQL: a schema), at migration 0007."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        old = make_engine(database_url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    else:
-        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="canopy-0007-"), "old.db")
-        old = make_engine(url)
-    with old.begin() as conn:
-        upgrade(str(old.url), "0007", connection=conn)
-    yield old
-    old.dispose()
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    """An engine on an empty database of its own, at migration 0007."""
+    with database_at(engine, database_url, "0007") as old:
+        yield old
 
 
 _TXN = text("INSERT INTO ledger_transactions (id, kind, cause_type, cause_id, created_at) "
