@@ -172,3 +172,14 @@ def json_logs():
     finally:
         applog.unconfigure()
         root.setLevel(level)
+
+
+@pytest.fixture
+def alice_and_bob(client, token) -> dict[str, dict[str, str]]:
+    """alice and bob, friends (both seen, both asked); their request headers by name."""
+    heads = {n: token(n) for n in ("alice", "bob")}
+    for n in heads:
+        client.get("/v1/me", headers=heads[n])
+    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=heads["alice"])
+    client.post("/v1/me/friends", json={"user_id": "alice"}, headers=heads["bob"])
+    return heads

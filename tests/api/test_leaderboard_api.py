@@ -19,14 +19,8 @@ def frozen():
 
 
 @pytest.fixture
-def heads(client, token):
-    """alice and bob, friends."""
-    heads = {n: token(n) for n in ("alice", "bob")}
-    for n in heads:
-        client.get("/v1/me/friends", headers=heads[n])
-    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=heads["alice"])
-    client.post("/v1/me/friends", json={"user_id": "alice"}, headers=heads["bob"])
-    return heads
+def heads(alice_and_bob):
+    return alice_and_bob
 
 
 def test_the_total_board_counts_what_was_earned_before_this_week(client, heads, session,

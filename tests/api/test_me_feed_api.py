@@ -17,13 +17,8 @@ def frozen():
 
 
 @pytest.fixture
-def users(client, token):
-    heads = {n: token(n) for n in ("alice", "bob")}
-    for n in heads:
-        client.get("/v1/me/friends", headers=heads[n])
-    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=heads["alice"])
-    client.post("/v1/me/friends", json={"user_id": "alice"}, headers=heads["bob"])
-    return heads
+def users(alice_and_bob):
+    return alice_and_bob
 
 
 def test_a_steal_and_a_watering_show_in_the_owners_feed(client, users, session):

@@ -79,13 +79,9 @@ def test_partner_events_are_counted_by_source_outcome_and_reason(signed, make_pa
 
 
 @pytest.fixture
-def friends(client, token, session):
+def friends(alice_and_bob, session):
     """alice and bob, friends, each with one ripe ball; their headers and ball ids."""
-    heads = {n: token(n) for n in ("alice", "bob")}
-    for n in heads:
-        client.get("/v1/me", headers=heads[n])
-    client.post("/v1/me/friends", json={"user_id": "bob"}, headers=heads["alice"])
-    client.post("/v1/me/friends", json={"user_id": "alice"}, headers=heads["bob"])
+    heads = alice_and_bob
     from carbon.services.users import get_user
 
     balls = {n: ripe_ball(session, get_user(session, n).id, 100) for n in heads}
