@@ -3,9 +3,10 @@
 
 A stream is named by its exchange. `stream_positions.last_id` is its high-water mark: every
 outbox id at or below it was either published or is listed in `stream_gaps`, the ranges of ids
-that were not visible when the mark passed them (a transaction that had taken the id from the
-sequence and not committed yet, one that rolled back, or a row purged). A gap is looked at again
-on every run until its row shows up and is published, or it is older than the gap window."""
+not published when the mark passed them: not visible yet (a transaction that had taken the id
+from the sequence and not committed yet, one that rolled back, a row purged) or not confirmed
+by the broker. A gap is looked at again on every run until its row is published, or it is older
+than the gap window and holds no row."""
 
 from __future__ import annotations
 

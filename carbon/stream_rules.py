@@ -61,19 +61,16 @@ def message(id_: int, type_: str, occurred_at: datetime, user_id: str | None,
                    json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def confirmed_prefix(ids: list[int], confirmed: set[int], cursor: int) -> int:
-    """The new mark: the last of `ids` (ascending, all above `cursor`) before the first one not
-    confirmed; `cursor` when the first is not. The mark never passes an unsent row."""
-    mark = cursor
-    for i in ids:
-        if i not in confirmed:
-            break
-        mark = i
-    return mark
+def new_mark(ids: list[int], confirmed: set[int], cursor: int) -> int:
+    """The mark after a run: the highest of `ids` (all above `cursor`) the broker confirmed,
+    `cursor` when it confirmed none. The unconfirmed ids it passes become gaps (missing_ranges),
+    so they are sent again, and one message no queue takes does not hold up the others."""
+    return max((i for i in ids if i in confirmed), default=cursor)
 
 
 def missing_ranges(cursor: int, mark: int, seen: list[int], now: datetime) -> list[Gap]:
-    """The ids in cursor+1..mark that are not among `seen` (ascending), as ranges."""
+    """The ids in cursor+1..mark that are not among `seen` (ascending: the ids published),
+    as ranges."""
     gaps, expected = [], cursor + 1
     for i in seen:
         if i > mark:
@@ -100,7 +97,15 @@ def without(gaps: list[Gap], ids: set[int]) -> list[Gap]:
     return left
 
 
-def expired(gaps: list[Gap], before: datetime) -> tuple[list[Gap], list[Gap]]:
-    """(kept, given up): a gap noticed before `before` is given up on."""
-    return ([g for g in gaps if g.noticed_at >= before],
-            [g for g in gaps if g.noticed_at < before])
+def expired(gaps: list[Gap], before: datetime,
+            found: list[int] | None) -> tuple[list[Gap], list[Gap]]:
+    """(kept, given up): a gap noticed before `before` is given up on when no row was `found`
+    in it (the ids of the gaps' rows this run read; None when it could not read them all). A
+    gap holding a row the broker has not confirmed yet is never given up."""
+    if found is None:
+        return gaps, []
+
+    def old_and_empty(g: Gap) -> bool:
+        return g.noticed_at < before and not any(g.first_id <= i <= g.last_id for i in found)
+
+    return ([g for g in gaps if not old_and_empty(g)], [g for g in gaps if old_and_empty(g)])

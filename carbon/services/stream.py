@@ -3,10 +3,11 @@ recording which of them the broker confirmed. The broker itself is the jobs' bus
 (jobs/amqp.py); between the two calls no transaction is open, so a slow broker holds no lock.
 
 Ids come from a sequence, and on PostgreSQL a transaction may commit id 100 after id 101 was
-committed and published. The mark therefore never simply jumps: ids it passes without seeing
-their row become gaps (carbon.stream_models), looked at again on every run, so a row committed
-late is still published; a gap older than `window` is given up on (a rolled-back transaction
-or a purged row: no transaction that writes the outbox stays open that long)."""
+committed and published. The mark therefore never simply jumps: ids it passes without
+publishing their row (not visible yet, or not confirmed by the broker) become gaps
+(carbon.stream_models), looked at again on every run, so a row committed late is still
+published; a gap older than `window` in which no row is found is given up on (a rolled-back
+transaction or a purged row: no transaction that writes the outbox stays open that long)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from carbon.stream_models import StreamGap, StreamPosition
 from carbon.stream_rules import (
     Gap,
     Message,
-    confirmed_prefix,
     expired,
     message,
     missing_ranges,
+    new_mark,
     without,
 )
 from db import UnitOfWork
@@ -43,9 +44,10 @@ class Pending:
     stream: str
     cursor: int
     gaps: list[Gap]
-    late: list[Message]  # rows found in gaps: committed after the mark passed them
+    late: list[Message]  # rows found in gaps: committed late, or not confirmed yet
     new: list[Message]  # rows after the mark, in id order
-    full: bool  # the batch was full: more rows are waiting
+    full: bool  # the batch of new rows was full: more are waiting
+    late_full: bool  # so was the batch of late rows: the gaps may hold more
 
     @property
     def messages(self) -> list[Message]:
@@ -78,7 +80,8 @@ def pending(uow: UnitOfWork, stream: str, limit: int) -> Pending:
         new = list(s.execute(select(*_COLUMNS).where(_E.id > cursor).order_by(_E.id)
                              .limit(limit)))
         late_msgs, new_msgs = _messages(s, late), _messages(s, new)
-    return Pending(stream, cursor, gaps, late_msgs, new_msgs, len(new) == limit)
+    return Pending(stream, cursor, gaps, late_msgs, new_msgs, len(new) == limit,
+                   len(late) == limit)
 
 
 def _messages(s: Session, rows: list) -> list[Message]:
@@ -90,25 +93,31 @@ def _messages(s: Session, rows: list) -> list[Message]:
 
 def record_published(uow: UnitOfWork, due: Pending, confirmed: set[int], now: datetime,
                      window: timedelta) -> Progress:
-    """Move the mark over the confirmed rows after it (up to the first unsent one), take the
-    confirmed late rows out of the gaps, add the ids passed unseen as new gaps, give up on gaps
-    older than `window`."""
-    mark = confirmed_prefix([m.id for m in due.new], confirmed, due.cursor)
+    """Move the mark to the highest confirmed row after it, take the confirmed late rows out of
+    the gaps, add the ids it passed without publishing them as new gaps (unseen, or not
+    confirmed), give up on gaps older than `window` in which no row was found."""
+    mark = new_mark([m.id for m in due.new], confirmed, due.cursor)
     with uow:
         s = uow.session
         if not _move_mark(s, due.stream, due.cursor, mark, now):
             return Progress(0, due.cursor, sum(g.size for g in due.gaps), 0, 0.0, raced=True)
         gaps = without(due.gaps, confirmed) + missing_ranges(
-            due.cursor, mark, [m.id for m in due.new], now)
-        kept, given_up = expired(gaps, now - window)
-        s.execute(delete(StreamGap).where(_G.stream == due.stream))
-        if kept:
-            s.execute(insert(StreamGap), [{"stream": due.stream, "first_id": g.first_id,
-                                           "last_id": g.last_id, "noticed_at": g.noticed_at}
-                                          for g in kept])
+            due.cursor, mark, [m.id for m in due.new if m.id in confirmed], now)
+        found = None if due.late_full else [m.id for m in due.late]
+        kept, given_up = expired(gaps, now - window, found)
+        if kept != due.gaps:
+            _replace_gaps(s, due.stream, kept)
         uow.commit()
     return Progress(len(confirmed), mark, sum(g.size for g in kept),
                     sum(g.size for g in given_up), _lag(due, confirmed, now))
+
+
+def _replace_gaps(s: Session, stream: str, kept: list[Gap]) -> None:
+    s.execute(delete(StreamGap).where(_G.stream == stream))
+    if kept:
+        s.execute(insert(StreamGap), [{"stream": stream, "first_id": g.first_id,
+                                       "last_id": g.last_id, "noticed_at": g.noticed_at}
+                                      for g in kept])
 
 
 def _move_mark(s: Session, stream: str, cursor: int, mark: int, now: datetime) -> bool:

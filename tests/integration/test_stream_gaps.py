@@ -1,6 +1,6 @@
 """The stream's mark and its gaps: a row committed after the mark passed its id is still
-published, once; an id awaited past the gap window is given up on; the mark never passes a
-row the broker did not confirm."""
+published, once; an id awaited past the gap window is given up on; a row the broker did not
+confirm is sent again, however long that takes, and the rows after it are not."""
 
 from __future__ import annotations
 
@@ -20,14 +20,9 @@ STREAM = "canopy.test.gaps"
 
 
 def run(uow, now=NOW, confirm=lambda m: True, limit=100):
-    """One publisher run against a broker that confirms what `confirm` accepts, in order,
-    stopping at the first it refuses (as jobs.amqp does)."""
+    """One publisher run against a broker that confirms what `confirm` accepts."""
     due = stream.pending(uow, STREAM, limit)
-    sent = []
-    for m in due.messages:
-        if not confirm(m):
-            break
-        sent.append(m.id)
+    sent = [m.id for m in due.messages if confirm(m)]
     return sent, stream.record_published(uow, due, set(sent), now, WINDOW)
 
 
@@ -77,12 +72,17 @@ def test_an_id_awaited_past_the_window_is_given_up(session, uow):
     assert (sent, progress.given_up_ids, progress.gap_ids) == ([], a - 1 + 2, 0)
 
 
-def test_the_mark_stops_at_the_first_row_not_confirmed(session, uow):
+def test_a_row_not_confirmed_is_sent_again_and_only_it(session, uow):
     ids = record(session, 4)
     sent, progress = run(uow, confirm=lambda m: m.id != ids[2])
-    assert (sent, progress.mark, progress.lag_s) == (ids[:2], ids[1], 0.0)
-    sent, progress = run(uow, NOW + timedelta(seconds=30))
-    assert (sent, progress.mark, gaps(session, ids[0])) == (ids[2:], ids[3], [])
+    assert (sent, progress.mark, progress.lag_s) == (ids[:2] + ids[3:], ids[3], 0.0)
+    assert gaps(session, ids[0]) == [(ids[2], ids[2])]
+    later = NOW + WINDOW + timedelta(minutes=1)  # still refused past the window: still kept
+    assert run(uow, later, confirm=lambda m: False)[1].lag_s == (later - NOW).total_seconds()
+    assert gaps(session, ids[0]) == [(ids[2], ids[2])]
+    sent, progress = run(uow, later + timedelta(seconds=2))
+    assert (sent, progress.mark, gaps(session, ids[0])) == ([ids[2]], ids[3], [])
+    assert run(uow, later + timedelta(seconds=4))[0] == []
 
 
 def test_the_lag_is_the_age_of_the_oldest_unsent_row(session, uow):

@@ -133,3 +133,18 @@ def test_a_batch_publishes_in_id_order_and_the_rest_on_later_runs(session, uow, 
     runs = [publish_outbox(lambda: uow, clock(NOW), publisher, small) for _ in range(4)]
     assert [r.published for r in runs] == [2, 2, 1, 0]
     assert [m.body["payload"]["n"] for m in broker.drain(queue)] == [0, 1, 2, 3, 4]
+
+
+def test_a_type_no_queue_takes_waits_without_holding_up_the_others(session, uow, broker,  # noqa: F811
+                                                                    publisher):
+    watered = broker.bind_queue("watered")
+    user = UserFactory()
+    for event_type in ("watered", "shield_granted", "watered"):
+        outbox.record(session, event_type, NOW, user_id=user.id)
+    first = publish_outbox(lambda: uow, clock(NOW), publisher)
+    assert [m.routing_key for m in broker.drain(watered)] == ["watered", "watered"]
+    assert (first.published, first.gap_ids >= 1) == (2, True)
+    everything = broker.bind_queue("#")
+    second = publish_outbox(lambda: uow, clock(NOW), publisher)
+    assert [m.routing_key for m in broker.drain(everything)] == ["shield_granted"]
+    assert (second.published, broker.drain(watered)) == (1, [])

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from carbon.stream_rules import (
     Gap,
-    confirmed_prefix,
     expired,
     message,
     missing_ranges,
+    new_mark,
     without,
 )
 
@@ -31,10 +31,12 @@ def test_a_message_carries_the_schema_version_the_fact_and_its_users():
                                   "payload": {"energy_g": 5}}
 
 
-def test_the_mark_stops_before_the_first_unconfirmed_row():
-    assert confirmed_prefix([11, 12, 14, 15], {11, 12, 15}, 10) == 12
-    assert confirmed_prefix([11, 12], {12}, 10) == 10
-    assert confirmed_prefix([], set(), 10) == 10
+def test_the_mark_moves_to_the_highest_confirmed_row_and_unconfirmed_ones_become_gaps():
+    assert new_mark([11, 12, 14, 15], {11, 12, 15}, 10) == 15
+    assert ranges(missing_ranges(10, 15, [11, 12, 15], T)) == [(13, 14)]
+    assert new_mark([11, 12], {12}, 10) == 12
+    assert new_mark([11, 12], set(), 10) == 10
+    assert new_mark([], set(), 10) == 10
 
 
 def test_ids_passed_unseen_become_ranges_up_to_the_mark_only():
@@ -49,7 +51,13 @@ def test_published_ids_split_their_gap():
     assert ranges(without(gaps, set())) == [(5, 9), (12, 12)]
 
 
-def test_gaps_noticed_before_the_window_are_given_up():
+def test_gaps_noticed_before_the_window_and_found_empty_are_given_up():
     old, young = Gap(1, 3, T - timedelta(minutes=20)), Gap(8, 8, T)
-    kept, given_up = expired([old, young], T - timedelta(minutes=15))
+    kept, given_up = expired([old, young], T - timedelta(minutes=15), found=[])
     assert (kept, given_up, old.size) == ([young], [old], 3)
+
+
+def test_a_gap_holding_an_unsent_row_or_not_read_to_its_end_is_kept_however_old():
+    old = Gap(1, 3, T - timedelta(minutes=20))
+    assert expired([old], T, found=[2]) == ([old], [])
+    assert expired([old], T, found=None) == ([old], [])
