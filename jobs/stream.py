@@ -12,7 +12,6 @@ from carbon.services import stream
 from db import metrics
 from db.applog import get_logger
 from jobs.amqp import AmqpPublisher
-from jobs.job_log import logged_job
 from jobs.tasks import Clock, UowFactory
 
 log = get_logger(__name__)
@@ -24,12 +23,12 @@ class StreamSettings:
     gap_window: timedelta = timedelta(minutes=15)
 
 
-@logged_job("publish_outbox", lambda p: {"published": p.published, "mark": p.mark,
-                                         "gap_ids": p.gap_ids, "lag_s": round(p.lag_s, 1)})
 def publish_outbox(uow_factory: UowFactory, now_fn: Clock, publisher: AmqpPublisher,
                    settings: StreamSettings = StreamSettings()) -> stream.Progress:
     """Publish up to `settings.batch` outbox rows (and rows found late in the gaps) to
-    `publisher.exchange`, in id order, and record the confirmed ones."""
+    `publisher.exchange`, in id order, and record the confirmed ones. It runs every few
+    seconds, so it logs a line only when it published or failed (not a start and an end line
+    per run as jobs.job_log does); the scheduler's listener counts its runs."""
     due = stream.pending(uow_factory(), publisher.exchange, settings.batch)
     sent = publisher.publish(due.messages)
     try:
@@ -41,8 +40,13 @@ def publish_outbox(uow_factory: UowFactory, now_fn: Clock, publisher: AmqpPublis
         metrics.STREAM_FAILURES.labels("database").inc()
         raise
     _count(progress, sent.failure)
+    if progress.published:
+        log.info("published outbox rows", stream=publisher.exchange,
+                 published=progress.published, mark=progress.mark, gap_ids=progress.gap_ids,
+                 lag_s=round(progress.lag_s, 1))
     if sent.failure is not None:
-        log.warning("the message broker refused a message; the rest waits for the next run",
+        log.warning("the message broker did not confirm every message; they wait for the "
+                    "next run", stream=publisher.exchange,
                     reason=sent.failure, published=progress.published,
                     unsent=len(due.messages) - len(sent.confirmed))
     if progress.raced:

@@ -68,7 +68,7 @@ def test_a_steal_reaches_a_consumer_once_across_two_runs(session, uow, broker, p
 
 
 def test_a_message_no_queue_takes_stays_unsent_until_one_is_bound(session, uow, broker,  # noqa: F811
-                                                                  publisher):
+                                                                  publisher, json_logs):
     row, _ = a_steal(session, uow)
     failures = sample("canopy_stream_failures_total", reason="unroutable")
     refused = publish_outbox(lambda: uow, clock(NOW), publisher)
@@ -78,6 +78,9 @@ def test_a_message_no_queue_takes_stays_unsent_until_one_is_bound(session, uow, 
     queue = broker.bind_queue()
     assert publish_outbox(lambda: uow, clock(NOW), publisher).published == 1
     assert [m.body["id"] for m in broker.drain(queue)] == [row.id]
+    lines = [(x["level"], x.get("reason"), x.get("unsent"), x.get("published"))
+             for x in json_logs() if x.get("stream") == broker.exchange]
+    assert lines == [("warning", "unroutable", 1, 0), ("info", None, None, 1)]
 
 
 def test_a_message_the_broker_nacks_is_sent_again_on_the_next_run(session, uow, broker,  # noqa: F811
