@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import Any
 
 from carbon.stream_rules import CONTENT_TYPE, Message
 from config import mask_url
@@ -47,8 +48,8 @@ class AmqpPublisher:
 
     def __init__(self, url: str, exchange: str, timeout_s: float = 10.0) -> None:
         self.url, self.exchange, self.timeout_s = url, exchange, timeout_s
-        self._connection = None
-        self._channel = None
+        self._connection: Any = None  # pika.BlockingConnection, imported when first used
+        self._channel: Any = None
         self._next_tag = 1  # the broker numbers a confirm channel's messages from 1
         self._batch = _Batch()
 
@@ -121,7 +122,7 @@ class AmqpPublisher:
         self._connection = pika.BlockingConnection(params)
         channel = self._connection.channel()
         channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
-        selected = []
+        selected: list[Any] = []
         channel._impl.confirm_delivery(ack_nack_callback=self._on_confirm,
                                        callback=selected.append)
         channel._impl.add_on_return_callback(self._on_return)

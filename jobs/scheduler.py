@@ -82,6 +82,7 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
 def _add_stream(scheduler: BlockingScheduler, config: Config, uow_factory: UowFactory,
                 clock: Clock, common: dict) -> None:
     """The outbox's fan-out to RabbitMQ, every few seconds: a push should follow its fact."""
+    assert config.AMQP_URL is not None  # only called when it is set
     publisher = AmqpPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, config.AMQP_TIMEOUT_S)
     settings = StreamSettings(config.AMQP_BATCH,
                               timedelta(seconds=config.AMQP_GAP_WINDOW_SECONDS))

@@ -30,7 +30,7 @@ from carbon.stream_rules import (
     without,
 )
 from db import UnitOfWork
-from db.sql import insert_ignore
+from db.sql import insert_ignore, rowcount
 
 _E = OutboxEvent.__table__.c
 _G = StreamGap.__table__.c
@@ -127,7 +127,7 @@ def _move_mark(s: Session, stream: str, cursor: int, mark: int, now: datetime) -
                   {"stream": stream, "last_id": 0, "updated_at": now}, ["stream"])
     moved = s.execute(update(StreamPosition).where(_P.stream == stream, _P.last_id == cursor)
                       .values(last_id=mark, updated_at=now))
-    return moved.rowcount == 1
+    return rowcount(moved) == 1
 
 
 def _lag(due: Pending, confirmed: set[int], now: datetime) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, column, func, insert, or_, select, table, text
 from sqlalchemy.orm import Session
@@ -45,7 +46,7 @@ def unlogged_duty_ids(session: Session) -> list[int]:
         Certificate.kind == "duty", ~logged.exists()).order_by(Certificate.id)))
 
 
-def add(session: Session, **values) -> PublicLogEntry:
+def add(session: Session, **values: Any) -> PublicLogEntry:
     row = PublicLogEntry(**values)
     session.add(row)
     session.flush()
@@ -100,7 +101,7 @@ def last_published_day(session: Session) -> date | None:
     return session.scalar(select(func.max(PublishedRoot.log_date)))
 
 
-def add_root(session: Session, **values) -> PublishedRoot:
+def add_root(session: Session, **values: Any) -> PublishedRoot:
     row = PublishedRoot(**values)
     session.add(row)
     session.flush()
