@@ -151,3 +151,19 @@ def test_a_type_no_queue_takes_waits_without_holding_up_the_others(session, uow,
     second = publish_outbox(lambda: uow, clock(NOW), publisher)
     assert [m.routing_key for m in broker.drain(everything)] == ["shield_granted"]
     assert (second.published, broker.drain(watered)) == (1, [])
+
+
+def test_a_confirmed_planting_reaches_a_consumer_with_its_certificates(session, uow, broker,  # noqa: F811
+                                                                       publisher):
+    from game.forest.services import decisions
+    from tests.factories.transparency import EVIDENCE, pending_order
+
+    queue = broker.bind_queue("planting_confirmed")
+    planter = UserFactory(external_id="planter-1")
+    order, project = pending_order(session, uow, quantity=2, user=planter)
+    view = decisions.confirm(uow, project.partner_id, order.id, EVIDENCE, NOW)
+    publish_outbox(lambda: uow, clock(NOW), publisher)
+    (got,) = broker.drain(queue)
+    assert (got.body["user_id"], got.body["partner_id"]) == ("planter-1", project.partner_id)
+    assert got.body["payload"]["order_id"] == order.id
+    assert sorted(got.body["payload"]["certificate_numbers"]) == sorted(view.certificates)
