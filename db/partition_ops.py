@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.partitions import LOCK_NAMESPACE, REGISTRY, Spec, add_months
@@ -67,9 +67,9 @@ def maintain(uow_factory: Callable[[], UnitOfWork], today: date, keep: Mapping[s
             with uow_factory() as uow:
                 if _maintain_table(uow.session, spec, today, keep[spec.retention], ahead, row):
                     uow.commit()
-        except OperationalError as exc:  # lock timeout: traffic wins, the next run retries
+        except DBAPIError as exc:  # a lock timeout (traffic wins): the next run retries
             row.created, row.dropped, row.rows_moved, row.rows_deleted = [], [], 0, 0
-            row.skipped = f"gave up: {str(exc.orig).strip().splitlines()[0]}"
+            row.skipped = f"failed: {str(exc.orig).strip().splitlines()[0]}"
         report.tables.append(row)
     report.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return report

@@ -94,9 +94,10 @@ class Spec:
 
 
 # A ledger month may go only once every account's closing balance of it is checkpointed
-# (carbon.services.checkpoints); reconcile then starts from the checkpoint.
+# (carbon.services.checkpoints); reconcile then starts from the checkpoint. Months are
+# checkpointed in order from the oldest entry's: one at or after :start covers it.
 _LEDGER_MONTH_CHECKPOINTED = ("EXISTS (SELECT 1 FROM ledger_checkpoint_months "
-                              "WHERE month = :start)")
+                              "WHERE month >= :start)")
 _LEDGER_MONTH_RETIRED = "UPDATE ledger_checkpoint_months SET retired = true WHERE month < :end"
 
 # Order matters: entries go before the transactions they reference.

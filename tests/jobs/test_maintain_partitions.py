@@ -1,0 +1,163 @@
+"""The daily partition maintenance with the clock moved forward: partitions created ahead,
+old months retired per settings (DETACH + DROP on PostgreSQL, DELETE on SQLite), catch-up
+after downtime, and the ledger still reconciling from its checkpoints."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select, text
+
+from carbon.models import ActivityEvent, LedgerEntry, LedgerTransaction
+from carbon.outbox_models import OutboxEvent
+from carbon.retention_models import EventKey, LedgerCheckpoint
+from carbon.services import ledger, outbox
+from carbon.services.events import ingest_events
+from carbon.services.reconcile import reconcile
+from config import Config, ConfigError
+from db import partition_ops, utcnow_aware
+from db.partitions import REGISTRY, spec
+from jobs.scheduler import build_scheduler
+from jobs.tasks import maintain_partitions
+from tests.conftest import NOW
+from tests.factories.forest import give_energy
+from tests.jobs.conftest import add_user, clock, count
+
+KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 6, "FEED_RETENTION_DAYS": 90}
+A_YEAR_LATER = NOW + timedelta(days=365)  # 2027-03-10
+
+
+def names(session, table: str) -> set[str]:
+    return set(partition_ops.partitions(session, spec(table)).values())
+
+
+def in_default(session, table: str) -> int:
+    return session.scalar(text(f"SELECT count(*) FROM {table}_default"))
+
+
+def arrange(session, uow) -> int:
+    """A user with an ingested event of Mar 9, 300 g of energy and a fact in the feed (NOW)."""
+    user = add_user(session)
+    event = {"id": "e-1", "user_id": user.external_id, "type": "offline_payment",
+             "quantity": 1, "occurred_at": NOW.isoformat()}
+    assert ingest_events(uow, "test", [event], "Asia/Shanghai", NOW).accepted == 1
+    give_energy(session, user.id, 300)
+    outbox.record(session, "test", NOW, user_id=user.id)
+    session.flush()
+    return user.id
+
+
+def test_the_first_run_creates_the_months_and_moves_what_the_default_caught(
+        session, uow, uow_factory, is_postgres):
+    if not is_postgres:
+        pytest.skip("partitions are PostgreSQL's")
+    arrange(session, uow)
+    assert in_default(session, "activity_events") == 1  # the schema's months start later
+    report = maintain_partitions(uow_factory, clock(NOW), KEEP)
+    # Events: from the retention horizon (Dec 10 -> December) to three months ahead.
+    assert {f"activity_events_p2025{m:02}" for m in (12,)} | {
+        f"activity_events_p2026{m:02}" for m in range(1, 7)} <= names(session, "activity_events")
+    for table in ("activity_events", "ledger_transactions", "ledger_entries", "outbox_events"):
+        assert in_default(session, table) == 0, table
+    assert session.scalar(text("SELECT count(*) FROM activity_events_p202603")) == 1
+    assert report.figures()["rows_moved"] == 1 + 1 + 2 + 1  # event, txn, entries, fact
+    again = maintain_partitions(uow_factory, clock(NOW), KEEP)
+    assert (again.figures()["created"], again.figures()["rows_moved"]) == (0, 0)
+
+
+def test_a_year_later_old_months_are_retired_and_balances_still_reconcile(
+        session, uow, uow_factory, is_postgres):
+    user_id = arrange(session, uow)
+    maintain_partitions(uow_factory, clock(NOW), KEEP)
+    with time_machine.travel(A_YEAR_LATER, tick=False):
+        give_energy(session, user_id, 50, now=utcnow_aware())
+        report = maintain_partitions(uow_factory, utcnow_aware, KEEP)
+    # Checkpoints of every month from the first entry's (March 2026) to February 2027.
+    assert len(report.checkpointed) == 12
+    assert session.scalar(select(LedgerCheckpoint.closing_g).where(
+        LedgerCheckpoint.month == date(2026, 3, 1),
+        LedgerCheckpoint.account_id == ledger.available_account(session, user_id))) == 300
+    # Events past 90 days, the feed past 90 days, ledger months before September 2026: gone.
+    assert (count(session, ActivityEvent), count(session, EventKey),
+            count(session, OutboxEvent)) == (0, 0, 0)
+    assert (count(session, LedgerTransaction), count(session, LedgerEntry)) == (1, 2)
+    assert ledger.available_balance(session, user_id) == 350
+    assert reconcile(uow) == []
+    if is_postgres:
+        assert "activity_events_p202603" not in names(session, "activity_events")
+        assert "ledger_entries_p202608" not in names(session, "ledger_entries")
+        assert {"ledger_entries_p202609", "ledger_transactions_p202609",
+                "activity_events_p202706"} <= (names(session, "ledger_entries")
+                                               | names(session, "ledger_transactions")
+                                               | names(session, "activity_events"))
+        # Only event_keys, the small plain table, loses rows by DELETE.
+        deleted = {t.table: t.rows_deleted for t in report.partitions.tables if t.rows_deleted}
+        assert report.figures()["dropped"] >= 3 and deleted == {"event_keys": 1}
+    else:
+        assert report.figures()["rows_deleted"] == 1 + 1 + 2 + 1 + 1  # + the event's key
+
+
+def test_ledger_months_without_a_checkpoint_are_kept(session, uow, uow_factory):
+    user_id = arrange(session, uow)
+    with time_machine.travel(A_YEAR_LATER, tick=False), pytest.MonkeyPatch.context() as mp:
+        mp.setattr("carbon.services.retention.write_checkpoints", lambda *a: [])
+        maintain_partitions(uow_factory, utcnow_aware, KEEP)
+    assert count(session, LedgerEntry) == 2  # no checkpoint: the month stays
+    assert ledger.available_balance(session, user_id) == 300 and reconcile(uow) == []
+
+
+def test_after_downtime_the_missing_months_are_created_and_their_rows_moved(
+        session, uow, uow_factory, is_postgres):
+    if not is_postgres:
+        pytest.skip("partitions are PostgreSQL's")
+    user_id = arrange(session, uow)
+    maintain_partitions(uow_factory, clock(NOW), KEEP)  # months up to June 2026
+    down_at = NOW + timedelta(days=150)  # August: no partition yet, the default takes it
+    outbox.record(session, "during downtime", down_at, user_id=user_id)
+    session.flush()
+    assert in_default(session, "outbox_events") == 1
+    report = maintain_partitions(uow_factory, clock(NOW + timedelta(days=200)), KEEP)
+    assert in_default(session, "outbox_events") == 0
+    assert {"outbox_events_p202607", "outbox_events_p202608",
+            "outbox_events_p202612"} <= names(session, "outbox_events")
+    moved = {t.table: t.rows_moved for t in report.partitions.tables}
+    assert moved["outbox_events"] == 1
+
+
+def test_a_table_another_run_is_maintaining_is_skipped(session, uow_factory, is_postgres):
+    if not is_postgres:
+        pytest.skip("the advisory lock is PostgreSQL's")
+    from db.partition_ops import LOCK_NAMESPACE, _lock_key
+
+    with session.get_bind().engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:ns, :k)"),
+                      {"ns": LOCK_NAMESPACE, "k": _lock_key("outbox_events")})
+        try:
+            report = maintain_partitions(uow_factory, clock(NOW), KEEP)
+        finally:
+            other.execute(text("SELECT pg_advisory_unlock_all()"))
+    skipped = {t.table: t.skipped for t in report.partitions.tables}
+    assert skipped["outbox_events"] == "another run holds it"
+    assert skipped["activity_events"] is None
+
+
+def test_the_scheduler_runs_it_daily_and_at_start_with_the_configured_retention(monkeypatch):
+    monkeypatch.setenv("CANOPY_RETAIN_EVENTS_DAYS", "30")
+    monkeypatch.setenv("CANOPY_PARTITIONS_HOUR_UTC", "4")
+    job = build_scheduler(Config(), lambda: None, clock(NOW)).get_job("maintain_partitions")
+    assert job.func is maintain_partitions and job.next_run_time == NOW
+    assert str(job.trigger.fields[5]) == "4"  # the hour
+    assert job.args[2]["RETAIN_EVENTS_DAYS"] == 30
+    assert set(job.args[2]) == {s.retention for s in REGISTRY}
+
+
+@pytest.mark.parametrize("name, value", [("CANOPY_RETAIN_EVENTS_DAYS", "7"),
+                                         ("CANOPY_RETAIN_LEDGER_MONTHS", "0"),
+                                         ("CANOPY_FEED_RETENTION_DAYS", "0")])
+def test_a_retention_too_short_is_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        Config().check()
+
