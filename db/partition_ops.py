@@ -89,8 +89,8 @@ def _maintain_table(s: Session, spec: Spec, today: date, keep: int, ahead: int,
         row.skipped = "another run holds it"
         return False
     s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    _retire(s, spec, today, keep, row)
     _create_ahead(s, spec, today, keep, ahead, row)
+    _retire(s, spec, today, keep, row)
     return True
 
 
@@ -117,6 +117,9 @@ def _create_ahead(s: Session, spec: Spec, today: date, keep: int, ahead: int,
                   row: TableReport) -> None:
     have = partitions(s, spec)
     start = spec.period(spec.cutoff(today, keep))
+    caught = _oldest_in_default(s, spec)
+    if caught is not None and caught < start:  # rows older than retention: move, then retire
+        start = caught
     last = spec.period(add_months(spec.period(today), ahead)) if spec.unit == "month" \
         else spec.period(today) + (add_months(today, ahead) - today)
     while start <= last:
@@ -124,6 +127,14 @@ def _create_ahead(s: Session, spec: Spec, today: date, keep: int, ahead: int,
             row.rows_moved += create_partition(s, spec, start)
             row.created.append(spec.name(start))
         start = spec.next(start)
+
+
+def _oldest_in_default(s: Session, spec: Spec) -> date | None:
+    if spec.bounds is not None:  # not a date: the default's old rows wait for an operator
+        return None
+    column = f"({spec.column} AT TIME ZONE 'UTC')::date" if spec.timestamp else spec.column
+    oldest = s.scalar(text(f"SELECT min({column}) FROM {spec.default}"))
+    return None if oldest is None else spec.period(oldest)
 
 
 def create_partition(s: Session, spec: Spec, start: date) -> int:
