@@ -14,7 +14,9 @@ from carbon.services.checkpoints import write_checkpoints
 from carbon.services.reconcile import reconcile
 from tests.conftest import NOW
 from tests.factories.forest import give_energy
-from tests.integration.test_reconcile import settled  # noqa: F401  (a fixture)
+from tests.integration import test_reconcile
+
+settled = test_reconcile.settled  # two users settled on Mar 9, the first collected
 
 MARCH = date(2026, 3, 1)
 KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 1, "FEED_RETENTION_DAYS": 90}
