@@ -4,6 +4,7 @@ after downtime, and the ledger still reconciling from its checkpoints."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -17,13 +18,14 @@ from carbon.services import ledger, outbox
 from carbon.services.events import ingest_events
 from carbon.services.reconcile import reconcile
 from config import Config, ConfigError
-from db import partition_ops, utcnow_aware
+from db import UnitOfWork, make_session_factory, partition_ops, utcnow_aware
 from db.partitions import REGISTRY, spec
 from jobs.scheduler import build_scheduler
 from jobs.tasks import maintain_partitions
 from tests.conftest import NOW
 from tests.factories.forest import give_energy
 from tests.jobs.conftest import add_user, clock, count
+from tests.migrations import database_at
 
 KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 6, "FEED_RETENTION_DAYS": 90}
 A_YEAR_LATER = NOW + timedelta(days=365)  # 2027-03-10
@@ -161,3 +163,38 @@ def test_a_retention_too_short_is_refused(monkeypatch, name, value):
     with pytest.raises(ConfigError, match=name):
         Config().check()
 
+
+
+def test_two_schedulers_running_it_at_once_create_each_partition_once(engine, database_url):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory locks and partitions are PostgreSQL's")
+    with database_at(engine, database_url, "head") as db:
+        with db.begin() as conn:  # March 2026: in the default partitions of a new schema
+            conn.execute(text("INSERT INTO outbox_events (type, occurred_at, payload) "
+                              "SELECT 'test', :at, '{}' FROM generate_series(1, 500)"),
+                         {"at": NOW})
+        sessions = make_session_factory(db)
+        start = threading.Barrier(2)
+        reports = []
+
+        def run() -> None:
+            start.wait()
+            reports.append(partition_ops.maintain(lambda: UnitOfWork(sessions), NOW.date(),
+                                                  KEEP))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        created = [n for r in reports for t in r.tables for n in t.created]
+        failed = [t.skipped for r in reports for t in r.tables if t.skipped]
+        with db.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM outbox_events_p202603")) == 500
+            assert conn.scalar(text("SELECT count(*) FROM outbox_events_default")) == 0
+        # Whatever the interleaving, nothing is left for a third run to do.
+        third = partition_ops.maintain(lambda: UnitOfWork(sessions), NOW.date(), KEEP)
+    assert len(reports) == 2 and len(created) == len(set(created)) > 0
+    assert all(f == "another run holds it" for f in failed)
+    assert sum(t.rows_moved for r in reports for t in r.tables) == 500
+    assert third.figures()["created"] == 0 and third.figures()["skipped"] == 0
