@@ -198,3 +198,32 @@ def test_two_schedulers_running_it_at_once_create_each_partition_once(engine, da
     assert all(f == "another run holds it" for f in failed)
     assert sum(t.rows_moved for r in reports for t in r.tables) == 500
     assert third.figures()["created"] == 0 and third.figures()["skipped"] == 0
+
+
+def inserted(session) -> dict[str, int]:
+    """Rows this transaction inserted, per partition of the registered tables."""
+    rows = session.execute(text(
+        "SELECT relname, n_tup_ins FROM pg_stat_xact_user_tables WHERE n_tup_ins > 0"))
+    parents = tuple(s.table for s in REGISTRY if s.partitioned)
+    return {name: n for name, n in rows if name.startswith(parents) and "_p" in name
+            or name.endswith("_default")}
+
+
+def test_a_nights_inserts_touch_only_the_current_months_partitions(
+        session, uow, uow_factory, is_postgres):
+    if not is_postgres:
+        pytest.skip("partitions are PostgreSQL's")
+    from carbon.services.settlement import settle_day
+
+    maintain_partitions(uow_factory, clock(NOW), KEEP)
+    before = inserted(session)
+    users = [add_user(session) for _ in range(3)]
+    events = [{"id": f"night-{u.id}", "user_id": u.external_id, "type": "offline_payment",
+               "quantity": 1, "occurred_at": (NOW - timedelta(days=1)).isoformat()}
+              for u in users]
+    assert ingest_events(uow, "test", events, "Asia/Shanghai", NOW).accepted == 3
+    settle_day(uow, date(2026, 3, 9), NOW)
+    after = inserted(session)
+    touched = {name for name, n in after.items() if n > before.get(name, 0)}
+    assert touched == {"activity_events_p202603", "ledger_transactions_p202603",
+                       "ledger_entries_p202603"}
