@@ -89,7 +89,7 @@ def _maintain_table(s: Session, spec: Spec, today: date, keep: int, ahead: int,
         row.skipped = "another run holds it"
         return False
     s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    _create_ahead(s, spec, today, keep, ahead, row)
+    _create_ahead(s, spec, today, ahead, row)
     _retire(s, spec, today, keep, row)
     return True
 
@@ -113,15 +113,16 @@ def partitions(s: Session, spec: Spec) -> dict[date, str]:
     return found  # type: ignore[return-value]
 
 
-def _create_ahead(s: Session, spec: Spec, today: date, keep: int, ahead: int,
-                  row: TableReport) -> None:
+def _create_ahead(s: Session, spec: Spec, today: date, ahead: int, row: TableReport) -> None:
+    """From today's period (or the oldest the default partition caught: rows written while
+    no partition covered them, after downtime or a clock set back) to `ahead` months on.
+    A month without rows needs no partition: the default would catch its rows."""
     have = partitions(s, spec)
-    start = spec.period(spec.cutoff(today, keep))
+    start = spec.period(today)
     caught = _oldest_in_default(s, spec)
-    if caught is not None and caught < start:  # rows older than retention: move, then retire
+    if caught is not None and caught < start:
         start = caught
-    last = spec.period(add_months(spec.period(today), ahead)) if spec.unit == "month" \
-        else spec.period(today) + (add_months(today, ahead) - today)
+    last = add_months(spec.period(today), ahead)
     while start <= last:
         if start not in have:
             row.rows_moved += create_partition(s, spec, start)

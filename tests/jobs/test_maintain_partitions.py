@@ -58,9 +58,11 @@ def test_the_first_run_creates_the_months_and_moves_what_the_default_caught(
     arrange(session, uow)
     assert in_default(session, "activity_events") == 1  # the schema's months start later
     report = maintain_partitions(uow_factory, clock(NOW), KEEP)
-    # Events: from the retention horizon (Dec 10 -> December) to three months ahead.
-    assert {f"activity_events_p2025{m:02}" for m in (12,)} | {
-        f"activity_events_p2026{m:02}" for m in range(1, 7)} <= names(session, "activity_events")
+    # From the month of the oldest row the default caught to three months ahead; an empty
+    # month before it gets no partition.
+    assert {f"activity_events_p2026{m:02}" for m in range(3, 7)} <= names(session,
+                                                                           "activity_events")
+    assert "activity_events_p202602" not in names(session, "activity_events")
     for table in ("activity_events", "ledger_transactions", "ledger_entries", "outbox_events"):
         assert in_default(session, table) == 0, table
     assert session.scalar(text("SELECT count(*) FROM activity_events_p202603")) == 1
@@ -90,7 +92,7 @@ def test_a_year_later_old_months_are_retired_and_balances_still_reconcile(
     if is_postgres:
         assert "activity_events_p202603" not in names(session, "activity_events")
         assert "ledger_entries_p202608" not in names(session, "ledger_entries")
-        assert {"ledger_entries_p202609", "ledger_transactions_p202609",
+        assert {"ledger_entries_p202703", "ledger_transactions_p202703",
                 "activity_events_p202706"} <= (names(session, "ledger_entries")
                                                | names(session, "ledger_transactions")
                                                | names(session, "activity_events"))
@@ -122,7 +124,7 @@ def test_after_downtime_the_missing_months_are_created_and_their_rows_moved(
     assert in_default(session, "outbox_events") == 1
     report = maintain_partitions(uow_factory, clock(NOW + timedelta(days=200)), KEEP)
     assert in_default(session, "outbox_events") == 0
-    assert {"outbox_events_p202607", "outbox_events_p202608",
+    assert {"outbox_events_p202608", "outbox_events_p202609",
             "outbox_events_p202612"} <= names(session, "outbox_events")
     moved = {t.table: t.rows_moved for t in report.partitions.tables}
     assert moved["outbox_events"] == 1
