@@ -1,4 +1,6 @@
-"""Reconciliation: the ledger against itself and against the balls. An empty list means OK.
+"""Reconciliation: the ledger against itself, its monthly checkpoints and the balls. An empty
+list means OK. Balances are the latest checkpoint plus the entries since (ledger_totals), so
+that months retired by the partition maintenance are summarized, not lost.
 
 Each check is one set-based query; a problem is a sentence an operator can act on.
 """
