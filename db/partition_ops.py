@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.partitions import LOCK_NAMESPACE, REGISTRY, Spec, add_months
+from db.sql import rowcount
 from db.uow import UnitOfWork
 
 AHEAD_MONTHS = 3
@@ -144,9 +145,9 @@ def create_partition(s: Session, spec: Spec, start: date) -> int:
     lo, hi = spec.literals(start)
     t, col = spec.table, spec.column
     s.execute(text(f"CREATE TEMP TABLE partition_moving (LIKE {t}) ON COMMIT DROP"))
-    moved = s.execute(text(
+    moved = rowcount(s.execute(text(
         f"WITH m AS (DELETE FROM {spec.default} WHERE {col} >= {lo} AND {col} < {hi} "
-        f"RETURNING *) INSERT INTO partition_moving SELECT * FROM m")).rowcount
+        f"RETURNING *) INSERT INTO partition_moving SELECT * FROM m")))
     s.execute(text(f"CREATE TABLE {spec.name(start)} PARTITION OF {t} "
                    f"FOR VALUES FROM ({lo}) TO ({hi})"))
     if moved:
@@ -186,7 +187,7 @@ def _delete_before(s: Session, spec: Spec, today: date, keep: int, sqlite: bool)
         else:
             return 0
     lo, _ = spec.literals(horizon, sqlite=sqlite)
-    deleted = s.execute(text(f"DELETE FROM {spec.table} WHERE {spec.column} < {lo}")).rowcount
+    deleted = rowcount(s.execute(text(f"DELETE FROM {spec.table} WHERE {spec.column} < {lo}")))
     if spec.after_retire:
         s.execute(text(spec.after_retire), {"end": horizon})
     return deleted

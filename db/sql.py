@@ -67,7 +67,7 @@ _INSERT_IGNORE: dict[tuple[object, ...], Any] = {}
 def insert_rows(session: Session, table: Table, rows: list[Row]) -> None:
     """A plain multi-row INSERT, through one json_to_recordset on PostgreSQL (as above)."""
     if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
-        _insert_from_json(session, table, rows, None, None, ())
+        _insert_from_json(session, table, rows, (), None, ())
     elif rows:
         session.execute(table.insert(), rows)
 

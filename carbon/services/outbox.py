@@ -15,7 +15,6 @@ from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
 from db import UnitOfWork
 from db.paging import Key, Page, cut
-from db.sql import rowcount
 
 _INSERT = insert(OutboxEvent.__table__)
 _E = OutboxEvent.__table__.c
@@ -62,18 +61,3 @@ def feed(uow: UnitOfWork, me_id: int, after: Key | None, limit: int) -> Page[dic
               "user_id": names.get(others[r.id]), "by_me": r.other_user_id == me_id}
              for r in rows]
     return Page(items, next_key)
-<<<<<<< HEAD
-=======
-
-
-def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -> int:
-    """Delete up to `limit` rows that happened before now - keep (oldest first, so a purge
-    cut short resumes where it stopped). Returns how many were deleted."""
-    with uow:
-        old = (select(_E.id).where(_E.occurred_at < now - keep)
-               .order_by(_E.occurred_at).limit(limit))
-        deleted = rowcount(uow.session.execute(delete(OutboxEvent).where(
-            _E.id.in_(old.scalar_subquery()))))
-        uow.commit()
-    return deleted
->>>>>>> main
