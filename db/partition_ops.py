@@ -47,12 +47,13 @@ class Report:
 
     def figures(self) -> dict:
         t = self.tables
-        return {"created": sum(len(r.created) for r in t),
-                "detached": sum(len(r.dropped) for r in t),
-                "dropped": sum(len(r.dropped) for r in t),
+        # Not "created": the standard library's log records reserve that name.
+        return {"partitions_created": sum(len(r.created) for r in t),
+                "partitions_detached": sum(len(r.dropped) for r in t),
+                "partitions_dropped": sum(len(r.dropped) for r in t),
                 "rows_moved": sum(r.rows_moved for r in t),
                 "rows_deleted": sum(r.rows_deleted for r in t),
-                "skipped": sum(1 for r in t if r.skipped)}
+                "tables_skipped": sum(1 for r in t if r.skipped)}
 
 
 def maintain(uow_factory: Callable[[], UnitOfWork], today: date, keep: Mapping[str, int],

@@ -140,9 +140,9 @@ def maintain_partitions(uow_factory: UowFactory, now_fn: Clock,
         log.info("ledger month checkpointed", month=month.isoformat())
     for t in report.partitions.tables:
         if t.created or t.dropped or t.rows_deleted or t.skipped:
-            log.info("partitions maintained", table=t.table, created=len(t.created),
-                     detached=len(t.dropped), dropped=len(t.dropped), rows_moved=t.rows_moved,
-                     rows_deleted=t.rows_deleted, skipped=t.skipped)
+            log.info("partitions maintained", table=t.table, partitions_created=len(t.created),
+                     partitions_detached=len(t.dropped), partitions_dropped=len(t.dropped),
+                     rows_moved=t.rows_moved, rows_deleted=t.rows_deleted, skipped=t.skipped)
     return report
 
 

@@ -68,7 +68,7 @@ def test_the_first_run_creates_the_months_and_moves_what_the_default_caught(
     assert session.scalar(text("SELECT count(*) FROM activity_events_p202603")) == 1
     assert report.figures()["rows_moved"] == 1 + 1 + 2 + 1  # event, txn, entries, fact
     again = maintain_partitions(uow_factory, clock(NOW), KEEP)
-    assert (again.figures()["created"], again.figures()["rows_moved"]) == (0, 0)
+    assert (again.figures()["partitions_created"], again.figures()["rows_moved"]) == (0, 0)
 
 
 def test_a_year_later_old_months_are_retired_and_balances_still_reconcile(
@@ -98,7 +98,7 @@ def test_a_year_later_old_months_are_retired_and_balances_still_reconcile(
                                                | names(session, "activity_events"))
         # Only event_keys, the small plain table, loses rows by DELETE.
         deleted = {t.table: t.rows_deleted for t in report.partitions.tables if t.rows_deleted}
-        assert report.figures()["dropped"] >= 3 and deleted == {"event_keys": 1}
+        assert report.figures()["partitions_dropped"] >= 3 and deleted == {"event_keys": 1}
     else:
         assert report.figures()["rows_deleted"] == 1 + 1 + 2 + 1 + 1  # + the event's key
 
@@ -199,7 +199,7 @@ def test_two_schedulers_running_it_at_once_create_each_partition_once(engine, da
     assert len(reports) == 2 and len(created) == len(set(created)) > 0
     assert all(f == "another run holds it" for f in failed)
     assert sum(t.rows_moved for r in reports for t in r.tables) == 500
-    assert third.figures()["created"] == 0 and third.figures()["skipped"] == 0
+    assert third.figures()["partitions_created"] == 0 and third.figures()["tables_skipped"] == 0
 
 
 def inserted(session) -> dict[str, int]:
@@ -229,3 +229,19 @@ def test_a_nights_inserts_touch_only_the_current_months_partitions(
     touched = {name for name, n in after.items() if n > before.get(name, 0)}
     assert touched == {"activity_events_p202603", "ledger_transactions_p202603",
                        "ledger_entries_p202603"}
+
+
+def test_the_run_logs_each_table_it_changed_and_its_figures(session, uow, uow_factory,
+                                                            json_logs):
+    arrange(session, uow)
+    with time_machine.travel(A_YEAR_LATER, tick=False):
+        maintain_partitions(uow_factory, utcnow_aware, KEEP)
+    lines = json_logs()
+    (finished,) = [line for line in lines if line["event"] == "job finished"]
+    assert finished["job"] == "maintain_partitions" and finished["checkpointed"] == 12
+    assert {"partitions_created", "partitions_detached", "partitions_dropped", "rows_moved",
+            "rows_deleted", "duration_ms"} <= set(finished)
+    tables = {line["table"] for line in lines if line["event"] == "partitions maintained"}
+    assert {"activity_events", "ledger_entries", "outbox_events"} <= tables
+    months = [line["month"] for line in lines if line["event"] == "ledger month checkpointed"]
+    assert months[0] == "2026-03-01" and len(months) == 12
