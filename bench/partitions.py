@@ -149,7 +149,7 @@ def main() -> None:
     print(f"retire (defaults): seconds={seconds:.2f} {figures}")
     dropped, deleted, rows = drop_versus_delete(engine)
     print(f"one month of ledger entries ({rows} rows): detach+drop {dropped * 1000:.1f} ms, "
-          f"DELETE {deleted * 1000:.1f} ms, ratio {deleted / dropped:.0f}x")
+          f"DELETE {deleted * 1000:.1f} ms, ratio {deleted / dropped:.1f}x")
     seconds, figures = maintain(sessions, TODAY, {**DEFAULTS, "RETAIN_LEDGER_MONTHS": 1})
     print(f"retire (ledger 1 month): seconds={seconds:.2f} {figures}")
     problems = reconcile(UnitOfWork(sessions))
