@@ -3,7 +3,7 @@ PostgreSQL (converted in place, data kept); event_keys (the global duplicate che
 ledger entries carry their transaction's created_at; monthly ledger checkpoints
 
 Revision ID: 0021_partitions
-Revises: 0020
+Revises: 0025_stream
 Create Date: 2026-12-01
 """
 from datetime import UTC, date, datetime
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_partitions'
-down_revision = '0020'
+down_revision = '0025_stream'
 branch_labels = None
 depends_on = None
 
