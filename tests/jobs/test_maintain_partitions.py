@@ -56,7 +56,10 @@ def test_the_first_run_creates_the_months_and_moves_what_the_default_caught(
     if not is_postgres:
         pytest.skip("partitions are PostgreSQL's")
     arrange(session, uow)
-    assert in_default(session, "activity_events") == 1  # the schema's months start later
+    # The schema's months start at its migration; March 2026 may exist if a committed test
+    # (the scheduler's) ran the maintenance before this one.
+    waiting = sum(in_default(session, t) for t in ("activity_events", "ledger_transactions",
+                                                    "ledger_entries", "outbox_events"))
     report = maintain_partitions(uow_factory, clock(NOW), KEEP)
     # From the month of the oldest row the default caught to three months ahead; an empty
     # month before it gets no partition.
@@ -66,7 +69,7 @@ def test_the_first_run_creates_the_months_and_moves_what_the_default_caught(
     for table in ("activity_events", "ledger_transactions", "ledger_entries", "outbox_events"):
         assert in_default(session, table) == 0, table
     assert session.scalar(text("SELECT count(*) FROM activity_events_p202603")) == 1
-    assert report.figures()["rows_moved"] == 1 + 1 + 2 + 1  # event, txn, entries, fact
+    assert report.figures()["rows_moved"] == waiting
     again = maintain_partitions(uow_factory, clock(NOW), KEEP)
     assert (again.figures()["partitions_created"], again.figures()["rows_moved"]) == (0, 0)
 
