@@ -143,6 +143,13 @@ class Config:
         self.METRICS_TOKEN = _optional("CANOPY_METRICS_TOKEN")
         # The UTC hour at which the scheduler reconciles the ledger every night.
         self.RECONCILE_HOUR_UTC = _int("CANOPY_RECONCILE_HOUR_UTC", 3)
+        # Data with a life cycle (db/partitions.py): raw activity events (and their duplicate
+        # keys) are kept this many days after their local date; ledger entries this many
+        # months after their UTC month, and only once the month is checkpointed.
+        self.RETAIN_EVENTS_DAYS = _int("CANOPY_RETAIN_EVENTS_DAYS", 90)
+        self.RETAIN_LEDGER_MONTHS = _int("CANOPY_RETAIN_LEDGER_MONTHS", 13)
+        # The UTC hour of the daily partition maintenance (checkpoints, partitions, retention).
+        self.PARTITIONS_HOUR_UTC = _int("CANOPY_PARTITIONS_HOUR_UTC", 2)
         # The outbox's fan-out to RabbitMQ (jobs/stream.py), off unless the URL is set
         # (amqp://user:password@host:5672/vhost): the exchange, how often the jobs process
         # publishes, rows per run, how long an id passed unseen is awaited (a transaction that
@@ -191,10 +198,28 @@ class Config:
             found.append("CANOPY_METRICS_TOKEN must be at least 16 bytes long.")
         if self.SETTLE_REQUEST_POLL_SECONDS < 1:
             found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
+        found += self._retention_problems()
         found += self._amqp_problems()
         if self.is_production:
             found += self._production_problems()
         return found
+
+    def _retention_problems(self) -> list[str]:
+        found = []
+        # Events must outlive the late window (steps up to 7 days back) and their settlement.
+        if self.RETAIN_EVENTS_DAYS < 8:
+            found.append("CANOPY_RETAIN_EVENTS_DAYS must be at least 8.")
+        if self.RETAIN_LEDGER_MONTHS < 1:
+            found.append("CANOPY_RETAIN_LEDGER_MONTHS must be at least 1.")
+        if not 0 <= self.PARTITIONS_HOUR_UTC <= 23:
+            found.append("CANOPY_PARTITIONS_HOUR_UTC must be an hour from 0 to 23.")
+        return found
+
+    def retention(self) -> dict[str, int]:
+        """The retention settings db.partitions' registry names, by attribute."""
+        return {"RETAIN_EVENTS_DAYS": self.RETAIN_EVENTS_DAYS,
+                "RETAIN_LEDGER_MONTHS": self.RETAIN_LEDGER_MONTHS,
+                "FEED_RETENTION_DAYS": self.FEED_RETENTION_DAYS}
 
     def _amqp_problems(self) -> list[str]:
         found = []

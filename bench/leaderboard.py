@@ -54,11 +54,12 @@ WITH t AS (
                      (interval '13 hours 10 minutes', 'steal')) AS o(off, kind)
   WHERE a.code = 'available' AND a.user_id IN (SELECT id FROM users
                                                WHERE external_id NOT LIKE 'viewer-%%')
-  RETURNING id, cause_id)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g)
-SELECT id, split_part(cause_id, ':', 1)::bigint, split_part(cause_id, ':', 2)::bigint FROM t
+  RETURNING id, cause_id, created_at)
+INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
+SELECT id, split_part(cause_id, ':', 1)::bigint, split_part(cause_id, ':', 2)::bigint,
+       created_at FROM t
 UNION ALL
-SELECT id, %(balls)s, -split_part(cause_id, ':', 2)::bigint FROM t
+SELECT id, %(balls)s, -split_part(cause_id, ':', 2)::bigint, created_at FROM t
 """
 # The same grouping as migration 0014's backfill.
 EARNED = """

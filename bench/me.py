@@ -38,9 +38,11 @@ NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 FILL = """
 WITH t AS (
   INSERT INTO ledger_transactions (kind, cause_type, cause_id, created_at)
-  SELECT 'collect', 'ball', g::text, %(now)s FROM generate_series(1, %(n)s) AS g RETURNING id)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g)
-SELECT id, %(available)s, 1 FROM t UNION ALL SELECT id, %(balls)s, -1 FROM t
+  SELECT 'collect', 'ball', g::text, %(now)s FROM generate_series(1, %(n)s) AS g
+  RETURNING id, created_at)
+INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
+SELECT id, %(available)s, 1, created_at FROM t
+UNION ALL SELECT id, %(balls)s, -1, created_at FROM t
 """
 
 

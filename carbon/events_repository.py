@@ -15,9 +15,12 @@ from carbon.models import (
     SettlementBatch,
     SettlementRun,
 )
-from db.sql import in_values, insert_ignore, is_postgres
+from carbon.retention_models import EventKey
+from db.sql import in_values, insert_ignore, insert_rows, is_postgres
 
 EVENTS = ActivityEvent.__table__
+KEYS = EventKey.__table__
+_KEY_COLUMNS = ("source", "source_event_id", "local_date", "payload_hash")
 
 
 def type_rules(session: Session) -> dict[str, TypeRule]:
@@ -71,23 +74,28 @@ def settled_days(session: Session, days: set[tuple[date, str]]) -> SettledDays:
 
 
 def insert_events(session: Session, rows: list[dict]) -> set[str]:
-    """Insert what is new; the source_event_ids actually inserted (ON CONFLICT DO NOTHING)."""
+    """Insert what is new; the source_event_ids actually inserted. The key goes to event_keys
+    first (ON CONFLICT DO NOTHING: the global duplicate check, which the partitioned events
+    table cannot hold), then the events whose key was new."""
     if not rows:
         return set()
     # One order for every writer, so that concurrent overlapping batches never deadlock.
     rows = sorted(rows, key=lambda r: r["source_event_id"])
-    result = insert_ignore(session, EVENTS, rows, ["source", "source_event_id"],
-                           returning=(EVENTS.c.source_event_id,))
-    return set(result.scalars())
+    keys = [{k: r[k] for k in _KEY_COLUMNS} for r in rows]
+    new = set(insert_ignore(session, KEYS, keys, ["source", "source_event_id"],
+                            returning=(KEYS.c.source_event_id,)).scalars())
+    fresh = [r for r in rows if r["source_event_id"] in new]
+    insert_rows(session, EVENTS, fresh)
+    return new
 
 
 def stored_hashes(session: Session, source: str, event_ids: list[str]) -> dict[str, str]:
     if not event_ids:
         return {}
     rows = session.execute(
-        select(ActivityEvent.source_event_id, ActivityEvent.payload_hash)
-        .where(ActivityEvent.source == source,
-               in_values(session, ActivityEvent.source_event_id, event_ids)))
+        select(EventKey.source_event_id, EventKey.payload_hash)
+        .where(EventKey.source == source,
+               in_values(session, EventKey.source_event_id, event_ids)))
     return {event_id: digest for event_id, digest in rows}
 
 

@@ -103,6 +103,9 @@ class LedgerEntry(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     amount_g: Mapped[int] = mapped_column(BigInteger)
+    # The transaction's created_at, copied: the partition key of both tables (PostgreSQL
+    # partitions them by month), so that a month of the ledger is retired as a whole.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ActivityType(Base):

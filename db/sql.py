@@ -64,6 +64,14 @@ def insert_ignore(session: Session, table: Table, rows: list[Row] | Row,
 _INSERT_IGNORE: dict[tuple[object, ...], Any] = {}
 
 
+def insert_rows(session: Session, table: Table, rows: list[Row]) -> None:
+    """A plain multi-row INSERT, through one json_to_recordset on PostgreSQL (as above)."""
+    if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
+        _insert_from_json(session, table, rows, (), None, ())
+    elif rows:
+        session.execute(table.insert(), rows)
+
+
 def _uniform(table: Table, rows: list[Row]) -> bool:
     """Every row has the same keys and no missing column needs a Python-side default."""
     keys = rows[0].keys()
@@ -79,15 +87,17 @@ def _insert_from_json(session: Session, table: Table, rows: list[Row],
     dialect = session.get_bind().dialect
     columns = [table.c[k] for k in rows[0]]
     record = ", ".join(f'"{c.name}" {c.type.compile(dialect=dialect)}' for c in columns)
-    target = ", ".join(f'"{e}"' if isinstance(e, str) else f'"{e.name}"' for e in index_elements)
+    target = ", ".join(f'"{e}"' if isinstance(e, str) else f'"{e.name}"'
+                       for e in index_elements or ())
     where = ""
     if index_where is not None:
         where = " WHERE " + str(index_where.compile(dialect=dialect,
                                                     compile_kwargs={"literal_binds": True}))
     names = ", ".join(f'"{c.name}"' for c in columns)
     sql = (f'INSERT INTO "{table.name}" ({names}) SELECT {names} '
-           f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record}) "
-           f"ON CONFLICT ({target}){where} DO NOTHING")
+           f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record})")
+    if index_elements:
+        sql += f" ON CONFLICT ({target}){where} DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c.name}"' for c in returning)
     return session.execute(text(sql), {"rows": json.dumps(rows, default=_json_value)})

@@ -23,8 +23,8 @@ from jobs.tasks import (
     Clock,
     UowFactory,
     expire_due,
+    maintain_partitions,
     publish_log_roots,
-    purge_feed,
     purge_idempotency_keys,
     reconcile_ledger,
     settle_due,
@@ -58,10 +58,11 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       id="purge_idempotency_keys", name="purge old idempotency keys",
                       args=(uow_factory, clock, timedelta(hours=config.IDEMPOTENCY_KEY_TTL_HOURS)),
                       **common)
-    scheduler.add_job(purge_feed, "interval", minutes=config.PURGE_EVERY_MINUTES,
-                      id="purge_feed", name="purge feed items past their retention",
-                      args=(uow_factory, clock, timedelta(days=config.FEED_RETENTION_DAYS)),
-                      **common)
+    # Daily, and at start: a restart after downtime catches up at once (checkpoints of the
+    # months missed, partitions created, the default partition's rows moved into them).
+    scheduler.add_job(maintain_partitions, "cron", hour=config.PARTITIONS_HOUR_UTC, minute=30,
+                      id="maintain_partitions", name="maintain partitions and retention",
+                      args=(uow_factory, clock, config.retention()), **common)
     # Nightly, not at start: it scans whole tables, and a restart must not repeat it.
     scheduler.add_job(reconcile_ledger, "cron",
                       hour=config.RECONCILE_HOUR_UTC, minute=0, id="reconcile_ledger",

@@ -7,14 +7,15 @@ so tests run them against their own database and instant.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from carbon.services import outbox
+from carbon.services import retention
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.reconcile import reconcile
+from carbon.services.retention import MaintenanceReport
 from carbon.services.schedule import due_settlements
 from carbon.services.settlement import settle_day
 from db import UnitOfWork, metrics
@@ -128,19 +129,21 @@ def purge_idempotency_keys(uow_factory: UowFactory, now_fn: Clock, max_age: time
     return deleted
 
 
-@logged_job("purge_feed", lambda n: {"deleted": n})
-def purge_feed(uow_factory: UowFactory, now_fn: Clock, keep: timedelta,
-               limit: int = 10000) -> int:
-    """Delete the feed's facts older than `keep`, `limit` per transaction so that a large
-    backlog never holds one long lock. Returns how many were deleted."""
-    now = now_fn()
-    total = 0
-    while True:
-        deleted = outbox.purge(uow_factory(), now, keep, limit)
-        total += deleted
-        if deleted < limit:
-            break
-    return total
+@logged_job("maintain_partitions", lambda r: r.figures())
+def maintain_partitions(uow_factory: UowFactory, now_fn: Clock,
+                        keep: Mapping[str, int]) -> MaintenanceReport:
+    """Checkpoint the ledger months that are over, create partitions ahead and retire what is
+    past its retention (`keep`: Config.retention()). Each table's work is logged; the job's
+    end line sums it (created, detached, dropped, rows moved and deleted, duration)."""
+    report = retention.maintain(uow_factory, now_fn(), keep)
+    for month in report.checkpointed:
+        log.info("ledger month checkpointed", month=month.isoformat())
+    for t in report.partitions.tables:
+        if t.created or t.dropped or t.rows_deleted or t.skipped:
+            log.info("partitions maintained", table=t.table, partitions_created=len(t.created),
+                     partitions_detached=len(t.dropped), partitions_dropped=len(t.dropped),
+                     rows_moved=t.rows_moved, rows_deleted=t.rows_deleted, skipped=t.skipped)
+    return report
 
 
 @logged_job("reconcile_ledger", lambda problems: {"problems": len(problems)})

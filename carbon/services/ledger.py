@@ -101,7 +101,8 @@ def post(session: Session, kind: str, cause_type: str, cause_id: object,
     for account_id, amount in sorted(entries, key=lambda e: (e[1] > 0, e[0])):
         _apply(session, account_id, amount)
     session.execute(_NEW_ENTRY, [
-        {"transaction_id": txn_id, "account_id": a, "amount_g": amount} for a, amount in entries
+        {"transaction_id": txn_id, "account_id": a, "amount_g": amount, "created_at": now}
+        for a, amount in entries
     ])
     return txn_id
 

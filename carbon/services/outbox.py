@@ -6,16 +6,15 @@ ORM object, to keep what it adds to hot paths such as stealing small."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
 from db import UnitOfWork
 from db.paging import Key, Page, cut
-from db.sql import rowcount
 
 _INSERT = insert(OutboxEvent.__table__)
 _E = OutboxEvent.__table__.c
@@ -62,15 +61,3 @@ def feed(uow: UnitOfWork, me_id: int, after: Key | None, limit: int) -> Page[dic
               "user_id": names.get(others[r.id]), "by_me": r.other_user_id == me_id}
              for r in rows]
     return Page(items, next_key)
-
-
-def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -> int:
-    """Delete up to `limit` rows that happened before now - keep (oldest first, so a purge
-    cut short resumes where it stopped). Returns how many were deleted."""
-    with uow:
-        old = (select(_E.id).where(_E.occurred_at < now - keep)
-               .order_by(_E.occurred_at).limit(limit))
-        deleted = rowcount(uow.session.execute(delete(OutboxEvent).where(
-            _E.id.in_(old.scalar_subquery()))))
-        uow.commit()
-    return deleted

@@ -1,4 +1,6 @@
-"""Reconciliation: the ledger against itself and against the balls. An empty list means OK.
+"""Reconciliation: the ledger against itself, its monthly checkpoints and the balls. An empty
+list means OK. Balances are the latest checkpoint plus the entries since (ledger_totals), so
+that months retired by the partition maintenance are summarized, not lost.
 
 Each check is one set-based query; a problem is a sentence an operator can act on.
 """
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 from carbon.models import Ball, LedgerAccount, LedgerEntry, LedgerTransaction, SettlementBatch
 from carbon.services import ledger
 from carbon.services.balls import open_energy_g
+from carbon.services.ledger_totals import account_totals, broken_checkpoints, retired_until
 from db import UnitOfWork
 
 
@@ -18,7 +21,7 @@ def reconcile(uow: UnitOfWork) -> list[str]:
     with uow:
         s = uow.session
         return [*_unbalanced_transactions(s), *_negative_balances(s), *_drifted_balances(s),
-                *_balls_account(s), *_settlement_batches(s)]
+                *broken_checkpoints(s), *_balls_account(s), *_settlement_batches(s)]
 
 
 def _unbalanced_transactions(s: Session) -> list[str]:
@@ -38,22 +41,23 @@ def _negative_balances(s: Session) -> list[str]:
 
 
 def _drifted_balances(s: Session) -> list[str]:
-    entries = func.coalesce(func.sum(LedgerEntry.amount_g), 0)
+    """Balances against their latest checkpoint plus the entries since (all entries while
+    no month is checkpointed)."""
+    totals = account_totals(s)
     rows = s.execute(
-        select(LedgerAccount.id, LedgerAccount.balance_g, entries)
-        .select_from(LedgerAccount)
-        .outerjoin(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
-        .where(LedgerAccount.tracks_balance.is_(True))
-        .group_by(LedgerAccount.id, LedgerAccount.balance_g)
-        .having(LedgerAccount.balance_g != entries)
+        select(LedgerAccount.id, LedgerAccount.balance_g, totals.c.total_g)
+        .join(totals, totals.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.tracks_balance.is_(True),
+               LedgerAccount.balance_g != totals.c.total_g)
         .order_by(LedgerAccount.id)).all()
     return [f"ledger account {a} says {b} g but its entries sum to {e} g" for a, b, e in rows]
 
 
 def _balls_account(s: Session) -> list[str]:
+    totals = account_totals(s)
     held = s.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_g), 0))
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        select(func.coalesce(func.sum(totals.c.total_g), 0))
+        .join(LedgerAccount, LedgerAccount.id == totals.c.account_id)
         .where(LedgerAccount.user_id.is_(None), LedgerAccount.code == ledger.BALLS))
     in_balls = open_energy_g(s)
     if held == in_balls:
@@ -68,8 +72,12 @@ def _settlement_batches(s: Session) -> list[str]:
         if batch is not None}
     issued = _issued_by_batch(s)
     recorded = dict(s.execute(select(SettlementBatch.id, SettlementBatch.energy_g)).all())
+    # Batches finished before the retired ledger months lost their issue transaction.
+    until = retired_until(s)
+    old = set() if until is None else set(s.scalars(select(SettlementBatch.id).where(
+        SettlementBatch.finished_at < until)))
     problems = []
-    for batch in sorted(set(in_balls) | set(issued) | set(recorded)):
+    for batch in sorted((set(in_balls) | set(issued) | set(recorded)) - old):
         balls, txn = in_balls.get(batch, 0), issued.get(batch, 0)
         if balls != txn or recorded.get(batch, 0) != balls:
             problems.append(f"settlement batch {batch}: its balls hold {balls} g, its issue "

@@ -48,7 +48,8 @@ def test_an_unbalanced_transaction_is_detected(uow, session, settled):
     txn = LedgerTransaction(kind="issue", cause_type="manual", cause_id="x", created_at=NOW)
     session.add(txn)
     session.flush()
-    session.add(LedgerEntry(transaction_id=txn.id, account_id=ledger.account(session, "issued"),
+    session.add(LedgerEntry(transaction_id=txn.id, created_at=txn.created_at,
+                            account_id=ledger.account(session, "issued"),
                             amount_g=-7))
     session.flush()
     assert reconcile(uow) == [f"ledger transaction {txn.id} does not balance: its entries sum "

@@ -29,7 +29,8 @@ def unbalanced_entry(s, grams: int) -> int:
     txn = LedgerTransaction(kind="test", cause_type="test", cause_id="broken", created_at=NOW)
     s.add(txn)
     s.flush()
-    s.add(LedgerEntry(transaction_id=txn.id, account_id=ledger.account(s, ledger.ISSUED),
+    s.add(LedgerEntry(transaction_id=txn.id, created_at=NOW,
+                      account_id=ledger.account(s, ledger.ISSUED),
                       amount_g=grams))
     s.flush()
     return txn.id
