@@ -12,7 +12,7 @@ from carbon import domain
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.history_models import CarbonDay
 from carbon.models import User
-from carbon.services import ledger
+from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
 
 STATEMENT_DEFAULT_DAYS = 30
@@ -35,7 +35,8 @@ def account_summary(uow: UnitOfWork, user_id: int) -> AccountSummary:
         if user is None:
             raise UserNotFound(f"No user {user_id} is known.")
         return AccountSummary(user.external_id, user.timezone,
-                              ledger.available_balance(s, user_id), user.co2e_total_g,
+                              ledger.available_balance(s, user_id),
+                              co2e_totals.all_time_g(s, user_id),
                               user.shield_until)
 
 
@@ -83,7 +84,7 @@ def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
             select(CarbonDay.local_date, CarbonDay.activity_type, CarbonDay.co2e_g)
             .where(CarbonDay.local_date.in_(dates), CarbonDay.user_id == user_id)
             .order_by(CarbonDay.local_date, CarbonDay.activity_type)).all()
-        all_time = s.scalar(select(User.co2e_total_g).where(User.id == user_id)) or 0
+        all_time = co2e_totals.all_time_g(s, user_id)
     return _statement(from_date, to_date, rows, all_time)
 
 
