@@ -89,15 +89,21 @@ def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
 
 
 def _statement(from_date: date, to_date: date, rows, all_time: int) -> CarbonStatement:
-    days: dict[date, StatementDay] = {}
+    """rows: (date, type, grams) ordered by date then type. One StatementDay per date and one
+    month key per day, not per row: a year is about 1,100 rows."""
+    days: list[StatementDay] = []
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
+    current = None
     for day, activity_type, total in rows:
         grams = int(total)
-        entry = days.setdefault(day, StatementDay(day))
-        entry.co2e_g += grams
-        entry.by_type[activity_type] = grams
-        months[day.strftime("%Y-%m")] += grams
+        if current is None or current.date != day:
+            current = StatementDay(day)
+            days.append(current)
+        current.co2e_g += grams
+        current.by_type[activity_type] = grams
         by_type[activity_type] += grams
-    return CarbonStatement(from_date, to_date, list(days.values()), sorted(months.items()),
+    for entry in days:
+        months[f"{entry.date.year:04}-{entry.date.month:02}"] += entry.co2e_g
+    return CarbonStatement(from_date, to_date, days, sorted(months.items()),
                            dict(sorted(by_type.items())), sum(months.values()), all_time)
