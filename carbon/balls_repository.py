@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from carbon import ball_ids, domain
@@ -29,7 +29,7 @@ def open_nights(now: datetime) -> list[date]:
     return [last - timedelta(days=i) for i in range(OPEN_NIGHTS)]
 
 
-def users_open_balls():
+def users_open_balls() -> ColumnElement[bool]:
     """WHERE clause: the open balls of the user bound as :owner_id (the caller adds
     expires_at > now). Bind its parameters with `user_params`."""
     loose = or_(_B.settlement_batch_id.is_(None),

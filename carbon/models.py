@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnClause,
     Date,
     ForeignKey,
     Index,
@@ -205,7 +206,7 @@ class SettlementBatch(Base):
 
 # 'open' written into the SQL, not bound: the planner can then use the partial indexes on open
 # balls even in the generic plan of a prepared statement (psycopg prepares repeated queries).
-OPEN = literal_column("'open'")
+OPEN: ColumnClause[str] = literal_column("'open'")
 # The other open balls (not of a settlement batch, or older than the id scheme: both only a
 # few), written out literally for the same reason: a query must repeat it to use the index.
 LOOSE_OPEN_SQL = text(f"status = 'open' AND (settlement_batch_id IS NULL OR id < {LEGACY_END})")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from carbon import domain
 from carbon.errors import InvalidInput, UserNotFound
@@ -88,13 +89,14 @@ def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
     return _statement(from_date, to_date, rows, all_time)
 
 
-def _statement(from_date: date, to_date: date, rows, all_time: int) -> CarbonStatement:
+def _statement(from_date: date, to_date: date, rows: Sequence[Row[date, str, int]],
+               all_time: int) -> CarbonStatement:
     """rows: (date, type, grams) ordered by date then type. One StatementDay per date and one
     month key per day, not per row: a year is about 1,100 rows."""
     days: list[StatementDay] = []
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
-    current = None
+    current: StatementDay | None = None
     for day, activity_type, total in rows:
         grams = int(total)
         if current is None or current.date != day:

@@ -8,9 +8,12 @@ those older than the id scheme) are the few rows of ix_balls_user_loose_open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.orm import Session
 
 from carbon import ball_ids, domain
 from carbon.models import LOOSE_OPEN_SQL, OPEN, Ball, SettlementBatch
@@ -71,7 +74,7 @@ def expire_next_batch(uow: UnitOfWork, now: datetime) -> tuple[int, int] | None:
     return None
 
 
-def _candidates(s, now: datetime):
+def _candidates(s: Session, now: datetime) -> Sequence[Any]:
     return s.execute(
         select(_SB.id, _SB.local_date, _SB.timezone, _SB.first_user_id, _SB.last_user_id)
         .where(_SB.expired_at.is_(None), _SB.finished_at.is_not(None),
@@ -79,7 +82,7 @@ def _candidates(s, now: datetime):
         .order_by(_SB.local_date, _SB.first_user_id)).all()
 
 
-def _expire_batch(s, batch, now: datetime) -> tuple[int, int]:
+def _expire_batch(s: Session, batch: Any, now: datetime) -> tuple[int, int]:
     lo, hi = ball_ids.user_range(batch.local_date, batch.first_user_id, batch.last_user_id)
     params = {"lo": lo, "hi": hi, "bid": batch.id, "now": now}
     rows = s.execute(_DUE_OF_BATCH, params).all()
@@ -92,7 +95,7 @@ def _expire_batch(s, batch, now: datetime) -> tuple[int, int]:
     return len(rows), grams
 
 
-def _move_to_expired(s, ids: list[int], grams: int, now: datetime) -> int:
+def _move_to_expired(s: Session, ids: list[int], grams: int, now: datetime) -> int:
     return ledger.transfer(s, "expire", EXPIRY_CAUSE, f"{min(ids)}..{max(ids)}",
                            ledger.account(s, ledger.BALLS), ledger.account(s, ledger.EXPIRED),
                            grams, now)

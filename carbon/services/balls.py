@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from carbon import balls_repository as repo
 from carbon import domain
@@ -91,7 +92,7 @@ def collect_all(uow: UnitOfWork, user_id: int, now: datetime) -> tuple[int, int,
                 ledger.available_balance(s, user_id))
 
 
-def _closing(where):
+def _closing(where: ColumnElement[bool]) -> ReturningUpdate[int, int]:
     return (update(Ball.__table__)
             .where(where, _B.ripe_at <= bindparam("now"), _B.expires_at > bindparam("now"))
             .values(status="collected", collected_g=_B.collected_g + _B.remaining_g,
@@ -105,7 +106,7 @@ _ONE = _closing(and_(_B.id == bindparam("ball_id"), _B.user_id == bindparam("own
 _ALL = _closing(repo.users_open_balls())
 
 
-def _collect(s: Session, user_id: int, stmt, params: dict,
+def _collect(s: Session, user_id: int, stmt: ReturningUpdate[int, int], params: dict,
              now: datetime) -> list[tuple[int, int]]:
     """Close the matching ripe open balls and credit the owner; [(ball_id, collected_g)]."""
     rows = s.execute(stmt, {**params, "owner_id": user_id, "now": now}).all()
@@ -173,5 +174,5 @@ def issue_ball(session: Session, user_id: int, kind: str, activity_type: str,
 
 def open_energy_g(session: Session) -> int:
     """SUM(remaining_g) of open balls: what the ledger's balls account must hold."""
-    return session.scalar(select(func.coalesce(func.sum(Ball.remaining_g), 0))
-                          .where(Ball.status == "open"))
+    return session.execute(select(func.coalesce(func.sum(Ball.remaining_g), 0))
+                           .where(Ball.status == "open")).scalar_one()

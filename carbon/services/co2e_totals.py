@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
 
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import User
@@ -26,14 +27,14 @@ SETTLE_HORIZON = timedelta(days=7)
 MAX_PROBES = 400
 
 
-def _through(session, lock: bool = False) -> date | None:
+def _through(session: Session, lock: bool = False) -> date | None:
     stmt = select(CO2eRollup.through).where(CO2eRollup.slot == SLOT)
     if lock and is_postgres(session):
         stmt = stmt.with_for_update()
     return session.scalar(stmt)
 
 
-def rolled_up(session, local_date: date) -> bool:
+def rolled_up(session: Session, local_date: date) -> bool:
     """Whether local_date's CO2e is already counted in users.co2e_total_g. Settlement calls it
     in its batch transaction; the shared row lock keeps a roll-up from passing meanwhile."""
     stmt = select(CO2eRollup.through).where(CO2eRollup.slot == SLOT)
@@ -43,7 +44,7 @@ def rolled_up(session, local_date: date) -> bool:
     return through is not None and local_date <= through
 
 
-def all_time_g(session, user_id: int) -> int:
+def all_time_g(session: Session, user_id: int) -> int:
     """The user's CO2e saved, all time."""
     base = session.scalar(select(User.co2e_total_g).where(User.id == user_id)) or 0
     through = _through(session)
@@ -58,17 +59,17 @@ def all_time_g(session, user_id: int) -> int:
              if days <= MAX_PROBES else CarbonDay.local_date >= start)
     since = session.scalar(select(func.coalesce(func.sum(CarbonDay.co2e_g), 0))
                            .where(where, CarbonDay.user_id == user_id))
-    return int(base) + int(since)
+    return int(base) + int(since or 0)
 
 
-def unrolled_g(session) -> int:
+def unrolled_g(session: Session) -> int:
     """Every user's CO2e not rolled up into users.co2e_total_g yet (a full scan of those days:
     for recounts and checks, not for requests)."""
     through = _through(session)
     stmt = select(func.coalesce(func.sum(CarbonDay.co2e_g), 0))
     if through is not None:
         stmt = stmt.where(CarbonDay.local_date > through)
-    return int(session.scalar(stmt))
+    return int(session.scalar(stmt) or 0)
 
 
 def roll_up(uow: UnitOfWork, now: datetime) -> int:
