@@ -2,7 +2,7 @@
 month on PostgreSQL, expiry by settlement batch, users' CO2e totals rolled up monthly
 
 Revision ID: 0022_ball_storage
-Revises: 0020
+Revises: 0025_stream
 Create Date: 2026-12-01
 
 The balls already stored keep their ids (below 2**38: clients may hold them) and, on
@@ -22,7 +22,7 @@ import db.base
 
 
 revision = '0022_ball_storage'
-down_revision = '0020'
+down_revision = '0025_stream'
 branch_labels = None
 depends_on = None
 
