@@ -48,10 +48,19 @@ class StatementMonthSchema(Schema):
     co2e_g = fields.Integer()
 
 
+class Dumped(fields.List):
+    """A list the view already made of JSON values: dumped as it is. A year's statement is
+    366 days of nested dicts, and marshmallow's per-field work on them was most of the
+    request (28 ms against 7 for one day); documented as the List it declares."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
 class CarbonStatementSchema(Schema):
     from_ = fields.Date(data_key="from")
     to = fields.Date()
-    days = fields.List(fields.Nested(StatementDaySchema))
+    days = Dumped(fields.Nested(StatementDaySchema))
     months = fields.List(fields.Nested(StatementMonthSchema))
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
     total_co2e_g = fields.Integer(metadata={"description": "in the range"})
@@ -116,7 +125,8 @@ class Carbon(MethodView):
         start, end = account.statement_range(query["from_"], query["to"], now(), user.timezone)
         st = account.carbon_statement(uow(), user.id, start, end)
         return {"from_": st.from_date, "to": st.to_date,
-                "days": [vars(d) for d in st.days],
+                "days": [{"date": d.date.isoformat(), "co2e_g": d.co2e_g, "by_type": d.by_type}
+                         for d in st.days],
                 "months": [{"month": m, "co2e_g": g} for m, g in st.months],
                 "by_type": st.by_type, "total_co2e_g": st.total_co2e_g,
                 "all_time_co2e_g": st.all_time_co2e_g}

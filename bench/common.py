@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -65,3 +66,27 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit(f"the server did not start; see {log_path}")
+
+
+def monthly_partitions(url: str, first, last) -> None:
+    """Monthly partitions of balls and steals (ball id ranges) and waterings (dates) for the
+    months first..last, as the partition maintenance job keeps them ahead of the clock
+    (migration 0022 created only those around the day it ran). No-op on unpartitioned tables."""
+    from carbon.ball_ids import month_range
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        month = first.replace(day=1)
+        while month <= last:
+            low, high = month_range(month)
+            upto = (month + timedelta(days=32)).replace(day=1)
+            for table, a, b in (("balls", low, high), ("steals", low, high),
+                                ("waterings", f"'{month}'", f"'{upto}'")):
+                name = f"{table}_p{month:%Y%m}"
+                kind = conn.execute("SELECT relkind FROM pg_class WHERE relname = %s",
+                                    (table,)).fetchone()[0]
+                exists = conn.execute("SELECT 1 FROM pg_class WHERE relname = %s",
+                                      (name,)).fetchone()
+                if kind == "p" and not exists:
+                    conn.execute(f"CREATE TABLE {name} PARTITION OF {table} "
+                                 f"FOR VALUES FROM ({a}) TO ({b})")
+            month = upto

@@ -7,10 +7,10 @@ against a fresh deployment's, measured in the same run.
 1. Fresh: recreates canopy_bench_history (migrations, default methodology), N users of one zone
    and 5 events each on FRESH_DAY (SQL generate_series), settles FRESH_DAY in a child process
    after a CHECKPOINT (time and WAL), then times GET /v1/me/carbon for 366 days.
-2. History: every user gets 3 collected settlement balls and their carbon_days rows on each of
-   the history days before LATER_DAY (one INSERT ... SELECT per month, in night order, with
-   uq_balls_settlement_user_date_type rebuilt afterwards: a sorted build instead of one random
-   index insert per row), then VACUUM ANALYZE.
+2. History: every user gets 3 carbon_days rows on each of the history days before LATER_DAY
+   and 3 collected settlement balls on the last --ball-days of them (one INSERT ... SELECT
+   generate_series per month, in key order), then VACUUM ANALYZE and the monthly CO2e
+   roll-up, as the jobs would have done.
 3. Night 366: 5 events per user on LATER_DAY, settled the same way, then the same statements.
 
 WAL: wal_mb is pg_current_wal_lsn() before and after (the whole server's writes); db_wal_mb
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -36,20 +37,20 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import SERVER, fresh_database  # noqa: E402
+from common import SERVER, fresh_database, monthly_partitions  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.auth import make_token  # noqa: E402
+from carbon.services import co2e_totals  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
 from config import Config  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
-DB_NAME = "canopy_bench_history"
+DB_NAME = os.environ.get("BENCH_DB", "canopy_bench_history")
 URL = f"{SERVER}/{DB_NAME}"
 FRESH_DAY = date(2026, 3, 9)
 UTC_OF_LOCAL_NOON = timedelta(hours=4)  # Asia/Shanghai
-UQ_BALLS = "uq_balls_settlement_user_date_type"
 
 EVENTS = """
 INSERT INTO activity_events (source, source_event_id, user_id, activity_type, quantity,
@@ -64,24 +65,31 @@ CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e
 # A movie ticket (capped per month) in a seventh of the events exercises the monthly allowance.
 # History: 3 balls a user and night, collected, as settled nights leave them, and their
 # carbon_days rows.
+# Ids as settlement makes them (carbon/ball_ids.py): day << 38 | user << 6 | rank.
 HISTORY_BALLS = """
-INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
-                   stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at)
-SELECT u.id, 'settlement', t.k, d::date, t.g, t.g, 0, 0, t.g, TRUE, 'collected',
-       d + interval '23 hours', d + interval '95 hours', d + interval '17 hours'
+INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
+                   stolen_g, collected_g, stealable, status, ripe_at, expires_at,
+                   settlement_batch_id, created_at)
+SELECT ((d::date - DATE '2000-01-01')::bigint << 38) + u.id * 64 + t.r, u.id, 'settlement',
+       t.k, d::date, t.g, t.g, 0, 0, t.g, TRUE, 'collected',
+       d + interval '23 hours', d + interval '95 hours', 0, d + interval '17 hours'
 FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN users u
-CROSS JOIN (VALUES ('offline_payment', 50), ('metro_ride', 52), ('bus_ride', 30)) AS t(k, g)
-ORDER BY d, u.id
+CROSS JOIN (VALUES ('bus_ride', 30, 0), ('metro_ride', 52, 1), ('offline_payment', 50, 2))
+  AS t(k, g, r)
+ORDER BY 1
 """
 HISTORY_DAYS = """
 INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
-SELECT local_date, user_id, activity_type, co2e_g FROM balls
-WHERE kind = 'settlement' AND local_date BETWEEN %(a)s AND %(b)s ORDER BY local_date, user_id
+SELECT d::date, u.id, t.k, t.g
+FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN users u
+CROSS JOIN (VALUES ('bus_ride', 30), ('metro_ride', 52), ('offline_payment', 50)) AS t(k, g)
+ORDER BY 1, 2, 3
 """
 
 
-def setup(users: int) -> None:
+def setup(users: int, last: date) -> None:
     fresh_database(DB_NAME)
+    monthly_partitions(URL, FRESH_DAY, last)
     engine = make_engine(URL)
     seed_default_methodology(UnitOfWork(make_session_factory(engine)),
                              datetime(2000, 1, 1, tzinfo=UTC))
@@ -101,24 +109,28 @@ def add_events(day: date) -> None:
         conn.execute("VACUUM (ANALYZE) users")
 
 
-def add_history(first: date, last: date) -> float:
-    """Balls and carbon_days for every user on first..last; seconds taken."""
+def add_history(first: date, last: date, ball_days: int) -> float:
+    """carbon_days for every user on first..last and collected balls on the last `ball_days`
+    of them (older balls are retired with their monthly partitions, and a night never touches
+    a past month's partition anyway), then the monthly CO2e roll-up; seconds taken."""
     started = time.perf_counter()
     with psycopg.connect(URL, autocommit=True) as conn:
-        indexdef = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
-                                (UQ_BALLS,)).fetchone()[0]
-        conn.execute(f"DROP INDEX {UQ_BALLS}")
         a = first
         while a <= last:
             b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
-            conn.execute(HISTORY_BALLS, {"a": a, "b": b})
             conn.execute(HISTORY_DAYS, {"a": a, "b": b})
+            if b > last - timedelta(days=ball_days):
+                conn.execute(HISTORY_BALLS, {"a": max(a, last - timedelta(days=ball_days - 1)),
+                                             "b": b})
             print(f"# history {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
             a = b + timedelta(days=1)
-        conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute(indexdef)
         conn.execute("VACUUM (ANALYZE) balls")
         conn.execute("VACUUM (ANALYZE) carbon_days")
+    engine = make_engine(URL)
+    months = co2e_totals.roll_up(UnitOfWork(make_session_factory(engine)),
+                                 datetime.combine(last, datetime.min.time(), tzinfo=UTC))
+    engine.dispose()
+    print(f"# rolled up {months} months of CO2e at {time.perf_counter() - started:.0f} s")
     return time.perf_counter() - started
 
 
@@ -195,16 +207,17 @@ def statement_ms(users: int, day: date, requests: int) -> float:
     return statistics.fmean(times) * 1000
 
 
-def run(users: int, history_days: int, requests: int, batch: int, workers: int) -> None:
+def run(users: int, history_days: int, requests: int, batch: int, workers: int,
+        ball_days: int) -> None:
     later = FRESH_DAY + timedelta(days=history_days + 1)
-    setup(users)
+    setup(users, later)
     add_events(FRESH_DAY)
     fresh = settle_night(FRESH_DAY, batch, workers)
     fresh_ms = statement_ms(users, FRESH_DAY, requests)
     print(f"fresh_night users={users} balls={fresh['balls']} seconds={fresh['seconds']:.2f} "
           f"wal_mb={fresh['wal_mb']:.1f} db_wal_mb={fresh['db_wal_mb']:.1f} "
           f"statement_ms={fresh_ms:.2f}", flush=True)
-    built = add_history(FRESH_DAY + timedelta(days=1), later - timedelta(days=1))
+    built = add_history(FRESH_DAY + timedelta(days=1), later - timedelta(days=1), ball_days)
     print(f"# built {history_days} days of history in {built:.0f} s", flush=True)
     add_events(later)
     night = settle_night(later, batch, workers)
@@ -226,12 +239,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="statements timed per phase")
     parser.add_argument("--batch", type=int, default=20_000, help="users per batch")
     parser.add_argument("--workers", type=int, default=2, help="batches settled at once")
+    parser.add_argument("--ball-days", type=int, default=62,
+                        help="of the history days, the last ones that keep their balls")
     parser.add_argument("--settle-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.settle_only:
         settle_only(date.fromisoformat(args.settle_only), args.batch, args.workers)
         return
-    run(args.users, args.history_days, args.requests, args.batch, args.workers)
+    run(args.users, args.history_days, args.requests, args.batch, args.workers,
+        args.ball_days)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -29,13 +30,15 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import SERVER, fresh_database  # noqa: E402
+from common import SERVER, fresh_database, monthly_partitions  # noqa: E402
 
+from carbon.ball_ids import day_base  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
-DB_NAME = "canopy_bench_settle"
+# BENCH_DB: a database of one's own on a shared server.
+DB_NAME = os.environ.get("BENCH_DB", "canopy_bench_settle")
 URL = f"{SERVER}/{DB_NAME}"
 DAY = date(2026, 3, 9)
 NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
@@ -51,6 +54,7 @@ EVENT_COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occ
 
 def recreate_database() -> None:
     fresh_database(DB_NAME)
+    monthly_partitions(URL, DAY - timedelta(days=400), DAY)
     engine = make_engine(URL)
     seed_default_methodology(UnitOfWork(make_session_factory(engine)), NOON)
     engine.dispose()
@@ -90,13 +94,15 @@ def add_history(days: int) -> None:
     leave them), then VACUUM ANALYZE."""
     with psycopg.connect(URL, autocommit=True) as conn:
         for back in range(1, days + 1):
+            d = DAY - timedelta(days=back)
             conn.execute(
-                "INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, "
-                "remaining_g, stolen_g, collected_g, stealable, status, ripe_at, expires_at, "
-                "created_at) SELECT u.id, 'settlement', t.k, %(d)s, 50, 50, 0, 0, 50, TRUE, "
-                "'collected', %(at)s, %(at)s, %(at)s FROM users u CROSS JOIN (VALUES "
-                "('offline_payment'), ('metro_ride'), ('bus_ride')) AS t(k)",
-                {"d": DAY - timedelta(days=back), "at": NOON - timedelta(days=back)})
+                "INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, "
+                "energy_g, remaining_g, stolen_g, collected_g, stealable, status, ripe_at, "
+                "expires_at, created_at) SELECT %(base)s + u.id * 64 + t.r, u.id, 'settlement', "
+                "t.k, %(d)s, 50, 50, 0, 0, 50, TRUE, 'collected', %(at)s, %(at)s, %(at)s "
+                "FROM users u CROSS JOIN (VALUES ('offline_payment', 0), ('metro_ride', 1), "
+                "('bus_ride', 2)) AS t(k, r)",
+                {"d": d, "base": day_base(d), "at": NOON - timedelta(days=back)})
         conn.execute("VACUUM (ANALYZE) balls")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, String
+from sqlalchemy import BigInteger, Date, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, BigId
@@ -30,3 +30,14 @@ class CarbonDay(Base):
     user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     activity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     co2e_g: Mapped[int] = mapped_column(BigInteger)
+
+
+class CO2eRollup(Base):
+    """One row: users.co2e_total_g holds every carbon_days row dated `through` or earlier
+    (NULL: none yet). A user's all-time CO2e is that plus their carbon_days after it, so that
+    settlement writes no per-user total at night; a monthly roll-up moves whole months in."""
+
+    __tablename__ = "co2e_rollup"
+
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    through: Mapped[date | None] = mapped_column(Date, nullable=True)

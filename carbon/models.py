@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carbon.ball_ids import LEGACY_END
 from db.base import Base, BigId, UTCDateTime
 
 
@@ -196,23 +197,39 @@ class SettlementBatch(Base):
     balls: Mapped[int] = mapped_column(BigInteger, default=0)
     energy_g: Mapped[int] = mapped_column(BigInteger, default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    __table_args__ = (UniqueConstraint("local_date", "timezone", "first_user_id"),)
+    # When its balls still open were expired (expiry goes batch by batch: one id range each).
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    __table_args__ = (
+        UniqueConstraint("local_date", "timezone", "first_user_id"),
+        Index("ix_settlement_batches_unexpired", "local_date",
+              postgresql_where=text("expired_at IS NULL"),
+              sqlite_where=text("expired_at IS NULL")),
+    )
 
 
 # 'open' written into the SQL, not bound: the planner can then use the partial indexes on open
 # balls even in the generic plan of a prepared statement (psycopg prepares repeated queries).
 OPEN: ColumnClause[str] = literal_column("'open'")
+# The other open balls (not of a settlement batch, or older than the id scheme: both only a
+# few), written out literally for the same reason: a query must repeat it to use the index.
+LOOSE_OPEN_SQL = text(f"status = 'open' AND (settlement_batch_id IS NULL OR id < {LEGACY_END})")
 
 
 class Ball(Base):
     """An energy ball. status: open (growing before ripe_at, then ripe) | collected | expired.
 
     energy_g = remaining_g + stolen_g + collected_g always; an expired ball keeps in remaining_g
-    what expired. The ledger's system "balls" account holds the remaining_g of open balls."""
+    what expired. The ledger's system "balls" account holds the remaining_g of open balls.
+
+    The id says the local date and, for a settlement ball, the user (carbon/ball_ids.py): the
+    primary key is then also the once-per-(user, night) key of settlement, a user's settlement
+    balls of a night are one short key range (how they are listed) and a batch's balls one
+    range (how they expire). Only the few other balls (watering, and those made before the
+    scheme) need a second index."""
 
     __tablename__ = "balls"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     # No foreign keys on user_id and settlement_batch_id: PostgreSQL checks them row by row with
     # a trigger, which doubled the time of nightly settlement (millions of balls). user_id comes
     # from activity_events.user_id (a foreign key) or an authenticated user; the batch row is
@@ -235,17 +252,10 @@ class Ball(Base):
     close_txn_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
-        # Date first: a night's balls land at the index's right edge instead of on one old
-        # leaf page per user (72 of a night's 107 MB of WAL after a year, bench/history.py).
-        Index("uq_balls_settlement_user_date_type", "local_date", "user_id", "activity_type",
-              unique=True, postgresql_where=text("kind = 'settlement'"),
-              sqlite_where=text("kind = 'settlement'")),
-        # Only open balls: a few days' worth, so each night's inserts touch one page per ~300
-        # users instead of one page per user in an index of every ball ever (see README).
-        Index("ix_balls_user_open", "user_id", postgresql_where=text("status = 'open'"),
-              sqlite_where=text("status = 'open'")),
-        Index("ix_balls_open_expiry", "expires_at",
-              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # Open balls that no settlement batch range finds: watering balls and balls older than
+        # the id scheme. Settlement never writes here (see LOOSE_OPEN).
+        Index("ix_balls_user_loose_open", "user_id", postgresql_where=LOOSE_OPEN_SQL,
+              sqlite_where=LOOSE_OPEN_SQL),
         CheckConstraint("remaining_g >= 0", name="remaining_not_negative"),
         CheckConstraint("2 * stolen_g <= energy_g", name="stolen_at_most_half"),
         CheckConstraint("remaining_g + stolen_g + collected_g = energy_g", name="conserved"),

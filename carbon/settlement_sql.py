@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, Date, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from carbon.ball_ids import USER_SHIFT
 from db.base import UTCDateTime
 from db.sql import is_postgres
 
@@ -25,6 +26,7 @@ _TYPES: dict[str, TypeEngine[Any]] = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
+    "base": BigInteger(), "lo": BigInteger(), "hi": BigInteger(),
     **{f"m{i:02}": Date() for i in range(1, 32)},
 }
 # The other dates of :d's month, NULL where the month is shorter (see _AGGREGATED).
@@ -143,23 +145,31 @@ SELECT a.user_id, a.activity_type,
 FROM ({_AGGREGATED}) AS a
 """
 
-# One ball per (user, date, type); a ball of 0 g is not created. No ON CONFLICT: the batch row
-# claimed first already excludes a second settlement of these users, so a ball that existed
-# would be a bug, and uq_balls_settlement_user_date_type then fails the batch loudly.
+# One ball per (user, date, type); a ball of 0 g is not created. Its id is :base (the date's
+# first id) + user_id << 6 + its rank among the user's balls of the night (ball_ids.py):
+# computed from the rows, no sequence call per row. WHERE is applied before the window, so the
+# ranks of a user's night are 0, 1, ... without gaps. No ON CONFLICT: the batch row claimed
+# first already excludes a second settlement of these users, so a ball that existed would be a
+# bug, and its rank-0 id then fails the batch loudly on the primary key.
 _INSERT_BALLS = f"""
-INSERT INTO balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
+INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
                    settlement_batch_id, created_at)
-SELECT c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 'open',
+SELECT :base + c.user_id * {1 << USER_SHIFT}
+         + ROW_NUMBER() OVER (PARTITION BY c.user_id ORDER BY c.activity_type) - 1,
+       c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 'open',
        :ripe, :exp, :bid, :now
 FROM ({_CAPPED}) AS c
 WHERE c.g > 0
 """
 INSERT_BALLS = _sql(_INSERT_BALLS)
 
-# PostgreSQL does a batch in one statement: the INSERT, then the users' CO2e totals and the
-# batch's totals and the statement's history (carbon_days) from its RETURNING rows. The new
-# balls are never read back (one statement, no second scan of what was just written).
+# PostgreSQL does a batch in one statement: the INSERT, then the batch's totals and the
+# statement's history (carbon_days) from its RETURNING rows. The new balls are never read back
+# (one statement, no second scan of what was just written). The users' all-time CO2e is not
+# touched: it is users.co2e_total_g up to the roll-up date plus carbon_days after it
+# (services/co2e_totals.py); only a night at or before that date adds to users (rare: a night
+# settled late by hand).
 # OFFSET 0 keeps PostgreSQL from pushing "c.g > 0" into the GROUP BY as a HAVING filter, which
 # repeated the monthly allowance subquery twice more for every monthly-capped (user, type).
 _GROUPED = "GROUP BY v.user_id, v.activity_type\n"
@@ -183,19 +193,22 @@ INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
 SELECT :d, user_id, activity_type, co2e_g FROM {balls}"""
 
 
-INSERT_BALLS_ADD_TOTALS = _sql(f"""
+def _one_statement(add_totals: bool) -> TextClause:
+    added = f"added AS ({_add_co2e_totals('ins')}),\n" if add_totals else ""
+    return _sql(f"""
 WITH ins AS ({_INSERT_BALLS_FENCED}
   RETURNING user_id, activity_type, co2e_g, energy_g),
-added AS ({_add_co2e_totals("ins")}),
-days AS ({_add_carbon_days("ins")})
+{added}days AS ({_add_carbon_days("ins")})
 SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
 """)
 
-# SQLite: a batch's balls are found through uq_balls_settlement_user_date_type (the date,
-# then the batch's user range).
+
+INSERT_BALLS_ADD_DAYS = _one_statement(add_totals=False)
+INSERT_BALLS_ADD_TOTALS = _one_statement(add_totals=True)
+
+# SQLite: a batch's balls are one range of ids (:lo..:hi, ball_ids.user_range).
 _BATCH_BALLS = """
-balls WHERE kind = 'settlement' AND user_id BETWEEN :first AND :last AND local_date = :d
-  AND settlement_batch_id = :bid
+balls WHERE id BETWEEN :lo AND :hi AND settlement_batch_id = :bid
 """
 
 BATCH_TOTALS = _sql(f"""

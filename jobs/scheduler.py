@@ -27,6 +27,7 @@ from jobs.tasks import (
     publish_log_roots,
     purge_idempotency_keys,
     reconcile_ledger,
+    roll_up_co2e_totals,
     settle_due,
 )
 
@@ -68,6 +69,11 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       hour=config.RECONCILE_HOUR_UTC, minute=0, id="reconcile_ledger",
                       name="reconcile the ledger", args=(uow_factory, clock), max_instances=1,
                       coalesce=True, misfire_grace_time=None)
+    # At start, then daily: only the first run after a month ended (+ a week) finds work (one
+    # UPDATE of users per month); the other runs read one row, so a restart repeats nothing.
+    scheduler.add_job(roll_up_co2e_totals, "interval", hours=24, id="roll_up_co2e_totals",
+                      name="roll the month's CO2e up into users' totals",
+                      args=(uow_factory, clock), **common)
     # Operators' settlements (POST /v1/admin/settlements) are waited for: poll often.
     scheduler.add_job(settle_requested, "interval",
                       seconds=config.SETTLE_REQUEST_POLL_SECONDS, id="settle_requested",

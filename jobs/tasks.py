@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from carbon.services import retention
+from carbon.services import co2e_totals, retention
 from carbon.services.balls import expire_balls
 from carbon.services.idempotency import purge_keys
 from carbon.services.reconcile import reconcile
@@ -109,6 +109,13 @@ def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tu
         if balls == 0:
             break
     return total_balls, total_g
+
+
+@logged_job("roll_up_co2e_totals", lambda n: {"months": n})
+def roll_up_co2e_totals(uow_factory: UowFactory, now_fn: Clock) -> int:
+    """Add each whole month of carbon_days that is over to the users' CO2e totals (once a
+    month does something; other days find nothing). Returns how many months were rolled up."""
+    return co2e_totals.roll_up(uow_factory(), now_fn())
 
 
 @logged_job("publish_log_roots", lambda n: {"roots": n})

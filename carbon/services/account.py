@@ -13,7 +13,7 @@ from carbon import domain
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.history_models import CarbonDay
 from carbon.models import User
-from carbon.services import ledger
+from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
 
 STATEMENT_DEFAULT_DAYS = 30
@@ -36,7 +36,8 @@ def account_summary(uow: UnitOfWork, user_id: int) -> AccountSummary:
         if user is None:
             raise UserNotFound(f"No user {user_id} is known.")
         return AccountSummary(user.external_id, user.timezone,
-                              ledger.available_balance(s, user_id), user.co2e_total_g,
+                              ledger.available_balance(s, user_id),
+                              co2e_totals.all_time_g(s, user_id),
                               user.shield_until)
 
 
@@ -84,21 +85,27 @@ def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
             select(CarbonDay.local_date, CarbonDay.activity_type, CarbonDay.co2e_g)
             .where(CarbonDay.local_date.in_(dates), CarbonDay.user_id == user_id)
             .order_by(CarbonDay.local_date, CarbonDay.activity_type)).all()
-        all_time = s.scalar(select(User.co2e_total_g).where(User.id == user_id)) or 0
+        all_time = co2e_totals.all_time_g(s, user_id)
     return _statement(from_date, to_date, rows, all_time)
 
 
 def _statement(from_date: date, to_date: date, rows: Sequence[Row[date, str, int]],
                all_time: int) -> CarbonStatement:
-    days: dict[date, StatementDay] = {}
+    """rows: (date, type, grams) ordered by date then type. One StatementDay per date and one
+    month key per day, not per row: a year is about 1,100 rows."""
+    days: list[StatementDay] = []
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)
+    current: StatementDay | None = None
     for day, activity_type, total in rows:
         grams = int(total)
-        entry = days.setdefault(day, StatementDay(day))
-        entry.co2e_g += grams
-        entry.by_type[activity_type] = grams
-        months[day.strftime("%Y-%m")] += grams
+        if current is None or current.date != day:
+            current = StatementDay(day)
+            days.append(current)
+        current.co2e_g += grams
+        current.by_type[activity_type] = grams
         by_type[activity_type] += grams
-    return CarbonStatement(from_date, to_date, list(days.values()), sorted(months.items()),
+    for entry in days:
+        months[f"{entry.date.year:04}-{entry.date.month:02}"] += entry.co2e_g
+    return CarbonStatement(from_date, to_date, days, sorted(months.items()),
                            dict(sorted(by_type.items())), sum(months.values()), all_time)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from carbon import balls_repository as repo
 from carbon.models import OPEN, Ball
 from carbon.services import earnings, ledger
 from db.sql import rowcount
@@ -72,7 +73,7 @@ def open_balls_with(session: Session, user_id: int, now: datetime, extra: Callab
     a module-level builder, not a new closure per call."""
     after_at, after_id = after or (_EARLIEST, 0)
     rows = session.execute(_open_balls_with(extra),
-                           {"user_id": user_id, "now": now, "after_at": after_at,
+                           {**repo.user_params(user_id, now), "now": now, "after_at": after_at,
                             "after_id": after_id, "limit": limit, **(params or {})})
     return [(BallView(*r[:-1]), r[-1]) for r in rows]
 
@@ -81,8 +82,7 @@ def open_balls_with(session: Session, user_id: int, now: datetime, extra: Callab
 def _open_balls_with(extra: Callable[[Any], Any]) -> Select[*tuple[Any, ...]]:
     after_at = bindparam("after_at", type_=_B.ripe_at.type)
     return (select(*_COLUMNS, extra(_B.id))
-            .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
-                   _B.expires_at > bindparam("now"),
+            .where(repo.users_open_balls(), _B.expires_at > bindparam("now"),
                    or_(_B.ripe_at > after_at,
                        and_(_B.ripe_at == after_at, _B.id > bindparam("after_id"))))
             .order_by(_B.ripe_at, _B.id).limit(bindparam("limit")))

@@ -10,18 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
+from carbon import balls_repository as repo
 from carbon import domain
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.models import OPEN, Ball
+from carbon.services import ball_expiry as expiry
 from carbon.services import earnings, ledger
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 
 BALL_CAUSE = "ball"  # collect: cause ("ball", ball id)
-EXPIRY_CAUSE = "expiry"  # expiry: cause ("expiry", "first_id..last_id") per batch
+EXPIRY_CAUSE = expiry.EXPIRY_CAUSE
 MAX_ID = 2**63 - 1  # a path id beyond BIGINT is simply not a ball
 
 
@@ -43,8 +46,8 @@ class BallView:
 _B = Ball.__table__.c
 _LIST = (select(_B.id, _B.activity_type, _B.kind, _B.local_date, _B.remaining_g, _B.status,
                 _B.ripe_at, _B.expires_at, _B.energy_g, _B.stolen_g)
-         .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
-                _B.expires_at > bindparam("now"), _B.id > bindparam("after_id"))
+         .where(repo.users_open_balls(), _B.expires_at > bindparam("now"),
+                _B.id > bindparam("after_id"))
          .order_by(_B.id).limit(bindparam("limit")))
 
 
@@ -52,7 +55,8 @@ def ball_page(uow: UnitOfWork, user_id: int, now: datetime, after: Key | None,
               limit: int) -> Page[BallView]:
     """The user's open, not yet expired balls, by id, starting after the key `after`."""
     with uow.reading():
-        rows = uow.session.execute(_LIST, {"user_id": user_id, "now": now, "limit": limit + 1,
+        rows = uow.session.execute(_LIST, {**repo.user_params(user_id, now), "now": now,
+                                           "limit": limit + 1,
                                            "after_id": after_id(after)}).all()
     rows, next_key = cut(rows, limit, lambda row: (row[0],))
     return Page([BallView(bid, kind_of, kind, day, left, domain.ball_status(status, ripe, now),
@@ -71,7 +75,7 @@ def collect_ball(uow: UnitOfWork, user_id: int, ball_id: int, now: datetime) -> 
         raise BallNotFound(f"You have no ball {ball_id}.")
     with uow:
         s = uow.session
-        collected = _collect(s, user_id, [Ball.id == ball_id], now)
+        collected = _collect(s, user_id, _ONE, {"ball_id": ball_id}, now)
         if not collected:
             _refuse(s, user_id, ball_id, now)
         uow.commit()
@@ -82,22 +86,30 @@ def collect_all(uow: UnitOfWork, user_id: int, now: datetime) -> tuple[int, int,
     """Collect every ripe ball of the user: (balls collected, collected_g, energy_g after)."""
     with uow:
         s = uow.session
-        collected = _collect(s, user_id, [], now)
+        collected = _collect(s, user_id, _ALL, repo.user_params(user_id, now), now)
         uow.commit()
         return (len(collected), sum(g for _, g in collected),
                 ledger.available_balance(s, user_id))
 
 
-def _collect(s: Session, user_id: int, where: list, now: datetime) -> list[tuple[int, int]]:
+def _closing(where: ColumnElement[bool]) -> ReturningUpdate[int, int]:
+    return (update(Ball.__table__)
+            .where(where, _B.ripe_at <= bindparam("now"), _B.expires_at > bindparam("now"))
+            .values(status="collected", collected_g=_B.collected_g + _B.remaining_g,
+                    remaining_g=0)
+            .returning(_B.id, _B.collected_g))
+
+
+# One ball by id (the primary key), or all the user's open balls (their nights' key ranges).
+_ONE = _closing(and_(_B.id == bindparam("ball_id"), _B.user_id == bindparam("owner_id"),
+                     _B.status == OPEN))
+_ALL = _closing(repo.users_open_balls())
+
+
+def _collect(s: Session, user_id: int, stmt: ReturningUpdate[int, int], params: dict,
+             now: datetime) -> list[tuple[int, int]]:
     """Close the matching ripe open balls and credit the owner; [(ball_id, collected_g)]."""
-    rows = s.execute(
-        update(Ball)
-        .where(Ball.user_id == user_id, Ball.status == OPEN, Ball.ripe_at <= now,
-               Ball.expires_at > now, *where)
-        .values(status="collected", collected_g=Ball.collected_g + Ball.remaining_g,
-                remaining_g=0)
-        .returning(Ball.id, Ball.collected_g)
-        .execution_options(synchronize_session=False)).all()
+    rows = s.execute(stmt, {**params, "owner_id": user_id, "now": now}).all()
     if not rows:
         return []
     balls = ledger.account(s, ledger.BALLS)
@@ -124,38 +136,22 @@ def _refuse(s: Session, user_id: int, ball_id: int, now: datetime) -> None:
 
 
 def expire_balls(uow: UnitOfWork, now: datetime, limit: int = 10000) -> tuple[int, int]:
-    """Expire open balls whose expires_at <= now, `limit` per transaction: (balls, energy_g).
+    """Expire open balls whose expires_at <= now: (balls, energy_g). Settlement balls go
+    batch by batch (one id range and one transaction per settlement batch, found through the
+    batches not expired yet: no index of open balls by expiry); the few others `limit` per
+    transaction.
 
     What expired stays in remaining_g and moves balls -> expired in the ledger, one transaction
     per batch. Safe beside another expirer or a collector: the UPDATE re-checks status."""
     balls = energy = 0
     while True:
-        n, grams = _expire_batch(uow, now, limit)
+        n, grams = expiry.expire_loose(uow, now, limit)
         balls, energy = balls + n, energy + grams
         if n < limit:
-            return balls, energy
-
-
-def _expire_batch(uow: UnitOfWork, now: datetime, limit: int) -> tuple[int, int]:
-    with uow:
-        s = uow.session
-        due = (select(Ball.id).where(Ball.status == OPEN, Ball.expires_at <= now)
-               .order_by(Ball.expires_at).limit(limit).scalar_subquery())
-        rows = s.execute(
-            update(Ball).where(Ball.id.in_(due), Ball.status == OPEN, Ball.expires_at <= now)
-            .values(status="expired").returning(Ball.id, Ball.remaining_g)
-            .execution_options(synchronize_session=False)).all()
-        if not rows:
-            return 0, 0
-        ids = [r[0] for r in rows]
-        grams = sum(r[1] for r in rows)
-        txn = ledger.transfer(s, "expire", EXPIRY_CAUSE, f"{min(ids)}..{max(ids)}",
-                              ledger.account(s, ledger.BALLS), ledger.account(s, ledger.EXPIRED),
-                              grams, now)
-        s.execute(update(Ball).where(Ball.id.in_(ids)).values(close_txn_id=txn)
-                  .execution_options(synchronize_session=False))
-        uow.commit()
-        return len(rows), grams
+            break
+    while (done := expiry.expire_next_batch(uow, now)) is not None:
+        balls, energy = balls + done[0], energy + done[1]
+    return balls, energy
 
 
 def issue_ball(session: Session, user_id: int, kind: str, activity_type: str,
@@ -169,7 +165,7 @@ def issue_ball(session: Session, user_id: int, kind: str, activity_type: str,
     txn = ledger.transfer(session, "issue", cause_type, cause_id, from_account,
                           ledger.account(session, ledger.BALLS), energy_g, now)
     return session.execute(insert(Ball).values(
-        user_id=user_id, kind=kind, activity_type=activity_type, local_date=local_date,
+        id=repo.next_loose_id(session, local_date), user_id=user_id, kind=kind, activity_type=activity_type, local_date=local_date,
         co2e_g=0, energy_g=energy_g, remaining_g=energy_g, stolen_g=0, collected_g=0,
         stealable=stealable, status="open", ripe_at=ripe_at, expires_at=expires_at,
         settlement_batch_id=None, issue_txn_id=txn, close_txn_id=None, created_at=now,

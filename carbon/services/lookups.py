@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from carbon.models import LedgerAccount, LedgerEntry, LedgerTransaction, Partner, User
+from carbon.services.co2e_totals import unrolled_g
 from carbon.services.ledger import AVAILABLE, BALLS
 
 
@@ -48,10 +49,11 @@ def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
 
 
 def user_totals(session: Session) -> tuple[int, int]:
-    """(number of users, their total CO2e saved in grams)."""
+    """(number of users, their total CO2e saved in grams: users' rolled-up totals plus the
+    carbon_days not rolled up yet)."""
     count, total = session.execute(
         select(func.count(User.id), func.coalesce(func.sum(User.co2e_total_g), 0))).one()
-    return int(count), int(total)
+    return int(count), int(total) + unrolled_g(session)
 
 
 def energy_from_balls(session: Session, user_ids: list[int], start: datetime,

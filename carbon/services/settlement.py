@@ -7,8 +7,9 @@ every event of a planned user is either committed before the plan (and settled) 
 late, never stored unseen. Then `workers` threads settle the pending batches, each batch one
 transaction that locks its row (FOR UPDATE SKIP LOCKED on PostgreSQL: two workers or two
 schedulers never take the same batch), creates the balls with one INSERT ... SELECT, issues
-their energy in one ledger transaction, adds the users' CO2e totals with one UPDATE, writes the
-statement's compact history (carbon_days) with one INSERT and marks the row finished. A crash leaves the rest pending and the next call resumes them. Users who
+their energy in one ledger transaction, writes the statement's compact history (carbon_days)
+in the same statement (the users' all-time CO2e is derived from it: services/co2e_totals.py)
+and marks the row finished. A crash leaves the rest pending and the next call resumes them. Users who
 appeared meanwhile get batches of their own; the run is completed in the planning transaction
 that finds nothing left, so no event can slip in between.
 """
@@ -22,13 +23,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from carbon import domain
+from carbon import ball_ids, domain
 from carbon import settlement_sql as sql
 from carbon.backoff import Backoff
 from carbon.errors import InvalidInput
 from carbon.events_repository import hold_days
 from carbon.models import SettlementBatch, SettlementRun, User
-from carbon.services import ledger
+from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
 from db.sql import insert_ignore, is_postgres
 
@@ -212,14 +213,22 @@ def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
 
 
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
-    params = {**day.params(), "first": first, "last": last, "bid": batch_id}
+    if last > ball_ids.MAX_USER_ID:
+        raise InvalidInput(f"User ids above {ball_ids.MAX_USER_ID} do not fit a ball id.")
+    lo, hi = ball_ids.user_range(day.local_date, first, last)
+    params = {**day.params(), "first": first, "last": last, "bid": batch_id,
+              "base": ball_ids.day_base(day.local_date), "lo": lo, "hi": hi}
+    # A night already rolled up into users' totals (settled late, by hand) adds to them.
+    add_totals = co2e_totals.rolled_up(s, day.local_date)
     if is_postgres(s):
         with sql.ball_insert_plan(s):
-            totals = s.execute(sql.INSERT_BALLS_ADD_TOTALS, params).one()
+            statement = sql.INSERT_BALLS_ADD_TOTALS if add_totals else sql.INSERT_BALLS_ADD_DAYS
+            totals = s.execute(statement, params).one()
     else:
         s.execute(sql.INSERT_BALLS, params)
         totals = s.execute(sql.BATCH_TOTALS, params).one()
-        s.execute(sql.ADD_CO2E_TOTALS, params)
+        if add_totals:
+            s.execute(sql.ADD_CO2E_TOTALS, params)
         s.execute(sql.ADD_CARBON_DAYS, params)
     balls, energy_g = (int(v) for v in totals)
     if energy_g:

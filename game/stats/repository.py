@@ -23,7 +23,7 @@ def hold_counted_tables(session: Session) -> None:
     """Until the transaction ends, no write to the tables the counters follow (a writer that
     commits between a scan and the new counters would be lost). Waits for those in flight."""
     if is_postgres(session):
-        session.execute(text("LOCK TABLE users, planting_orders, charity_projects "
+        session.execute(text("LOCK TABLE users, carbon_days, planting_orders, charity_projects "
                              "IN SHARE MODE"))
 
 

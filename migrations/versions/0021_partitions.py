@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_partitions'
-down_revision = '0025_stream'
+down_revision = '0022_ball_storage'
 branch_labels = None
 depends_on = None
 

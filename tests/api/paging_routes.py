@@ -96,7 +96,7 @@ def ball(user, days_ago: int, ripe_at=NOW):
 
 def seed_my_balls(w: World) -> list:
     ball(w.friend, 0)  # someone else's ball is not listed
-    return [ball(w.me, i).id for i in range(5)]
+    return sorted(ball(w.me, i).id for i in range(5))  # listed by id (its date comes first)
 
 
 def seed_friends(w: World) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 
+from carbon import ball_ids
 from carbon.models import Ball, User
 from tests.conftest import NOW
 
@@ -44,6 +45,9 @@ class BallFactory(factory.alchemy.SQLAlchemyModelFactory):
 
     user = factory.SubFactory(UserFactory)
     user_id = factory.SelfAttribute("user.id")
+    # An id of the "other balls" range of its date, in a half no sequence reaches in a test.
+    id = factory.LazyAttributeSequence(
+        lambda o, n: ball_ids.loose_range(o.local_date)[0] + ball_ids.LOOSE_SPAN // 2 + n)
     kind = "settlement"
     activity_type = "offline_payment"
     local_date = factory.LazyFunction(lambda: NOW.date())

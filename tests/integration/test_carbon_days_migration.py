@@ -43,7 +43,7 @@ def test_upgrading_a_database_with_balls_backfills_the_statement_history(old_dat
     with old_database.begin() as conn:
         fill_balls(conn)
     with old_database.begin() as conn:
-        upgrade(str(old_database.url), "head", connection=conn)
+        upgrade(str(old_database.url), "0020", connection=conn)
     with old_database.connect() as conn:
         rows = conn.execute(text("SELECT local_date, user_id, activity_type, co2e_g "
                                  "FROM carbon_days ORDER BY local_date, user_id, activity_type"))
@@ -59,7 +59,7 @@ def test_the_upgrade_puts_the_date_first_in_the_settlement_balls_key_which_stays
     with old_database.begin() as conn:
         fill_balls(conn)
     with old_database.begin() as conn:
-        upgrade(str(old_database.url), "head", connection=conn)
+        upgrade(str(old_database.url), "0020", connection=conn)
     with old_database.connect() as conn:
         key = {i["name"]: i for i in inspect(conn).get_indexes("balls")}[
             "uq_balls_settlement_user_date_type"]

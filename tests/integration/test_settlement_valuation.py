@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from carbon.models import Ball, MethodologyVersion, User
+from carbon.models import Ball, MethodologyVersion
+from carbon.services.co2e_totals import all_time_g
 from carbon.services.settlement import settle_day
 from tests.conftest import NOW
 from tests.factories import ActivityEventFactory, UserFactory
@@ -68,7 +69,7 @@ def test_a_ball_worth_zero_grams_is_not_created(uow, session):
     assert report.balls == 0 and report.energy_g == 0
 
 
-def test_each_type_of_a_day_makes_one_ball_and_users_co2e_total_grows(uow, session):
+def test_each_type_of_a_day_makes_one_ball_and_users_all_time_co2e_grows(uow, session):
     user = UserFactory()
     events(user, "offline_payment", 3)
     events(user, "metro_ride", 2)
@@ -76,7 +77,7 @@ def test_each_type_of_a_day_makes_one_ball_and_users_co2e_total_grows(uow, sessi
     report = settle_day(uow, DAY, NOW)
     assert ball_energy(session, user) == {"offline_payment": 15, "metro_ride": 104, "walk": 296}
     assert report.balls == 3 and report.energy_g == 415
-    assert session.scalar(select(User.co2e_total_g).where(User.id == user.id)) == 415
+    assert all_time_g(session, user.id) == 415
 
 
 def test_a_monthly_cap_counts_what_earlier_days_of_the_month_gave(uow, session):

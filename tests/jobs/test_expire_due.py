@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from carbon import repository
+from carbon.balls_repository import next_loose_id
 from carbon.models import Ball, LedgerEntry
 from carbon.services import ledger
 from jobs.tasks import expire_due
@@ -15,8 +16,9 @@ from tests.jobs.conftest import add_user, clock
 
 
 def add_ball(s, user, expires_at, energy_g=50) -> Ball:
-    ball = Ball(user_id=user.id, kind="settlement", activity_type="offline_payment",
-                local_date=(expires_at - timedelta(days=4)).date(), co2e_g=energy_g,
+    day = (expires_at - timedelta(days=4)).date()
+    ball = Ball(id=next_loose_id(s, day), user_id=user.id, kind="settlement", activity_type="offline_payment",
+                local_date=day, co2e_g=energy_g,
                 energy_g=energy_g, remaining_g=energy_g, stolen_g=0, collected_g=0,
                 stealable=True, status="open", ripe_at=expires_at - timedelta(hours=72),
                 expires_at=expires_at, created_at=NOW)

@@ -69,7 +69,7 @@ def test_a_started_scheduler_settles_what_is_due_at_once(engine, committed_uow):
         thread.join(timeout=60)
     assert sorted(set(ran)) == ["expire_due: ok", "maintain_partitions: ok",
                                 "publish_log_roots: ok", "purge_idempotency_keys: ok",
-                                "settle_due: ok",
+                                "roll_up_co2e_totals: ok", "settle_due: ok",
                                 "settle_requested: ok"]
     with sessions() as s:
         assert ball_dates(s, user) == [D]
