@@ -148,6 +148,8 @@ class Config:
         # months after their UTC month, and only once the month is checkpointed.
         self.RETAIN_EVENTS_DAYS = _int("CANOPY_RETAIN_EVENTS_DAYS", 90)
         self.RETAIN_LEDGER_MONTHS = _int("CANOPY_RETAIN_LEDGER_MONTHS", 13)
+        # Closed balls, their steals and waterings (a month goes once none of its balls is open).
+        self.RETAIN_BALLS_DAYS = _int("CANOPY_RETAIN_BALLS_DAYS", 60)
         # The UTC hour of the daily partition maintenance (checkpoints, partitions, retention).
         self.PARTITIONS_HOUR_UTC = _int("CANOPY_PARTITIONS_HOUR_UTC", 2)
         # The outbox's fan-out to RabbitMQ (jobs/stream.py), off unless the URL is set
@@ -209,6 +211,8 @@ class Config:
         # Events must outlive the late window (steps up to 7 days back) and their settlement.
         if self.RETAIN_EVENTS_DAYS < 8:
             found.append("CANOPY_RETAIN_EVENTS_DAYS must be at least 8.")
+        if self.RETAIN_BALLS_DAYS < 30:
+            found.append("CANOPY_RETAIN_BALLS_DAYS must be at least 30.")
         if self.RETAIN_LEDGER_MONTHS < 1:
             found.append("CANOPY_RETAIN_LEDGER_MONTHS must be at least 1.")
         if not 0 <= self.PARTITIONS_HOUR_UTC <= 23:
@@ -219,6 +223,7 @@ class Config:
         """The retention settings db.partitions' registry names, by attribute."""
         return {"RETAIN_EVENTS_DAYS": self.RETAIN_EVENTS_DAYS,
                 "RETAIN_LEDGER_MONTHS": self.RETAIN_LEDGER_MONTHS,
+                "RETAIN_BALLS_DAYS": self.RETAIN_BALLS_DAYS,
                 "FEED_RETENTION_DAYS": self.FEED_RETENTION_DAYS}
 
     def _amqp_problems(self) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from db.partitions import LOCK_NAMESPACE, REGISTRY, Spec, add_months
+from db.partitions import LOCK_NAMESPACE, REGISTRY, Spec, add_months, ball_id_bounds
 from db.sql import rowcount
 from db.uow import UnitOfWork
 
@@ -173,8 +173,12 @@ def _retire(s: Session, spec: Spec, today: date, keep: int, row: TableReport) ->
 def _ready(s: Session, spec: Spec, start: date) -> bool:
     if spec.retire_when is None:
         return True
+    end = spec.next(start)
+    # :end_key: the first ball id of the period after (waterings, cut by date, wait a month more).
+    key_month = end if spec.bounds is not None else spec.next(end)
     return bool(s.scalar(text(f"SELECT {spec.retire_when}"),
-                         {"start": start, "end": spec.next(start)}))
+                         {"start": start, "end": end,
+                          "end_key": int(ball_id_bounds(key_month)[0])}))
 
 
 def _delete_before(s: Session, spec: Spec, today: date, keep: int, sqlite: bool) -> int:

@@ -100,7 +100,27 @@ _LEDGER_MONTH_CHECKPOINTED = ("EXISTS (SELECT 1 FROM ledger_checkpoint_months "
                               "WHERE month >= :start)")
 _LEDGER_MONTH_RETIRED = "UPDATE ledger_checkpoint_months SET retired = true WHERE month < :end"
 
-# Order matters: entries go before the transactions they reference.
+# Ball ids carry their local date in the bits above 38 (carbon.ball_ids): a month's balls, and
+# the steals of them, are one id range.
+_BALL_DAY_SHIFT = 38
+
+
+def ball_id_bounds(month: date) -> tuple[str, str]:
+    lo, hi = ((d - date(2000, 1, 1)).days << _BALL_DAY_SHIFT
+              for d in (month, add_months(month, 1)))
+    return str(lo), str(hi)
+
+
+# A month of balls (and the steals and waterings that point at them) may go only once none of
+# its balls, nor any older one, is still open: an open ball's energy is in the ledger's balls
+# account and reconcile counts it. :end_key is the first ball id of the next month; waterings
+# are cut by local date and get a month's margin, since a watering's ball may be dated by the
+# receiver's zone a day apart.
+_NO_OPEN_BALL_BEFORE = ("NOT EXISTS (SELECT 1 FROM balls WHERE status = 'open' "
+                        "AND id < :end_key)")
+
+# Order matters: a table goes before the tables it references (entries before transactions,
+# steals and waterings before balls).
 REGISTRY: tuple[Spec, ...] = (
     Spec("activity_events", "local_date", "RETAIN_EVENTS_DAYS"),
     Spec("event_keys", "local_date", "RETAIN_EVENTS_DAYS", partitioned=False),
@@ -110,6 +130,12 @@ REGISTRY: tuple[Spec, ...] = (
          timestamp=True, retire_when=_LEDGER_MONTH_CHECKPOINTED,
          after_retire=_LEDGER_MONTH_RETIRED),
     Spec("outbox_events", "occurred_at", "FEED_RETENTION_DAYS", timestamp=True),
+    Spec("steals", "ball_id", "RETAIN_BALLS_DAYS", bounds=ball_id_bounds,
+         retire_when=_NO_OPEN_BALL_BEFORE),
+    Spec("waterings", "local_date", "RETAIN_BALLS_DAYS", retire_when=_NO_OPEN_BALL_BEFORE),
+    Spec("balls", "id", "RETAIN_BALLS_DAYS", bounds=ball_id_bounds,
+         retire_when=_NO_OPEN_BALL_BEFORE
+         + " AND NOT EXISTS (SELECT 1 FROM waterings WHERE ball_id < :end_key)"),
 )
 
 

@@ -14,7 +14,8 @@ from tests.api.test_me_carbon import carol  # noqa: F401  (a fixture)
 from tests.conftest import NOW
 from tests.jobs.conftest import count
 
-KEEP = {"RETAIN_EVENTS_DAYS": 30, "RETAIN_LEDGER_MONTHS": 1, "FEED_RETENTION_DAYS": 30}
+KEEP = {"RETAIN_EVENTS_DAYS": 30, "RETAIN_LEDGER_MONTHS": 1, "FEED_RETENTION_DAYS": 30,
+        "RETAIN_BALLS_DAYS": 60}
 A_YEAR_LATER = NOW + timedelta(days=365)
 
 

@@ -19,7 +19,8 @@ from tests.integration import test_reconcile
 settled = test_reconcile.settled  # two users settled on Mar 9, the first collected
 
 MARCH = date(2026, 3, 1)
-KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 1, "FEED_RETENTION_DAYS": 90}
+KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 1, "FEED_RETENTION_DAYS": 90,
+        "RETAIN_BALLS_DAYS": 60}
 
 
 def checkpoints(session, month: date) -> dict[int, int]:

@@ -27,7 +27,8 @@ from tests.factories.forest import give_energy
 from tests.jobs.conftest import add_user, clock, count
 from tests.migrations import database_at
 
-KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 6, "FEED_RETENTION_DAYS": 90}
+KEEP = {"RETAIN_EVENTS_DAYS": 90, "RETAIN_LEDGER_MONTHS": 6, "FEED_RETENTION_DAYS": 90,
+        "RETAIN_BALLS_DAYS": 60}
 A_YEAR_LATER = NOW + timedelta(days=365)  # 2027-03-10
 
 
@@ -231,7 +232,7 @@ def test_a_nights_inserts_touch_only_the_current_months_partitions(
     after = inserted(session)
     touched = {name for name, n in after.items() if n > before.get(name, 0)}
     assert touched == {"activity_events_p202603", "ledger_transactions_p202603",
-                       "ledger_entries_p202603"}
+                       "ledger_entries_p202603", "balls_p202603"}
 
 
 def test_the_run_logs_each_table_it_changed_and_its_figures(session, uow, uow_factory,
