@@ -19,6 +19,7 @@ CLI_MODULES: list[str] = [
     "api.log_cli",
     "api.stats_cli",
     "api.config_cli",
+    "api.webhook_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

@@ -27,6 +27,7 @@ from jobs.tasks import (
     reconcile_ledger,
     settle_due,
 )
+from jobs.webhooks import deliver_webhooks, delivery_settings
 
 log = get_logger(__name__)
 
@@ -71,6 +72,9 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       name="settle what operators asked for",
                       args=(uow_factory, clock, config.SETTLE_BATCH_USERS,
                             config.SETTLE_WORKERS), **common)
+    scheduler.add_job(deliver_webhooks, "interval", seconds=config.WEBHOOK_EVERY_SECONDS,
+                      id="deliver_webhooks", name="deliver partner webhooks",
+                      args=(uow_factory, clock, delivery_settings(config)), **common)
     watch(scheduler)
     return scheduler
 
