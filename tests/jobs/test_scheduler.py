@@ -67,7 +67,8 @@ def test_a_started_scheduler_settles_what_is_due_at_once(engine, committed_uow):
     finally:
         scheduler.shutdown()
         thread.join(timeout=60)
-    assert sorted(set(ran)) == ["expire_due: ok", "publish_log_roots: ok", "purge_feed: ok",
+    assert sorted(set(ran)) == ["deliver_webhooks: ok", "expire_due: ok",
+                                "publish_log_roots: ok", "purge_feed: ok",
                                 "purge_idempotency_keys: ok", "settle_due: ok",
                                 "settle_requested: ok"]
     with sessions() as s:
