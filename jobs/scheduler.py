@@ -27,7 +27,7 @@ from jobs.tasks import (
     reconcile_ledger,
     settle_due,
 )
-from jobs.webhooks import deliver_webhooks, delivery_settings
+from jobs.webhooks import deliver_webhooks, delivery_settings, purge_webhook_deliveries
 
 log = get_logger(__name__)
 
@@ -75,6 +75,10 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
     scheduler.add_job(deliver_webhooks, "interval", seconds=config.WEBHOOK_EVERY_SECONDS,
                       id="deliver_webhooks", name="deliver partner webhooks",
                       args=(uow_factory, clock, delivery_settings(config)), **common)
+    scheduler.add_job(purge_webhook_deliveries, "interval", minutes=config.PURGE_EVERY_MINUTES,
+                      id="purge_webhook_deliveries", name="purge finished webhook deliveries",
+                      args=(uow_factory, clock, timedelta(days=config.FEED_RETENTION_DAYS)),
+                      **common)
     watch(scheduler)
     return scheduler
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+from carbon.services import webhook_deliveries
 from carbon.services.webhook_sending import DeliverySettings, deliver_due
 from config import Config
 from db.applog import get_logger
+from jobs.job_log import logged_job
 from jobs.tasks import Clock, UowFactory
 
 log = get_logger(__name__)
@@ -36,3 +38,14 @@ def deliver_webhooks(uow_factory: UowFactory, now_fn: Clock,
     if outcomes:
         log.info("webhook round", job="deliver_webhooks", **outcomes)
     return outcomes
+
+
+@logged_job("purge_webhook_deliveries", lambda n: {"deleted": n})
+def purge_webhook_deliveries(uow_factory: UowFactory, now_fn: Clock, keep: timedelta,
+                             limit: int = 10000) -> int:
+    """Delete finished deliveries older than `keep` (the feed's retention), `limit` per
+    transaction. Returns how many were deleted."""
+    now, total = now_fn(), 0
+    while (deleted := webhook_deliveries.purge(uow_factory(), now, keep, limit)) == limit:
+        total += deleted
+    return total + deleted

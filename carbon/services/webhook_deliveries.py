@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from carbon.errors import WebhookDeliveryNotFound
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
@@ -84,3 +84,16 @@ def redeliver(uow: UnitOfWork, partner_id: int | None, delivery_id: int,
         view = _view(d, endpoint.url)
         uow.commit()
     return view
+
+
+def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -> int:
+    """Delete up to `limit` finished deliveries (delivered, dead, cancelled) created before
+    now - keep, oldest first; pending ones are kept whatever their age. Returns how many."""
+    with uow:
+        old = (select(WebhookDelivery.id).where(WebhookDelivery.status != "pending",
+                                                WebhookDelivery.created_at < now - keep)
+               .order_by(WebhookDelivery.id).limit(limit))
+        deleted = uow.session.execute(delete(WebhookDelivery).where(
+            WebhookDelivery.id.in_(old.scalar_subquery()))).rowcount
+        uow.commit()
+    return deleted

@@ -65,3 +65,26 @@ def test_a_failed_round_is_logged_and_the_next_one_goes_on(json_logs):
     assert deliver_webhooks(broken, clock(NOW), delivery_settings(Config())) == {}
     assert any(line["event"] == "webhook round failed; the next round retries"
                for line in json_logs())
+
+
+def test_finished_deliveries_are_purged_after_the_retention_but_pending_ones_kept(session, uow):
+    from sqlalchemy import select
+
+    from carbon.webhook_models import WebhookDelivery
+    from jobs.webhooks import purge_webhook_deliveries
+
+    partner = PartnerFactory()
+    webhooks.add_endpoint(uow, partner.name, "http://127.0.0.1:9/", ["planting.ordered"], NOW)
+    for order_id, status in enumerate(("delivered", "dead", "cancelled", "pending")):
+        outbox.record(session, "planting_ordered", NOW, partner_id=partner.id,
+                      order_id=order_id, project_id=1, quantity=1, energy_g=100)
+    for d, status in zip(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)),
+                         ("delivered", "dead", "cancelled", "pending"), strict=True):
+        d.status = status
+    session.flush()
+    keep = timedelta(days=90)
+    assert purge_webhook_deliveries(lambda: uow, clock(NOW + keep), keep, limit=2) == 0
+    later = clock(NOW + keep + timedelta(seconds=1))
+    assert purge_webhook_deliveries(lambda: uow, later, keep, limit=2) == 3
+    session.expire_all()
+    assert list(session.scalars(select(WebhookDelivery.status))) == ["pending"]

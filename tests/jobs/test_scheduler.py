@@ -69,8 +69,8 @@ def test_a_started_scheduler_settles_what_is_due_at_once(engine, committed_uow):
         thread.join(timeout=60)
     assert sorted(set(ran)) == ["deliver_webhooks: ok", "expire_due: ok",
                                 "publish_log_roots: ok", "purge_feed: ok",
-                                "purge_idempotency_keys: ok", "settle_due: ok",
-                                "settle_requested: ok"]
+                                "purge_idempotency_keys: ok", "purge_webhook_deliveries: ok",
+                                "settle_due: ok", "settle_requested: ok"]
     with sessions() as s:
         assert ball_dates(s, user) == [D]
 
