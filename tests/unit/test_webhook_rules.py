@@ -64,7 +64,7 @@ def test_retries_double_from_30_seconds_with_jitter_up_to_6_hours():
     assert [retry_delay_s(n, 0.0) for n in (1, 2, 3)] == [15, 30, 60]
     assert retry_delay_s(40, 0.999999) == MAX_RETRY_S - 1 and retry_delay_s(10**6, 0) > 0
     assert endpoint_backoff_s(30, 0.999999) == MAX_ENDPOINT_BACKOFF_S - 1
-    assert RETRY_WINDOW == timedelta(days=3)
+    assert timedelta(days=3) == RETRY_WINDOW
 
 
 def test_the_whole_schedule_fits_about_twenty_tries_in_three_days():
