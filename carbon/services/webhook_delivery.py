@@ -115,8 +115,12 @@ def record_outcome(uow: UnitOfWork, c: Claimed, result: SendResult, now: datetim
 def _endpoint_after(s, endpoint_id: int, ok: bool, now: datetime, draw: float) -> None:
     target = WebhookEndpoint.__table__
     if ok:
-        s.execute(update(target).where(_E.id == endpoint_id, _E.failures > 0)
-                  .values(failures=0, blocked_until=None))
+        recovered = s.execute(update(target).where(_E.id == endpoint_id, _E.failures > 0)
+                              .values(failures=0, blocked_until=None)).rowcount
+        if recovered:  # its backlog was waiting on its failures, not on its own: send it now
+            s.execute(update(WebhookDelivery).where(
+                _D.endpoint_id == endpoint_id, _D.status == "pending", _D.next_attempt_at > now,
+                _D.lease_until.is_(None)).values(next_attempt_at=now))
         return
     failures = s.scalar(select(_E.failures).where(_E.id == endpoint_id)) or 0
     s.execute(update(target).where(_E.id == endpoint_id).values(

@@ -158,6 +158,24 @@ def test_a_receiver_down_for_an_hour_receives_everything_once_when_back(session,
     assert len(receiver.received) == 12
 
 
+def test_a_receiver_back_after_a_day_gets_its_backlog_within_minutes(session, uow, receiver,
+                                                                      clock):
+    partner = PartnerFactory()
+    endpoint_for(uow, partner, receiver)
+    tell(session, partner, [1, 2, 3])
+    receiver.stop()
+    for _ in range(24 * 12):  # a day, a round every 5 minutes: tries pile up per delivery
+        deliver(uow)
+        clock.shift(timedelta(minutes=5))
+    assert max(d.attempts for d in rows(session)) >= 8  # each now waits hours between tries
+    receiver.start()
+    for _ in range(4):  # 20 minutes: the endpoint's backoff (15 min at most) ends, it recovers
+        deliver(uow)
+        clock.shift(timedelta(minutes=5))
+    assert sorted(receiver.event_ids()) == sorted(str(d.event_id) for d in rows(session))
+    assert {d.status for d in rows(session)} == {"delivered"}
+
+
 def test_after_three_days_of_failures_a_delivery_is_dead_lettered_and_can_be_redelivered(
         session, uow, receiver, clock):
     partner = PartnerFactory()
