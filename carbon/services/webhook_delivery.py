@@ -122,7 +122,8 @@ def _endpoint_after(s, endpoint_id: int, ok: bool, now: datetime, draw: float) -
                 _D.endpoint_id == endpoint_id, _D.status == "pending", _D.next_attempt_at > now,
                 _D.lease_until.is_(None)).values(next_attempt_at=now))
         return
-    failures = s.scalar(select(_E.failures).where(_E.id == endpoint_id)) or 0
+    # Locked, so that two deliverers failing on it at once both count.
+    failures = s.scalar(select(_E.failures).where(_E.id == endpoint_id).with_for_update()) or 0
     s.execute(update(target).where(_E.id == endpoint_id).values(
         failures=failures + 1,
         blocked_until=now + timedelta(seconds=endpoint_backoff_s(failures + 1, draw))))
