@@ -62,4 +62,6 @@ def remove(endpoint_id: int) -> None:
 
 
 def register(app: Flask) -> None:
-    app.cli.commands["partner"].add_command(webhook)
+    partner = app.cli.commands["partner"]
+    assert isinstance(partner, click.Group)  # api.cli's `flask partner` group
+    partner.add_command(webhook)

@@ -32,7 +32,7 @@ def record(session: Session, event_type: str, at: datetime, *, user_id: int | No
     row = {"type": event_type, "occurred_at": at, "user_id": user_id,
            "other_user_id": other_user_id, "partner_id": partner_id, "payload": payload}
     told = partner_event(event_type, payload) if partner_id is not None else None
-    if told is None:
+    if told is None or partner_id is None:
         session.execute(_INSERT, row)
         return
     fan_out(session, session.execute(_INSERT_ID, row).scalar_one(), partner_id, at, told)

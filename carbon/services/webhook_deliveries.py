@@ -12,6 +12,7 @@ from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
 from carbon.webhook_rules import RETRY_WINDOW
 from db import UnitOfWork
 from db.paging import Key, Page, cut
+from db.sql import rowcount
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -
         old = (select(WebhookDelivery.id).where(WebhookDelivery.status != "pending",
                                                 WebhookDelivery.created_at < now - keep)
                .order_by(WebhookDelivery.id).limit(limit))
-        deleted = uow.session.execute(delete(WebhookDelivery).where(
-            WebhookDelivery.id.in_(old.scalar_subquery()))).rowcount
+        deleted = rowcount(uow.session.execute(delete(WebhookDelivery).where(
+            WebhookDelivery.id.in_(old.scalar_subquery()))))
         uow.commit()
     return deleted

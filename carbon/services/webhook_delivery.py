@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from carbon.models import Partner
 from carbon.webhook_http import SendResult
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
 from carbon.webhook_rules import endpoint_backoff_s, retry_delay_s
 from db import UnitOfWork
+from db.sql import rowcount
 
 _D = WebhookDelivery.__table__.c
 _E = WebhookEndpoint.__table__.c
@@ -40,12 +42,12 @@ class Claimed:
     claim_token: str
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return and_(_D.status == "pending", _D.next_attempt_at <= now,
                 or_(_D.lease_until.is_(None), _D.lease_until < now))
 
 
-def _pick(now: datetime, batch: int, per_endpoint: int):
+def _pick(now: datetime, batch: int, per_endpoint: int) -> Select[tuple[int]]:
     """Due rows of endpoints not in backoff, at most `per_endpoint` of each (so that one
     endpoint with a backlog cannot fill the batch), oldest first. The conditions are repeated
     outside the window so that PostgreSQL re-checks them on a row another deliverer changed."""
@@ -103,8 +105,8 @@ def record_outcome(uow: UnitOfWork, c: Claimed, result: SendResult, now: datetim
     values = _outcome_values(c, result, now, draw())
     with uow:
         s = uow.session
-        done = s.execute(update(WebhookDelivery).where(
-            _D.id == c.id, _D.claim_token == c.claim_token).values(**values)).rowcount
+        done = rowcount(s.execute(update(WebhookDelivery).where(
+            _D.id == c.id, _D.claim_token == c.claim_token).values(**values)))
         _endpoint_after(s, c.endpoint_id, result.ok, now, draw())
         uow.commit()
     if not done:
@@ -112,11 +114,11 @@ def record_outcome(uow: UnitOfWork, c: Claimed, result: SendResult, now: datetim
     return values.get("status", "retry")
 
 
-def _endpoint_after(s, endpoint_id: int, ok: bool, now: datetime, draw: float) -> None:
+def _endpoint_after(s: Session, endpoint_id: int, ok: bool, now: datetime, draw: float) -> None:
     target = WebhookEndpoint.__table__
     if ok:
-        recovered = s.execute(update(target).where(_E.id == endpoint_id, _E.failures > 0)
-                              .values(failures=0, blocked_until=None)).rowcount
+        recovered = rowcount(s.execute(update(target).where(
+            _E.id == endpoint_id, _E.failures > 0).values(failures=0, blocked_until=None)))
         if recovered:  # its backlog was waiting on its failures, not on its own: send it now
             s.execute(update(WebhookDelivery).where(
                 _D.endpoint_id == endpoint_id, _D.status == "pending", _D.next_attempt_at > now,

@@ -60,7 +60,9 @@ def _send_one(uow_factory: Callable[[], UnitOfWork], now_fn: Callable[[], dateti
     return outcome, result.ok
 
 
-def _serve_endpoint(uow_factory, now_fn, settings, send, draw, group: list[Claimed]) -> Counter:
+def _serve_endpoint(uow_factory: Callable[[], UnitOfWork], now_fn: Callable[[], datetime],
+                    settings: DeliverySettings, send: Sender, draw: Callable[[], float],
+                    group: list[Claimed]) -> Counter:
     outcomes: Counter = Counter()
     for i, c in enumerate(group):
         outcome, ok = _send_one(uow_factory, now_fn, settings, send, draw, c)

@@ -15,6 +15,7 @@ from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
 from carbon.webhook_rules import parse_event_types
 from db import UnitOfWork
 from db.paging import Key, Page, cut
+from db.sql import rowcount
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,13 @@ def remove_endpoint(uow: UnitOfWork, endpoint_id: int) -> int:
     listed). Returns how many were cancelled."""
     with uow:
         s = uow.session
-        found = s.execute(update(WebhookEndpoint).where(
+        found = rowcount(s.execute(update(WebhookEndpoint).where(
             WebhookEndpoint.id == endpoint_id, WebhookEndpoint.active.is_(True))
-            .values(active=False)).rowcount
+            .values(active=False)))
         if not found:
             raise WebhookEndpointNotFound(f"No webhook endpoint {endpoint_id}.")
-        cancelled = s.execute(update(WebhookDelivery).where(
+        cancelled = rowcount(s.execute(update(WebhookDelivery).where(
             WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending")
-            .values(status="cancelled", lease_until=None, claim_token=None)).rowcount
+            .values(status="cancelled", lease_until=None, claim_token=None)))
         uow.commit()
     return cancelled
