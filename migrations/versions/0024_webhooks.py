@@ -1,15 +1,15 @@
 """partner webhooks: endpoints and one delivery per event and endpoint
 
-Revision ID: 0024
-Revises: 0020
+Revision ID: 0024_webhooks
+Revises: 0025_stream
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024'
-down_revision = '0020'
+revision = '0024_webhooks'
+down_revision = '0025_stream'
 branch_labels = None
 depends_on = None
 
