@@ -141,6 +141,16 @@ class Config:
         self.TRUSTED_PROXIES = os.environ.get("CANOPY_TRUSTED_PROXIES", "")
         # GET /metrics answers to `Authorization: Bearer <this>`; unset, /metrics is a 404.
         self.METRICS_TOKEN = _optional("CANOPY_METRICS_TOKEN")
+        # Partner webhooks (jobs process): how often due deliveries are sent, how many per
+        # round and per endpoint, endpoints served at once, the timeouts of one send, and how
+        # long a deliverer's claim lasts (longer than per-endpoint sends x both timeouts).
+        self.WEBHOOK_EVERY_SECONDS = _int("CANOPY_WEBHOOK_EVERY_SECONDS", 5)
+        self.WEBHOOK_BATCH = _int("CANOPY_WEBHOOK_BATCH", 50)
+        self.WEBHOOK_PER_ENDPOINT = _int("CANOPY_WEBHOOK_PER_ENDPOINT", 10)
+        self.WEBHOOK_SENDERS = _int("CANOPY_WEBHOOK_SENDERS", 4)
+        self.WEBHOOK_CONNECT_TIMEOUT_S = _int("CANOPY_WEBHOOK_CONNECT_TIMEOUT_S", 3)
+        self.WEBHOOK_READ_TIMEOUT_S = _int("CANOPY_WEBHOOK_READ_TIMEOUT_S", 10)
+        self.WEBHOOK_LEASE_SECONDS = _int("CANOPY_WEBHOOK_LEASE_SECONDS", 300)
         # The UTC hour at which the scheduler reconciles the ledger every night.
         self.RECONCILE_HOUR_UTC = _int("CANOPY_RECONCILE_HOUR_UTC", 3)
         # Data with a life cycle (db/partitions.py): raw activity events (and their duplicate
@@ -201,6 +211,7 @@ class Config:
         if self.SETTLE_REQUEST_POLL_SECONDS < 1:
             found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
         found += self._retention_problems()
+        found += self._webhook_problems()
         found += self._amqp_problems()
         if self.is_production:
             found += self._production_problems()
@@ -225,6 +236,17 @@ class Config:
                 "RETAIN_LEDGER_MONTHS": self.RETAIN_LEDGER_MONTHS,
                 "RETAIN_BALLS_DAYS": self.RETAIN_BALLS_DAYS,
                 "FEED_RETENTION_DAYS": self.FEED_RETENTION_DAYS}
+
+    def _webhook_problems(self) -> list[str]:
+        found = [f"CANOPY_WEBHOOK_{name} must be at least 1." for name in (
+            "EVERY_SECONDS", "BATCH", "PER_ENDPOINT", "SENDERS", "CONNECT_TIMEOUT_S",
+            "READ_TIMEOUT_S") if getattr(self, f"WEBHOOK_{name}") < 1]
+        longest = self.WEBHOOK_PER_ENDPOINT * (self.WEBHOOK_CONNECT_TIMEOUT_S
+                                               + self.WEBHOOK_READ_TIMEOUT_S)
+        if not found and longest >= self.WEBHOOK_LEASE_SECONDS:
+            found.append(f"CANOPY_WEBHOOK_LEASE_SECONDS must exceed {longest} (per endpoint "
+                         "x both timeouts), or a claim could lapse while it is being sent.")
+        return found
 
     def _amqp_problems(self) -> list[str]:
         found = []

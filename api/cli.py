@@ -20,6 +20,7 @@ CLI_MODULES: list[str] = [
     "api.stats_cli",
     "api.config_cli",
     "api.partitions_cli",
+    "api.webhook_cli",
 ]
 
 # Seeders: functions (uow, now) -> int, run by `flask seed` in order.

@@ -60,7 +60,7 @@ def _read_headers() -> tuple[str, str, str]:
     return key_id, ts, sig.lower()
 
 
-def _verify_partner(scope: str, replayable: bool) -> PartnerRef:
+def _verify_partner(scope: str | tuple[str, ...], replayable: bool) -> PartnerRef:
     key_id, ts, sig = _read_headers()
     max_skew = config().PARTNER_MAX_SKEW_S
     skew = abs(now().timestamp() - int(ts))
@@ -72,9 +72,10 @@ def _verify_partner(scope: str, replayable: bool) -> PartnerRef:
             signature(partner.secret, ts, request.method, signed_target(),
                       request.get_data(cache=True)), sig):
         raise _refused("The signature does not match this key and request.", "signature_invalid")
-    if scope not in partner.scopes:
-        raise ApiProblem(403, "Forbidden", f"This key lacks the '{scope}' scope.",
-                         code="missing_scope")
+    wanted = (scope,) if isinstance(scope, str) else scope
+    if partner.scopes.isdisjoint(wanted):
+        raise ApiProblem(403, "Forbidden", "This key lacks the "
+                         f"{' or '.join(repr(w) for w in wanted)} scope.", code="missing_scope")
     if request.method not in SAFE_METHODS and not replayable:
         _use_once(partner, ts, sig, max_skew)
     return partner
@@ -94,8 +95,8 @@ def current_partner() -> PartnerRef:
     return g.partner
 
 
-def partner_required(scope: str, replayable: bool = False):
-    """A signed request from a key with `scope`. A state-changing request acts once per
+def partner_required(scope: str | tuple[str, ...], replayable: bool = False):
+    """A signed request from a key with `scope` (with one of them, for a tuple). A state-changing request acts once per
     signature (409 replayed_signature after), unless the route is `replayable`: idempotent by
     its own keys, so that a retry of the same signed request answers again."""
 

@@ -29,6 +29,8 @@ BLUEPRINT_MODULES = [
     "api.admin_charity",
     "api.admin_quiz",
     "api.public_log",
+    "api.admin_webhooks",
+    "api.partner_webhooks",
 ]
 
 

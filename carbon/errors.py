@@ -111,3 +111,17 @@ class LedgerUnbalanced(CanopyError):
 
     title = "Ledger transaction does not balance"
     code = "ledger_unbalanced"
+
+
+class WebhookEndpointNotFound(NotFound):
+    """No webhook endpoint with this id (or it was removed)."""
+
+    title = "Webhook endpoint not found"
+    code = "webhook_endpoint_not_found"
+
+
+class WebhookDeliveryNotFound(NotFound):
+    """No webhook delivery with this id for this partner."""
+
+    title = "Webhook delivery not found"
+    code = "webhook_delivery_not_found"

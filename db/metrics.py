@@ -85,6 +85,12 @@ RECONCILE_LAST_OK = Gauge(
     "canopy_reconcile_last_ok_timestamp_seconds",
     "Unix time of the last reconciliation that found no problem.", multiprocess_mode="max")
 
+WEBHOOK_DELIVERIES = Counter(
+    "canopy_webhook_deliveries_total",
+    "Webhook sends and hand-backs by outcome: delivered, retry (failed, tried again later), "
+    "dead (dead-lettered), released (given back untried: its endpoint just failed), stale "
+    "(the claim ran out before the outcome was stored).", ["outcome"])
+
 
 STREAM_PUBLISHED = Counter(
     "canopy_stream_published_total",

@@ -30,6 +30,7 @@ from jobs.tasks import (
     roll_up_co2e_totals,
     settle_due,
 )
+from jobs.webhooks import deliver_webhooks, delivery_settings, purge_webhook_deliveries
 
 log = get_logger(__name__)
 
@@ -80,6 +81,13 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       name="settle what operators asked for",
                       args=(uow_factory, clock, config.SETTLE_BATCH_USERS,
                             config.SETTLE_WORKERS), **common)
+    scheduler.add_job(deliver_webhooks, "interval", seconds=config.WEBHOOK_EVERY_SECONDS,
+                      id="deliver_webhooks", name="deliver partner webhooks",
+                      args=(uow_factory, clock, delivery_settings(config)), **common)
+    scheduler.add_job(purge_webhook_deliveries, "interval", minutes=config.PURGE_EVERY_MINUTES,
+                      id="purge_webhook_deliveries", name="purge finished webhook deliveries",
+                      args=(uow_factory, clock, timedelta(days=config.FEED_RETENTION_DAYS)),
+                      **common)
     if config.AMQP_URL:
         _add_stream(scheduler, config, uow_factory, clock, common)
     watch(scheduler)

@@ -13,20 +13,28 @@ from sqlalchemy.orm import Session
 
 from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
+from carbon.services.webhook_fanout import fan_out
+from carbon.webhook_rules import partner_event
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 
 _INSERT = insert(OutboxEvent.__table__)
 _E = OutboxEvent.__table__.c
+_INSERT_ID = _INSERT.returning(_E.id)
 
 
 def record(session: Session, event_type: str, at: datetime, *, user_id: int | None = None,
            other_user_id: int | None = None, partner_id: int | None = None,
            **payload: int | str | list | None) -> None:
-    """Tell `event_type` about `user_id` (done by `other_user_id`, when someone did it)."""
-    session.execute(_INSERT, {"type": event_type, "occurred_at": at, "user_id": user_id,
-                              "other_user_id": other_user_id, "partner_id": partner_id,
-                              "payload": payload})
+    """Tell `event_type` about `user_id` (done by `other_user_id`, when someone did it); a
+    partner fact also becomes a delivery to each of the partner's webhooks, in this transaction."""
+    row = {"type": event_type, "occurred_at": at, "user_id": user_id,
+           "other_user_id": other_user_id, "partner_id": partner_id, "payload": payload}
+    told = partner_event(event_type, payload) if partner_id is not None else None
+    if told is None or partner_id is None:
+        session.execute(_INSERT, row)
+        return
+    fan_out(session, session.execute(_INSERT_ID, row).scalar_one(), partner_id, at, told)
 
 
 def record_many(session: Session, event_type: str, at: datetime,

@@ -22,7 +22,7 @@ import db.base
 
 
 revision = '0022_ball_storage'
-down_revision = '0025_stream'
+down_revision = '0024_webhooks'
 branch_labels = None
 depends_on = None
 

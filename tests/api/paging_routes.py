@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from carbon.models import ActivityType
 from carbon.outbox_models import OutboxEvent
-from carbon.services import outbox
+from carbon.services import outbox, webhooks
+from carbon.webhook_models import WebhookDelivery
 from game.farm.models import CharityProject, EggDonation, FeedGrant, QuizQuestion
 from game.forest.models import Certificate, Project
 from game.forest.services import friends, groups
@@ -19,7 +20,7 @@ from game.transparency.models import PublishedRoot
 from tests.conftest import NOW
 from tests.factories import BallFactory, UserFactory
 from tests.factories.farm import CharityProjectFactory, QuizQuestionFactory
-from tests.factories.forest import FriendshipFactory, ProjectFactory
+from tests.factories.forest import FriendshipFactory, PartnerFactory, ProjectFactory
 from tests.factories.transparency import DonationRecordFactory, pending_order
 
 ME, FRIEND = "pager-me", "pager-friend"
@@ -167,6 +168,31 @@ def seed_feed(w: World) -> list:
                                             OutboxEvent.id.desc())))
 
 
+def seed_webhooks(w: World) -> list:
+    partner = PartnerFactory()
+    return [webhooks.add_endpoint(w.uow, partner.name, f"http://127.0.0.1:9/{i}",
+                                  ["planting.ordered"], NOW).id for i in range(5)]
+
+
+def _deliveries(w: World, partner_id: int, name: str) -> list:
+    webhooks.add_endpoint(w.uow, name, "http://127.0.0.1:9/", ["planting.ordered"], NOW)
+    for order_id in range(1, 6):
+        outbox.record(w.session, "planting_ordered", NOW, partner_id=partner_id,
+                      order_id=order_id, project_id=1, quantity=1, energy_g=100)
+    return ids(w.session, WebhookDelivery.id, WebhookDelivery.partner_id == partner_id)[::-1]
+
+
+def seed_all_deliveries(w: World) -> list:
+    other = PartnerFactory()
+    return _deliveries(w, other.id, other.name)  # newest first
+
+
+def seed_my_deliveries(w: World) -> list:
+    other = PartnerFactory()
+    _deliveries(w, other.id, other.name)  # another partner's are not listed
+    return _deliveries(w, w.partner.id, w.partner.name)
+
+
 @dataclass(frozen=True)
 class Route:
     path: str
@@ -198,4 +224,7 @@ ROUTES = [
     Route("/v1/me/friend-requests", "user", seed_requests, "user_id"),
     Route("/v1/me/groups", "user", seed_groups, "id"),
     Route(f"/v1/friends/{FRIEND}/balls", "user", seed_friend_balls, "id"),
+    Route("/v1/admin/webhooks", "admin", seed_webhooks, "id"),
+    Route("/v1/admin/webhook-deliveries", "admin", seed_all_deliveries, "id"),
+    Route("/v1/partner/webhook-deliveries", "plantings", seed_my_deliveries, "id"),
 ]
