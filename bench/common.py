@@ -23,10 +23,15 @@ if str(ROOT) not in sys.path:
 from db.migrate import upgrade  # noqa: E402
 
 SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+# Appended to every bench database's name, so that people sharing one PostgreSQL server can
+# run the same bench at once without dropping each other's database.
+SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create the database `name` on SERVER, migrate it; its url."""
+    """Drop and create the database `name` (+ BENCH_DB_SUFFIX) on SERVER, migrate it; its
+    url."""
+    name += SUFFIX
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")

@@ -7,7 +7,11 @@ Recreates the database canopy_bench_board: 200 friends plus `--others` users who
 way (the tables' size), and two viewers in Asia/Shanghai, one a friend of the first 50, one of
 all 200. "Fresh": everyone has one day of activity (a collect and three steals in the last 24
 h). Starts the server `make run` starts (2 worker processes) and, in alternating runs, sends
-`--requests` requests per viewer from `--clients` threads (each a new connection per request); prints p50/p99 and requests/s. Then adds a year of the same activity (INSERT ... SELECT
+`--requests` requests per viewer from `--clients` threads (each a new connection per request);
+prints p50/p99, requests/s, the client's own CPU per request and the load average. `--client
+raw` (the default) sends prepared bytes on a plain socket and reads to EOF without parsing;
+`http.client` is the standard library's client the bench used before, whose header parsing
+took a noticeable share of the two cores the server runs on. Then adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
@@ -16,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
+import resource
+import socket
 import statistics
 import sys
 import tempfile
@@ -134,36 +141,65 @@ def add_history(url: str, balls: int, now: datetime, first: int,
     return ledger_s, totals_s
 
 
-def load(port: int, token: str, requests: int, clients: int, period: str) -> dict:
-    """`requests` GETs from `clients` threads; p50/p99 in ms and requests/s."""
+def _http_client_get(port: int, path: str, headers: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp.status
+
+
+def _raw_get(port: int, request: bytes) -> int:
+    """The request's bytes, prepared once, on a new connection read to EOF: no header parsing,
+    so that the client threads take less of the CPU they share with the server."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        head = sock.recv(65536)
+        while sock.recv(65536):
+            pass
+    try:
+        return int(head.split(None, 2)[1])  # "HTTP/1.1 200 OK"
+    except (ValueError, IndexError):
+        return -1
+
+
+def load(port: int, token: str, requests: int, clients: int, period: str,
+         client_kind: str = "raw") -> dict:
+    """`requests` GETs from `clients` threads; p50/p99 in ms, requests/s, and the client's own
+    CPU per request in ms (this process: the threads' share of the cores)."""
     times: list[float] = []
     errors: list[int] = []
     per_client = requests // clients
     path = f"/v1/me/leaderboard?period={period}"
     headers = {"Authorization": f"Bearer {token}"}
+    raw = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: identity\r\n"
+           f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
 
     def client() -> None:
         for _ in range(per_client):
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", path, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
+            if client_kind == "raw":
+                status = _raw_get(port, raw)
+            else:
+                status = _http_client_get(port, path, headers)
             times.append(time.perf_counter() - started)
-            if resp.status != 200:
-                errors.append(resp.status)
+            if status != 200:
+                errors.append(status)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     cuts = statistics.quantiles(times, n=100)
     return {"p50": cuts[49] * 1000, "p99": cuts[98] * 1000, "rps": len(times) / elapsed,
-            "errors": len(errors)}
+            "errors": len(errors), "client_cpu_ms": cpu / max(len(times), 1) * 1000}
 
 
 def check(port: int, token: str, period: str, friends: int) -> None:
@@ -183,10 +219,13 @@ def measure(port: int, args, label: str) -> None:
         load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
     for round_no in range(args.rounds):  # alternating runs
         for viewer, n in VIEWERS.items():
-            r = load(port, tokens[viewer], args.requests, args.clients, args.period)
-            print(f"{label} friends={n} period={args.period} round={round_no + 1} "
-                  f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
-                  f"errors={r['errors']}", flush=True)
+            for kind in args.client.split(","):
+                r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
+                print(f"{label} friends={n} period={args.period} round={round_no + 1} "
+                      f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
+                      f"errors={r['errors']} client={kind} "
+                      f"client_cpu_per_request_ms={r['client_cpu_ms']:.3f} "
+                      f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
 def time_old_board(url: str, now: datetime) -> None:
@@ -213,6 +252,10 @@ def main() -> None:
     parser.add_argument("--period", default="week")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--client", default="raw",
+                        help="raw: prepared request bytes on a plain socket (cheap); "
+                             "http.client: the standard library's client (the old bench); "
+                             "raw,http.client: both, one after the other in each round")
     args = parser.parse_args()
     now = datetime.now(UTC)
     url = fresh_database(DB_NAME)
