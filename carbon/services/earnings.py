@@ -105,7 +105,8 @@ def board(session: Session, members, params: dict, start: datetime | None,
 
 
 def _rows(session: Session, stmt, params: dict) -> list[tuple[int, str, int]]:
-    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params)]
+    # .all(): one fetchall; iterating the result fetched the 201 rows of a board one by one.
+    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params).all()]
 
 
 def _from_ledger(session: Session, members, params: dict, start: datetime,

@@ -120,3 +120,39 @@ def test_the_in_memory_counters_of_quiet_clients_are_swept():
         assert limiter.hit(item, "busy")
         assert not any("quiet" in key for key in storage.storage)
         assert any("busy" in key for key in storage.storage)
+
+
+@pytest.fixture
+def webargs_parses(monkeypatch) -> list[bytes]:
+    """Every body webargs parses itself from now on."""
+    from webargs import core, flaskparser
+
+    calls: list[bytes] = []
+    real = core.parse_json
+
+    def counting(data, *args, **kwargs):
+        calls.append(data)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(flaskparser.core, "parse_json", counting)
+    return calls
+
+
+def test_a_json_body_is_parsed_once_for_the_bounds_and_the_route(client, token, webargs_parses):
+    client.get("/v1/me", headers=token("bob"))
+    resp = client.post("/v1/me/friends", json={"user_id": "bob"}, headers=token("alice"))
+    assert resp.status_code == 200, resp.get_json()
+    assert webargs_parses == []
+
+
+def test_the_route_still_validates_the_body_it_is_handed(client, token):
+    resp = client.post("/v1/me/friends", json={"user_id": 5}, headers=token("alice"))
+    assert resp.status_code == 422
+    assert "user_id" in resp.get_data(as_text=True)
+
+
+def test_a_body_webargs_would_not_read_as_utf8_is_still_refused(client, token):
+    body = '{"user_id": "bob"}'.encode("utf-16")
+    resp = client.post("/v1/me/friends", data=body, content_type="application/json",
+                       headers=token("alice"))
+    assert resp.status_code == 400
