@@ -47,10 +47,11 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int, threads: int | None = None, *,
-                 log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+                 log_path: Path, extra_env: dict[str, str] | None = None,
+                 root: Path = ROOT) -> subprocess.Popen:
     """The server `make run` starts (`python -m api.serve`, without the scheduler) on
     127.0.0.1:port against `url`, once GET /healthz answers 200. SIGTERM stops it and its
-    workers."""
+    workers. `root`: the source tree it runs (another checkout, to compare two builds)."""
     # No access log: the server's figures, not its log's (gunicorn's bench ran without one too).
     env = dict(os.environ, DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY=str(workers),
                CANOPY_ACCESS_LOG="off", **(extra_env or {}))
@@ -58,7 +59,7 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
         env["CANOPY_WEB_THREADS"] = str(threads)
     log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it stops)
     proc = subprocess.Popen([sys.executable, "-m", "api.serve", "--no-scheduler"],
-                            cwd=ROOT, env=env, stdout=log, stderr=log)
+                            cwd=root, env=env, stdout=log, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

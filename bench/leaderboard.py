@@ -11,7 +11,9 @@ h). Starts the server `make run` starts (2 worker processes) and, in alternating
 prints p50/p99, requests/s, the client's own CPU per request and the load average. `--client
 raw` (the default) sends prepared bytes on a plain socket and reads to EOF without parsing;
 `http.client` is the standard library's client the bench used before, whose header parsing
-took a noticeable share of the two cores the server runs on. Then adds a year of the same activity (INSERT ... SELECT
+took a noticeable share of the two cores the server runs on. `--compare DIR` starts a second server from another checkout on the same database and alternates
+between the two builds in every round, so that a shared machine's load hits both alike. Then
+adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import resource
 import socket
@@ -212,20 +215,57 @@ def check(port: int, token: str, period: str, friends: int) -> None:
     assert body.count(b'"rank"') == friends + 1, body[:300]
 
 
-def measure(port: int, args, label: str) -> None:
+def measure(ports: dict[str, int], args, label: str) -> None:
+    """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
-    for viewer, n in VIEWERS.items():
-        check(port, tokens[viewer], args.period, n)
-        load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
-    for round_no in range(args.rounds):  # alternating runs
+    for port in ports.values():
         for viewer, n in VIEWERS.items():
-            for kind in args.client.split(","):
+            check(port, tokens[viewer], args.period, n)
+            load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
+    for round_no in range(args.rounds):
+        for viewer, n in VIEWERS.items():
+            for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
                 r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
-                print(f"{label} friends={n} period={args.period} round={round_no + 1} "
+                print(f"{label} build={build} friends={n} period={args.period} "
+                      f"round={round_no + 1} "
                       f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
                       f"errors={r['errors']} client={kind} "
                       f"client_cpu_per_request_ms={r['client_cpu_ms']:.3f} "
                       f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
+
+
+def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the board's statement for the 200 friends' week, as the
+    app builds it: the buffers it touches and its median execution time on the server."""
+    from sqlalchemy import text
+
+    from carbon.services import earnings
+    from db import make_engine
+    from game.forest.domain import period_bounds
+    from game.forest.services.friends import _ME_AND_FRIENDS
+
+    now = datetime.now(UTC)
+    start, end = period_bounds("week", now, "Asia/Shanghai")
+    first_day, last_day = earnings._whole_days(start, end)
+    q = earnings.quarter_of
+    params = {"first_day": first_day, "last_day": last_day, "q0": q(start), "q3": q(end),
+              "q1": q(earnings._midnight(first_day)), "q2": q(earnings._midnight(last_day))}
+    stmt = earnings._board_statement(_ME_AND_FRIENDS, "window")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        params["me"] = conn.execute(text("SELECT id FROM users WHERE external_id = 'viewer-200'")
+                                    ).scalar_one()
+        compiled = stmt.compile(conn)
+        sql = "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string
+        plans = [[r[0] for r in conn.exec_driver_sql(sql, compiled.construct_params(params))]
+                 for _ in range(runs)]
+    engine.dispose()
+    times = [float(p[-1].split()[2]) for p in plans]  # "Execution Time: 1.234 ms"
+    buffers = next(line.strip() for line in plans[-1] if "Buffers:" in line)
+    print(f"explain {label} friends=200 week execution_ms_median={statistics.median(times):.2f} "
+          f"min={min(times):.2f} top_node_{buffers.replace(' ', '_')}", flush=True)
+    if whole_plan:
+        print("\n".join(plans[-1]))
 
 
 def time_old_board(url: str, now: datetime) -> None:
@@ -252,6 +292,11 @@ def main() -> None:
     parser.add_argument("--period", default="week")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--explain-plan", action="store_true",
+                        help="also print the board statement's whole plan, fresh and year-old")
+    parser.add_argument("--compare", default="",
+                        help="another checkout (e.g. main's) whose server runs beside this one "
+                             "on the same database; each round alternates between the two")
     parser.add_argument("--client", default="raw",
                         help="raw: prepared request bytes on a plain socket (cheap); "
                              "http.client: the standard library's client (the old bench); "
@@ -261,23 +306,28 @@ def main() -> None:
     url = fresh_database(DB_NAME)
     balls = seed(url, args.others, now)
     add_history(url, balls, now, 0, 0)
-    port = free_port()
     # Rate limits off: two viewers send thousands of requests a minute, far past a user's limit;
     # the figure wanted is the board's read, not the limiter's refusals.
-    server = start_server(url, port, 2, log_path=LOG,
-                          extra_env={"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"})
+    env = {"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"}
+    roots = {"this": ROOT, **({"compare": Path(args.compare)} if args.compare else {})}
+    ports = {build: free_port() for build in roots}
+    servers = [start_server(url, ports[build], 2, log_path=LOG.with_suffix(f".{build}.log"),
+                            extra_env=env, root=root) for build, root in roots.items()]
     try:
-        measure(port, args, "fresh")
+        explain_board(url, "fresh", args.explain_plan)
+        measure(ports, args, "fresh")
         ledger_s, totals_s = add_history(url, balls, now, 1, args.days)
         with psycopg.connect(url) as conn:
             txns = conn.execute("SELECT count(*) FROM ledger_transactions").fetchone()[0]
         print(f"history days={args.days} users={FRIENDS + args.others} "
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
-        measure(port, args, "year")
+        explain_board(url, "year", args.explain_plan)
+        measure(ports, args, "year")
     finally:
-        server.terminate()
-        server.wait()
+        for server in servers:
+            server.terminate()
+            server.wait()
     time_old_board(url, now)
 
 
