@@ -8,7 +8,9 @@ way (the tables' size), and two viewers in Asia/Shanghai, one a friend of the fi
 all 200. "Fresh": everyone has one day of activity (a collect and three steals in the last 24
 h). Starts the server `make run` starts (2 worker processes) and, in alternating runs, sends
 `--requests` requests per viewer from `--clients` threads (each a new connection per request);
-prints p50/p99, requests/s, the client's own CPU per request and the load average. `--client
+prints p50/p99, requests/s, the server's CPU per request (its processes' user + system time
+from /proc: the figure a loaded machine disturbs least), the client's own CPU per request and
+the load average. `--client
 raw` (the default) sends prepared bytes on a plain socket and reads to EOF without parsing;
 `http.client` is the standard library's client the bench used before, whose header parsing
 took a noticeable share of the two cores the server runs on. `--compare DIR` starts a second server from another checkout on the same database and alternates
@@ -39,7 +41,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_server  # noqa: E402
+from common import free_port, fresh_database, start_server, tree_cpu_s  # noqa: E402
 
 from api.auth import make_token  # noqa: E402
 
@@ -215,7 +217,7 @@ def check(port: int, token: str, period: str, friends: int) -> None:
     assert body.count(b'"rank"') == friends + 1, body[:300]
 
 
-def measure(ports: dict[str, int], args, label: str) -> None:
+def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> None:
     """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
     for port in ports.values():
@@ -225,8 +227,11 @@ def measure(ports: dict[str, int], args, label: str) -> None:
     for round_no in range(args.rounds):
         for viewer, n in VIEWERS.items():
             for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
+                cpu_before = tree_cpu_s(pids[build])
                 r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
+                server_cpu = (tree_cpu_s(pids[build]) - cpu_before) / args.requests * 1000
                 print(f"{label} build={build} friends={n} period={args.period} "
+                      f"server_cpu_per_request_ms={server_cpu:.2f} "
                       f"round={round_no + 1} "
                       f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
                       f"errors={r['errors']} client={kind} "
@@ -315,7 +320,8 @@ def main() -> None:
                             extra_env=env, root=root) for build, root in roots.items()]
     try:
         explain_board(url, "fresh", args.explain_plan)
-        measure(ports, args, "fresh")
+        pids = {build: server.pid for build, server in zip(roots, servers, strict=True)}
+        measure(ports, pids, args, "fresh")
         ledger_s, totals_s = add_history(url, balls, now, 1, args.days)
         with psycopg.connect(url) as conn:
             txns = conn.execute("SELECT count(*) FROM ledger_transactions").fetchone()[0]
@@ -323,7 +329,7 @@ def main() -> None:
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
         explain_board(url, "year", args.explain_plan)
-        measure(ports, args, "year")
+        measure(ports, pids, args, "year")
     finally:
         for server in servers:
             server.terminate()
