@@ -41,4 +41,4 @@ class SweptMemoryStorage(MemoryStorage):
 
     def sweep(self) -> None:
         """Drop every expired counter (what the timer thread did)."""
-        self._MemoryStorage__expire_events()
+        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]  # MemoryStorage's

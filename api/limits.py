@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from typing import Any
 
 import limits
 from flask import Flask, current_app, g, request
@@ -32,6 +33,12 @@ KEY_MAX_CHARS = 128  # a key is part of a storage key: a client cannot make it u
 # Redis that hangs must not hang requests: past this the storage counts as down and each
 # process falls back to counting in memory until Redis answers again.
 REDIS_TIMEOUT_S = 0.25
+
+
+def _redis_options() -> dict[str, Any]:
+    # Handed to redis-py, which takes float seconds; flask-limiter annotates the options as
+    # str | int only, too narrow for a timeout under a second.
+    return {"socket_timeout": REDIS_TIMEOUT_S, "socket_connect_timeout": REDIS_TIMEOUT_S}
 
 
 class Buckets:
@@ -114,8 +121,7 @@ def init_app(app: Flask) -> None:
         application_limits=[lambda: buckets.limits[buckets.kind_and_key()[0]]],
         strategy="sliding-window-counter",
         storage_uri=redis_url or f"{limit_storage.SweptMemoryStorage.STORAGE_SCHEME[0]}://",
-        storage_options={"socket_timeout": REDIS_TIMEOUT_S,
-                         "socket_connect_timeout": REDIS_TIMEOUT_S} if redis_url else {},
+        storage_options=_redis_options() if redis_url else {},
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
         key_prefix="canopy")
     limiter.request_filter(lambda: request.path in EXEMPT_PATHS)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import select
 import time
+from typing import Any
 
 from sqlalchemy import Engine, event, exc
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 PING_AFTER_IDLE_S = 10.0  # read at each checkout (tests lower it)
 _IDLE_SINCE = "canopy_idle_since"
@@ -25,11 +27,12 @@ def lend_checked(engine: Engine) -> None:
     """Install the check on `engine`'s pool (instead of pool_pre_ping)."""
 
     @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_conn, record) -> None:
+    def _checked_in(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
         record.info[_IDLE_SINCE] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_conn, record, _proxy) -> None:
+    def _checked_out(dbapi_conn: Any, record: ConnectionPoolEntry,
+                     _proxy: PoolProxiedConnection) -> None:
         idle_since = record.info.pop(_IDLE_SINCE, None)
         if idle_since is None:
             return  # just connected
@@ -43,7 +46,7 @@ def lend_checked(engine: Engine) -> None:
                     from error
 
 
-def _has_news(dbapi_conn) -> bool:
+def _has_news(dbapi_conn: Any) -> bool:
     """Whether the server sent anything to an idle connection (nothing is expected: no LISTEN,
     no query running), in practice an error that it is terminating it, then EOF."""
     try:
