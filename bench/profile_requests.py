@@ -6,7 +6,8 @@ a friend's balls and a steal, through Flask's test client on PostgreSQL, rate li
 Recreates the databases canopy_prof_board and canopy_prof_forest (+ BENCH_DB_SUFFIX, see
 bench/common.py), seeded as bench/leaderboard.py (fresh) and bench/api_load.py seed theirs. For each
 request kind: a warm-up, then `--requests` timed requests (mean and p99 in ms of the whole
-WSGI call, the client's own cost included), then the same under cProfile, whose top functions
+WSGI call, the client's own cost included; and the process's mean CPU time, which a loaded
+machine disturbs far less), then the same under cProfile, whose top functions
 by cumulative and by own time are printed. No server and no network: what is left is the
 application's own work per request (Flask, the hooks, the view, SQLAlchemy, psycopg).
 """
@@ -82,15 +83,19 @@ def forest_requests(now: datetime):
     return {"my_balls": my_balls, "friend_balls": friend_balls, "steal": steal}
 
 
-def timed(fn, n: int) -> tuple[float, float, dict[int, int]]:
+def timed(fn, n: int) -> tuple[float, float, float, dict[int, int]]:
+    """Mean and p99 wall time, and mean CPU time of this process (the app's Python side, not
+    PostgreSQL's; what a loaded machine disturbs least), in ms per request."""
     times, statuses = [], {}
+    cpu_started = time.process_time()
     for i in range(n):
         started = time.perf_counter()
         status = fn(i).status_code
         times.append(time.perf_counter() - started)
         statuses[status] = statuses.get(status, 0) + 1
+    cpu = (time.process_time() - cpu_started) / n * 1000
     cuts = statistics.quantiles(times, n=100)
-    return statistics.mean(times) * 1000, cuts[98] * 1000, statuses
+    return statistics.mean(times) * 1000, cuts[98] * 1000, cpu, statuses
 
 
 def profiled(fn, n: int, top: int, dump: str | None) -> str:
@@ -123,8 +128,9 @@ def main() -> None:
         if only and name not in only:
             continue
         timed(fn, 50)  # warm-up: connections, statement caches
-        mean, p99, statuses = timed(fn, args.requests)
+        mean, p99, cpu, statuses = timed(fn, args.requests)
         print(f"{name}: n={args.requests} mean_ms={mean:.2f} p99_ms={p99:.2f} "
+              f"app_cpu_ms={cpu:.2f} "
               f"statuses={statuses} loadavg={os.getloadavg()[0]:.2f}", flush=True)
         if not args.no_profile:
             dump = os.path.join(args.dump, f"{name}.prof") if args.dump else None
