@@ -1,21 +1,23 @@
 """GET /v1/me/leaderboard for users with 50 and 200 friends, fresh and after a year (PostgreSQL).
 
     .venv/bin/python bench/leaderboard.py [--requests 1000] [--clients 4] [--others 800]
-                                          [--period week] [--rounds 2]
+                                          [--period week] [--rounds 2] [--client raw]
+                                          [--compare DIR] [--explain-plan]
 
-Recreates the database canopy_bench_board: 200 friends plus `--others` users who earn the same
-way (the tables' size), and two viewers in Asia/Shanghai, one a friend of the first 50, one of
-all 200. "Fresh": everyone has one day of activity (a collect and three steals in the last 24
-h). Starts the server `make run` starts (2 worker processes) and, in alternating runs, sends
-`--requests` requests per viewer from `--clients` threads (each a new connection per request);
-prints p50/p99, requests/s, the server's CPU per request (its processes' user + system time
-from /proc: the figure a loaded machine disturbs least), the client's own CPU per request and
-the load average. `--client
-raw` (the default) sends prepared bytes on a plain socket and reads to EOF without parsing;
-`http.client` is the standard library's client the bench used before, whose header parsing
-took a noticeable share of the two cores the server runs on. `--compare DIR` starts a second server from another checkout on the same database and alternates
-between the two builds in every round, so that a shared machine's load hits both alike. Then
-adds a year of the same activity (INSERT ... SELECT
+Recreates the database canopy_bench_board (+ BENCH_DB_SUFFIX): 200 friends plus `--others`
+users who earn the same way (the tables' size), and two viewers in Asia/Shanghai, one a friend
+of the first 50, one of all 200. "Fresh": everyone has one day of activity (a collect and three
+steals in the last 24 h). Starts the server `make run` starts (2 worker processes) and, in
+alternating runs, sends `--requests` requests per viewer from `--clients` threads (each a new
+connection per request); prints p50/p99, requests/s, the server's CPU per request (its
+processes' user + system time from /proc: the figure a loaded machine disturbs least), the
+client's own CPU per request and the load average. `--client raw` (the default) sends prepared
+bytes on a plain socket and reads to EOF without parsing; `http.client` is the standard
+library's client the bench used before, whose header parsing took a noticeable share of the two
+cores the server runs on. `--compare DIR` starts a second server from another checkout on the
+same database and alternates between the two builds in every round, so that a shared machine's
+load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
+fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
