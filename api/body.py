@@ -2,6 +2,10 @@
 
 One hook for every route, so a new route cannot forget it: a 16 MB body once grew a worker from
 92 to ~600 MB for good, and JSON nested 5,000 deep made the parser overflow into a 500.
+
+The hook's parse is kept for the request, and the routes' webargs parser reads it instead of
+parsing the body a second time (BoundedParser, installed on flask-smorest's Blueprint here, at
+import, before any route module declares its arguments).
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 import json
 import math
 
-from flask import Flask, request
+import flask_smorest
+from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.context import config
@@ -76,18 +82,35 @@ def _bound_body() -> None:
         return
     data = request.get_data(cache=True)  # RequestEntityTooLarge past the limit
     if data:
-        _check_json(data, config().JSON_MAX_DEPTH)
+        value = _check_json(data, config().JSON_MAX_DEPTH)
+        # webargs decodes the bytes as UTF-8 (json.loads also takes UTF-16 and a BOM): only
+        # a body both read alike is handed over, so that what webargs accepts is unchanged.
+        if json.detect_encoding(data) == "utf-8":
+            g.canopy_json = value
 
 
-def _check_json(data: bytes, max_depth: int) -> None:
+def _check_json(data: bytes, max_depth: int) -> object:
     try:
-        bounded_loads(data, max_depth)
+        return bounded_loads(data, max_depth)
     except JsonTooDeep as exc:
         raise ApiProblem(400, "JSON too deep", f"{str(exc).capitalize()}.",
                          code="json_too_deep") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}.",
                          code="malformed_json") from exc
+
+
+class BoundedParser(FlaskParser):
+    """webargs reading the JSON body the hook has already parsed and bounded."""
+
+    def _raw_load_json(self, req):
+        if is_json_request(req) and "canopy_json" in g:
+            return g.canopy_json
+        return super()._raw_load_json(req)
+
+
+# Every flask-smorest Blueprint's @arguments binds this parser when its module is imported.
+flask_smorest.Blueprint.ARGUMENTS_PARSER = BoundedParser()
 
 
 class BoundedJSONProvider(DefaultJSONProvider):

@@ -2,10 +2,14 @@
 address on public ones. A refusal is a 429 problem+json (code "rate_limited") with Retry-After.
 
 Each request counts against one bucket, chosen without touching the database: the JWT's `sub`
-when the token's signature verifies (HMAC, microseconds), the X-Partner-Key on /v1/partner and
-/v1/admin, else the client's address. Counters live in Redis when CANOPY_REDIS_URL is set;
-otherwise each server process keeps its own, and a limit is split between the WEB_CONCURRENCY
-processes so that the server as a whole still allows about the configured rate.
+when the API accepts the token (verified once per request, api.auth.token_claims, shared with
+the route), the X-Partner-Key on /v1/partner and /v1/admin, else the client's address. Counters
+live in Redis when CANOPY_REDIS_URL is set; otherwise each server process keeps its own (in
+api.limit_storage, which spares the rush a thread per hit), and a limit is split between the
+WEB_CONCURRENCY processes so that the server as a whole still allows about the configured rate.
+
+The three limits (each process's share) are worked out once, at start; the limiter's callable
+only picks one by the request's bucket, which is decided once per request.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ import math
 import time
 from typing import Any
 
-import jwt
 import limits
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 
-from api.errors import problem
+from api import limit_storage
+from api.auth import token_claims
+from api.errors import ApiProblem, problem
 
 EXEMPT_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 PARTNER_PREFIXES = ("/v1/partner/", "/v1/admin/")
@@ -40,7 +45,6 @@ class Buckets:
     """Which bucket a request counts against, and that bucket's limit."""
 
     def __init__(self, config, per_process: int) -> None:
-        self.secret = config.JWT_SECRET
         self.configured = {"user": config.RATE_LIMIT_USER, "partner": config.RATE_LIMIT_PARTNER,
                            "public": config.RATE_LIMIT_PUBLIC}
         self.limits = {kind: _share(value, per_process) for kind, value in self.configured.items()}
@@ -62,12 +66,11 @@ class Buckets:
         return "public", "addr:" + self.client_address()
 
     def _verified_sub(self) -> str | None:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
             return None
         try:
-            claims = jwt.decode(header[7:].strip(), self.secret, algorithms=["HS256"])
-        except (jwt.PyJWTError, ValueError, TypeError):
+            claims = token_claims()
+        except ApiProblem:
             return None  # refused by the route with 401; counted by address meanwhile
         sub = claims.get("sub")
         return sub if isinstance(sub, str) and sub else None
@@ -117,7 +120,7 @@ def init_app(app: Flask) -> None:
         key_func=lambda: buckets.kind_and_key()[1],
         application_limits=[lambda: buckets.limits[buckets.kind_and_key()[0]]],
         strategy="sliding-window-counter",
-        storage_uri=redis_url or "memory://",
+        storage_uri=redis_url or f"{limit_storage.SweptMemoryStorage.STORAGE_SCHEME[0]}://",
         storage_options=_redis_options() if redis_url else {},
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
         key_prefix="canopy")

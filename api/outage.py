@@ -2,8 +2,9 @@
 Retry-After and the code `database_unavailable`, and one log line without a traceback (at most
 one every LOG_EVERY_S seconds per process, with the number of requests refused meanwhile).
 
-Nothing is kept between requests: the pool checks a connection before lending it (pre-ping), so
-the first request after the database is back is served as usual."""
+Nothing is kept between requests: the pool checks a connection before lending it (db/pool.py:
+its socket, and a ping after a long idle), so the first request after the database is back is
+served as usual."""
 
 from __future__ import annotations
 

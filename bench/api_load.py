@@ -53,7 +53,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_server  # noqa: E402
+from common import free_port, fresh_database, start_server, tree_cpu_s  # noqa: E402
 
 from api.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
@@ -333,6 +333,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--friends", type=int, default=10, help="friends ahead on the ring")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--compare", default="",
+                        help="run the server from this other checkout instead (a before build)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker process (default: CANOPY_WEB_THREADS, 4)")
     parser.add_argument("--clients", type=int, default=64,
@@ -351,20 +353,24 @@ def main() -> int:
     balls = seed(url, args.users, args.friends, now)
     port = free_port()
     server = start_server(url, port, args.workers, args.threads, log_path=LOG,
-                            extra_env={"CANOPY_JWT_SECRET": SECRET})
+                          extra_env={"CANOPY_JWT_SECRET": SECRET},
+                          root=Path(args.compare) if args.compare else ROOT)
     try:
         Load(port, args.users, args.friends, balls).run_sequential(100, 98)  # warm-up
         alone = Load(port, args.users, args.friends, balls)
         alone.run_sequential(300, 99)
         load = Load(port, args.users, args.friends, balls)
         before = resource.getrusage(resource.RUSAGE_SELF)
+        server_before = tree_cpu_s(server.pid)
         elapsed = load.run(args.rate, args.seconds, 1, args.clients)
+        server_cpu = tree_cpu_s(server.pid) - server_before
         after = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=120)  # a loaded machine stops slowly
     # Other processes share these cores: the load average says how quiet the machine was.
-    print(f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
+    print(f"build={'compare' if args.compare else 'this'} "
+          f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
           f"cpus={os.cpu_count()} workers={args.workers} threads={args.threads} users={args.users} "
           f"target_rate={args.rate}")
     report(alone, None, "one_at_a_time")
@@ -378,6 +384,11 @@ def main() -> int:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     scheduled = sum(len(rows) for rows in load.results.values())
     print(f"loadgen_cpu_s={cpu:.2f} loadgen_cpu_per_request_ms={cpu / max(scheduled, 1) * 1000:.3f}")
+    # The server's processes (not PostgreSQL's): a figure the machine's other load disturbs
+    # far less than latency.
+    answered = sum(1 for rows in load.results.values() for status, _ in rows if status != SKIPPED)
+    print(f"server_cpu_s={server_cpu:.2f} "
+          f"server_cpu_per_answered_request_ms={server_cpu / max(answered, 1) * 1000:.3f}")
     return 0 if not problems else 1
 
 

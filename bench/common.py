@@ -24,10 +24,15 @@ if str(ROOT) not in sys.path:
 from db.migrate import upgrade  # noqa: E402
 
 SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+# Appended to every bench database's name, so that people sharing one PostgreSQL server can
+# run the same bench at once without dropping each other's database.
+SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create the database `name` on SERVER, migrate it; its url."""
+    """Drop and create the database `name` (+ BENCH_DB_SUFFIX) on SERVER, migrate it; its
+    url."""
+    name += SUFFIX
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
@@ -42,11 +47,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the live process `pid` and its live
+    descendants (the server and its workers), from /proc; Linux only. Unlike latency on a
+    shared machine, this hardly depends on what else runs there."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+    return total
+
+
 def start_server(url: str, port: int, workers: int, threads: int | None = None, *,
-                 log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+                 log_path: Path, extra_env: dict[str, str] | None = None,
+                 root: Path = ROOT) -> subprocess.Popen:
     """The server `make run` starts (`python -m api.serve`, without the scheduler) on
     127.0.0.1:port against `url`, once GET /healthz answers 200. SIGTERM stops it and its
-    workers."""
+    workers. `root`: the source tree it runs (another checkout, to compare two builds)."""
     # No access log: the server's figures, not its log's (gunicorn's bench ran without one too).
     env = dict(os.environ, DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY=str(workers),
                CANOPY_ACCESS_LOG="off", **(extra_env or {}))
@@ -54,8 +78,8 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
         env["CANOPY_WEB_THREADS"] = str(threads)
     log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it stops)
     proc = subprocess.Popen([sys.executable, "-m", "api.serve", "--no-scheduler"],
-                            cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.time() + 30
+                            cwd=root, env=env, stdout=log, stderr=log)
+    deadline = time.time() + 120  # a loaded machine starts slowly
     while time.time() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -1,13 +1,23 @@
 """GET /v1/me/leaderboard for users with 50 and 200 friends, fresh and after a year (PostgreSQL).
 
     .venv/bin/python bench/leaderboard.py [--requests 1000] [--clients 4] [--others 800]
-                                          [--period week] [--rounds 2]
+                                          [--period week] [--rounds 2] [--client raw]
+                                          [--compare DIR] [--explain-plan]
 
-Recreates the database canopy_bench_board: 200 friends plus `--others` users who earn the same
-way (the tables' size), and two viewers in Asia/Shanghai, one a friend of the first 50, one of
-all 200. "Fresh": everyone has one day of activity (a collect and three steals in the last 24
-h). Starts the server `make run` starts (2 worker processes) and, in alternating runs, sends
-`--requests` requests per viewer from `--clients` threads (each a new connection per request); prints p50/p99 and requests/s. Then adds a year of the same activity (INSERT ... SELECT
+Recreates the database canopy_bench_board (+ BENCH_DB_SUFFIX): 200 friends plus `--others`
+users who earn the same way (the tables' size), and two viewers in Asia/Shanghai, one a friend
+of the first 50, one of all 200. "Fresh": everyone has one day of activity (a collect and three
+steals in the last 24 h). Starts the server `make run` starts (2 worker processes) and, in
+alternating runs, sends `--requests` requests per viewer from `--clients` threads (each a new
+connection per request); prints p50/p99, requests/s, the server's CPU per request (its
+processes' user + system time from /proc: the figure a loaded machine disturbs least), the
+client's own CPU per request and the load average. `--client raw` (the default) sends prepared
+bytes on a plain socket and reads to EOF without parsing; `http.client` is the standard
+library's client the bench used before, whose header parsing took a noticeable share of the two
+cores the server runs on. `--compare DIR` starts a second server from another checkout on the
+same database and alternates between the two builds in every round, so that a shared machine's
+load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
+fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
@@ -16,6 +26,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
+import os
+import resource
+import socket
 import statistics
 import sys
 import tempfile
@@ -29,7 +43,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_server  # noqa: E402
+from common import free_port, fresh_database, start_server, tree_cpu_s  # noqa: E402
 
 from api.auth import make_token  # noqa: E402
 
@@ -135,36 +149,65 @@ def add_history(url: str, balls: int, now: datetime, first: int,
     return ledger_s, totals_s
 
 
-def load(port: int, token: str, requests: int, clients: int, period: str) -> dict:
-    """`requests` GETs from `clients` threads; p50/p99 in ms and requests/s."""
+def _http_client_get(port: int, path: str, headers: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp.status
+
+
+def _raw_get(port: int, request: bytes) -> int:
+    """The request's bytes, prepared once, on a new connection read to EOF: no header parsing,
+    so that the client threads take less of the CPU they share with the server."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        head = sock.recv(65536)
+        while sock.recv(65536):
+            pass
+    try:
+        return int(head.split(None, 2)[1])  # "HTTP/1.1 200 OK"
+    except (ValueError, IndexError):
+        return -1
+
+
+def load(port: int, token: str, requests: int, clients: int, period: str,
+         client_kind: str = "raw") -> dict:
+    """`requests` GETs from `clients` threads; p50/p99 in ms, requests/s, and the client's own
+    CPU per request in ms (this process: the threads' share of the cores)."""
     times: list[float] = []
     errors: list[int] = []
     per_client = requests // clients
     path = f"/v1/me/leaderboard?period={period}"
     headers = {"Authorization": f"Bearer {token}"}
+    raw = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: identity\r\n"
+           f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
 
     def client() -> None:
         for _ in range(per_client):
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", path, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
+            if client_kind == "raw":
+                status = _raw_get(port, raw)
+            else:
+                status = _http_client_get(port, path, headers)
             times.append(time.perf_counter() - started)
-            if resp.status != 200:
-                errors.append(resp.status)
+            if status != 200:
+                errors.append(status)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     cuts = statistics.quantiles(times, n=100)
     return {"p50": cuts[49] * 1000, "p99": cuts[98] * 1000, "rps": len(times) / elapsed,
-            "errors": len(errors)}
+            "errors": len(errors), "client_cpu_ms": cpu / max(len(times), 1) * 1000}
 
 
 def check(port: int, token: str, period: str, friends: int) -> None:
@@ -177,17 +220,60 @@ def check(port: int, token: str, period: str, friends: int) -> None:
     assert body.count(b'"rank"') == friends + 1, body[:300]
 
 
-def measure(port: int, args, label: str) -> None:
+def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> None:
+    """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
-    for viewer, n in VIEWERS.items():
-        check(port, tokens[viewer], args.period, n)
-        load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
-    for round_no in range(args.rounds):  # alternating runs
+    for port in ports.values():
         for viewer, n in VIEWERS.items():
-            r = load(port, tokens[viewer], args.requests, args.clients, args.period)
-            print(f"{label} friends={n} period={args.period} round={round_no + 1} "
-                  f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
-                  f"errors={r['errors']}", flush=True)
+            check(port, tokens[viewer], args.period, n)
+            load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
+    for round_no in range(args.rounds):
+        for viewer, n in VIEWERS.items():
+            for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
+                cpu_before = tree_cpu_s(pids[build])
+                r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
+                server_cpu = (tree_cpu_s(pids[build]) - cpu_before) / args.requests * 1000
+                print(f"{label} build={build} friends={n} period={args.period} "
+                      f"server_cpu_per_request_ms={server_cpu:.2f} "
+                      f"round={round_no + 1} "
+                      f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
+                      f"errors={r['errors']} client={kind} "
+                      f"client_cpu_per_request_ms={r['client_cpu_ms']:.3f} "
+                      f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
+
+
+def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the board's statement for the 200 friends' week, as the
+    app builds it: the buffers it touches and its median execution time on the server."""
+    from sqlalchemy import text
+
+    from carbon.services import earnings
+    from db import make_engine
+    from game.forest.domain import period_bounds
+    from game.forest.services.friends import _ME_AND_FRIENDS
+
+    now = datetime.now(UTC)
+    start, end = period_bounds("week", now, "Asia/Shanghai")
+    first_day, last_day = earnings._whole_days(start, end)
+    q = earnings.quarter_of
+    params = {"first_day": first_day, "last_day": last_day, "q0": q(start), "q3": q(end),
+              "q1": q(earnings._midnight(first_day)), "q2": q(earnings._midnight(last_day))}
+    stmt = earnings._board_statement(_ME_AND_FRIENDS, "window")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        params["me"] = conn.execute(text("SELECT id FROM users WHERE external_id = 'viewer-200'")
+                                    ).scalar_one()
+        compiled = stmt.compile(conn)
+        sql = "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string
+        plans = [[r[0] for r in conn.exec_driver_sql(sql, compiled.construct_params(params))]
+                 for _ in range(runs)]
+    engine.dispose()
+    times = [float(p[-1].split()[2]) for p in plans]  # "Execution Time: 1.234 ms"
+    buffers = next(line.strip() for line in plans[-1] if "Buffers:" in line)
+    print(f"explain {label} friends=200 week execution_ms_median={statistics.median(times):.2f} "
+          f"min={min(times):.2f} top_node_{buffers.replace(' ', '_')}", flush=True)
+    if whole_plan:
+        print("\n".join(plans[-1]))
 
 
 def time_old_board(url: str, now: datetime) -> None:
@@ -214,28 +300,43 @@ def main() -> None:
     parser.add_argument("--period", default="week")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--explain-plan", action="store_true",
+                        help="also print the board statement's whole plan, fresh and year-old")
+    parser.add_argument("--compare", default="",
+                        help="another checkout (e.g. main's) whose server runs beside this one "
+                             "on the same database; each round alternates between the two")
+    parser.add_argument("--client", default="raw",
+                        help="raw: prepared request bytes on a plain socket (cheap); "
+                             "http.client: the standard library's client (the old bench); "
+                             "raw,http.client: both, one after the other in each round")
     args = parser.parse_args()
     now = datetime.now(UTC)
     url = fresh_database(DB_NAME)
     balls = seed(url, args.others, now)
     add_history(url, balls, now, 0, 0)
-    port = free_port()
     # Rate limits off: two viewers send thousands of requests a minute, far past a user's limit;
     # the figure wanted is the board's read, not the limiter's refusals.
-    server = start_server(url, port, 2, log_path=LOG,
-                          extra_env={"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"})
+    env = {"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"}
+    roots = {"this": ROOT, **({"compare": Path(args.compare)} if args.compare else {})}
+    ports = {build: free_port() for build in roots}
+    servers = [start_server(url, ports[build], 2, log_path=LOG.with_suffix(f".{build}.log"),
+                            extra_env=env, root=root) for build, root in roots.items()]
     try:
-        measure(port, args, "fresh")
+        explain_board(url, "fresh", args.explain_plan)
+        pids = {build: server.pid for build, server in zip(roots, servers, strict=True)}
+        measure(ports, pids, args, "fresh")
         ledger_s, totals_s = add_history(url, balls, now, 1, args.days)
         with psycopg.connect(url) as conn:
             txns = conn.execute("SELECT count(*) FROM ledger_transactions").fetchone()[0]
         print(f"history days={args.days} users={FRIENDS + args.others} "
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
-        measure(port, args, "year")
+        explain_board(url, "year", args.explain_plan)
+        measure(ports, pids, args, "year")
     finally:
-        server.terminate()
-        server.wait()
+        for server in servers:
+            server.terminate()
+            server.wait()
     time_old_board(url, now)
 
 

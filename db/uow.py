@@ -9,6 +9,8 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from db.pool import lend_checked
+
 SQLITE_BUSY_TIMEOUT_MS = 30000  # when no statement timeout is given
 
 
@@ -30,14 +32,16 @@ def make_engine(url: str, *, connect_timeout_s: int | None = None,
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    kw.setdefault("pool_pre_ping", True)
     connect_args = kw.pop("connect_args", {})
     if connect_timeout_s:
         connect_args.setdefault("connect_timeout", connect_timeout_s)
     if statement_timeout_ms:
         # Sent in the startup packet: no extra round trip, and it survives a pool reset.
         connect_args.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
-    return create_engine(url, connect_args=connect_args, **kw)
+    engine = create_engine(url, connect_args=connect_args, **kw)
+    if not kw.get("pool_pre_ping"):
+        lend_checked(engine)  # what pool_pre_ping checks, without its round trip
+    return engine
 
 
 def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:

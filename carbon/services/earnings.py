@@ -107,7 +107,8 @@ def board(session: Session, members: Subquery, params: dict[str, Any], start: da
 
 
 def _rows(session: Session, stmt: Select[*tuple[Any, ...]], params: dict[str, Any]) -> list[tuple[int, str, int]]:
-    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params)]
+    # .all(): one fetchall; iterating the result fetched the 201 rows of a board one by one.
+    return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params).all()]
 
 
 def _from_ledger(session: Session, members: Subquery, params: dict[str, Any], start: datetime,
