@@ -23,10 +23,14 @@ if str(ROOT) not in sys.path:
 from db.migrate import upgrade  # noqa: E402
 
 SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+# Appended to every bench database's name, so that benchmarks run at once by several people
+# on one server (BENCH_DB_SUFFIX=_alice) do not drop each other's databases.
+DB_SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create the database `name` on SERVER, migrate it; its url."""
+    """Drop and create the database `name` (+ BENCH_DB_SUFFIX) on SERVER, migrate it; its url."""
+    name += DB_SUFFIX
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
