@@ -108,22 +108,22 @@ def run_psql(url: str, *args: str) -> None:
 
 
 PLACEMENT = """
-SELECT s.nodename || ':' || s.nodeport, COUNT(*), COUNT(DISTINCT s.colocation_id),
-       COALESCE(SUM(s.shard_size), 0)
+SELECT s.nodename || ':' || s.nodeport, s.colocation_id, COUNT(DISTINCT s.table_name),
+       COUNT(DISTINCT s.shardid) / COUNT(DISTINCT s.table_name), COALESCE(SUM(s.shard_size), 0)
 FROM citus_shards s WHERE s.citus_table_type = 'distributed'
-GROUP BY 1 ORDER BY 1
+GROUP BY s.nodename, s.nodeport, s.colocation_id ORDER BY 2, 1
 """
 
 
-def placement(url: str) -> list[tuple[str, int, int, int]]:
-    """Per node: (node, shard placements of distributed tables, co-location groups, bytes)."""
+def placement(url: str) -> list[tuple[str, int, int, int, int]]:
+    """Per node and co-location group: (node, group, tables, shard groups, bytes)."""
     with psycopg.connect(url) as conn:
         return [tuple(r) for r in conn.execute(PLACEMENT)]
 
 
-def print_placement(label: str, rows: list[tuple[str, int, int, int]],
+def print_placement(label: str, rows: list[tuple[str, int, int, int, int]],
                     out: Callable[[str], None] = print) -> None:
-    out(f"| {label}: node | shard placements | co-location groups | MB |")
-    out("|---|---:|---:|---:|")
-    for node, shards, groups, size in rows:
-        out(f"| {node} | {shards} | {groups} | {size / 2**20:.1f} |")
+    out(f"| {label}: node | co-location group | tables | shard groups | MB |")
+    out("|---|---:|---:|---:|---:|")
+    for node, group, tables, shards, size in rows:
+        out(f"| {node} | {group} | {tables} | {shards} | {size / 2**20:.1f} |")

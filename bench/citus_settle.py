@@ -16,8 +16,9 @@ and settle_day (one worker) settles the date; its seconds and users/s are printe
 
 Before settling the cluster it prints the EXPLAIN of a batch's statements there: INSERT_BALLS
 once with balls.id's nextval() default (pulled to the coordinator) and in full without it (one
-task per shard). The data is COPYed and the ledger's system accounts made while the tables are
-still local (the application does not write the distributed schema's keys yet).
+task per shard). The users and the ledger's system accounts are made while the tables are still
+local (the application does not write the distributed schema's keys yet); the events are
+COPYed afterwards, into the shards on the cluster, and that COPY's events/s is printed too.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ SUMMARY = ("Custom Scan", "Task Count", "INSERT/SELECT method", "Subplan", "Task
            "Node:", "-> ")
 
 
-def load(url: str, users: int, per_user: int) -> None:
-    """bench/settle.py's users and events, the methodology and the system ledger accounts."""
+def load_users(url: str, users: int) -> None:
+    """The methodology, the ledger's system accounts and `users` users of ZONE."""
     engine = make_engine(url)
     uow = UnitOfWork(make_session_factory(engine))
     seed_default_methodology(uow, bench.NOON)
@@ -58,17 +59,26 @@ def load(url: str, users: int, per_user: int) -> None:
             ledger.account(uow.session, code)
         uow.commit()
     engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor().copy(
+            "COPY users (external_id, timezone, co2e_total_g, created_at) FROM STDIN") as copy:
+        copy.write("".join(f"u{i}\t{ZONE}\t0\t2026-01-01 00:00:00+00\n" for i in range(users)))
+
+
+def copy_events(url: str, users: int, per_user: int) -> float:
+    """bench/settle.py's events of the day by COPY (into the shards once distributed); the
+    seconds the COPY took, the rows made beforehand."""
     with psycopg.connect(url, autocommit=True) as conn:
-        with conn.cursor().copy("COPY users (external_id, timezone, co2e_total_g, created_at) "
-                                "FROM STDIN") as copy:
-            copy.write("".join(f"u{i}\t{ZONE}\t0\t2026-01-01 00:00:00+00\n"
-                               for i in range(users)))
         first_id = conn.execute("SELECT MIN(id) FROM users").fetchone()[0]
+        rows = ["".join(bench._event_rows(range(start, min(users, start + 20_000)), first_id,
+                                          per_user)) for start in range(0, users, 20_000)]
+        started = time.perf_counter()
         with conn.cursor().copy(f"COPY activity_events ({bench.EVENT_COLUMNS}) "
                                 "FROM STDIN") as copy:
-            for start in range(0, users, 20_000):
-                copy.write("".join(bench._event_rows(range(start, min(users, start + 20_000)),
-                                                     first_id, per_user)))
+            for chunk in rows:
+                copy.write(chunk)
+        seconds = time.perf_counter() - started
+        conn.execute("VACUUM ANALYZE activity_events")
+        return seconds
 
 
 def explain(url: str, statement, label: str, full: bool) -> None:
@@ -120,14 +130,15 @@ def main() -> int:
     results = []
     for where, path, distributed in CASES:
         url = fresh_cluster_database(f"canopy_bench_settle_{where}", workers=2)
-        load(url, args.users, args.events_per_user)
+        load_users(url, args.users)
         if distributed:
             distribute(url, ball_ids_on_shards=False)
+        copied = copy_events(url, args.users, args.events_per_user)
+        if distributed:
             explain_batch(url)
-        else:
-            run_sql(url, ("VACUUM ANALYZE",))
         done = settle(url, path, args.batch)
         results.append((where, path, done))
+        print(f"copy {where}: events_per_s={args.users * args.events_per_user / copied:.0f}")
         print(f"settle {where} {path}: seconds={done['seconds']:.2f} "
               f"users_per_s={args.users / done['seconds']:.0f} balls={done['balls']} "
               f"energy_g={done['energy_g']} loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)

@@ -20,12 +20,13 @@ export CITUS_PORT CITUS_DB CITUS_WORKERS
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 \
         -h 127.0.0.1 -p "$CITUS_PORT" -U postgres -d "$CITUS_DB" "$@"; }
 
-placement() {
-    q -c "SELECT s.nodename || ':' || s.nodeport AS node, COUNT(*) AS shard_placements,
+placement() {  # per node and co-location group (tables distributed alike move together)
+    q -c "SELECT s.nodename || ':' || s.nodeport AS node, s.colocation_id AS colocation,
                  COUNT(DISTINCT s.table_name) AS tables,
+                 COUNT(DISTINCT s.shardid) / COUNT(DISTINCT s.table_name) AS shard_groups,
                  pg_size_pretty(COALESCE(SUM(s.shard_size), 0)::bigint) AS size
           FROM citus_shards s WHERE s.citus_table_type = 'distributed'
-          GROUP BY 1 ORDER BY 1"
+          GROUP BY s.nodename, s.nodeport, s.colocation_id ORDER BY 2, 1"
 }
 
 echo "== placement before"
@@ -51,7 +52,8 @@ else
         esac
         sleep 1
     done
-    moves=$(q -tAc "SELECT COUNT(*) FROM pg_dist_background_task WHERE job_id = $job")
+    moves=$(q -tAc "SELECT COUNT(*) FROM pg_dist_background_task
+                    WHERE job_id = $job AND command LIKE '%citus_move_shard_placement%'")
     echo "== rebalance job $job ($mode): $moves shard group moves in $(($(date +%s) - added)) s"
 fi
 echo "== placement after"
