@@ -110,15 +110,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> int:
-    args = parse_args()
-    if not args.steals:
-        api_load.MIX = tuple((kind, weight) for kind, (_, weight) in READS.items())
-    load_before = os.getloadavg()[0]
-    url = fresh_cluster_database(DB_NAME, workers=2)
-    balls = api_load.seed(url, args.users, args.friends, datetime.now(UTC))
-    distribute(url, ball_ids_on_shards=False)
-    before = placement(url)
+def grow_under_load(args, url: str, balls) -> tuple[list, dict]:
+    """The server on the coordinator, the load before, during and after rebalance.sh:
+    ([(phase, load, seconds)], rebalance.sh's result)."""
     port = free_port()
     server = start_server(url, port, 2, log_path=LOG,
                           extra_env={"CANOPY_JWT_SECRET": api_load.SECRET})
@@ -132,6 +126,19 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return phases, rebalance
+
+
+def main() -> int:
+    args = parse_args()
+    if not args.steals:
+        api_load.MIX = tuple((kind, weight) for kind, (_, weight) in READS.items())
+    load_before = os.getloadavg()[0]
+    url = fresh_cluster_database(DB_NAME, workers=2)
+    balls = api_load.seed(url, args.users, args.friends, datetime.now(UTC))
+    distribute(url, ball_ids_on_shards=False)
+    before = placement(url)
+    phases, rebalance = grow_under_load(args, url, balls)
     print(f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
           f"cpus={os.cpu_count()} rate={args.rate} users={args.users} mode={args.mode} "
           f"mix={'+'.join(k for k, _ in api_load.MIX)}")

@@ -54,6 +54,10 @@ full_page_writes = off
 # Shard moves (citus_rebalance_start) copy a shard and then follow its writes by logical
 # replication, so reads and writes go on during the move.
 wal_level = logical
+# Citus runs a maintenance daemon per database and the rebalancer's task queue as background
+# workers: with the default 8, a few databases on one cluster leave none for the rebalance,
+# which then stays 'scheduled' for ever ("unable to start background worker").
+max_worker_processes = 64
 CONF
 }
 

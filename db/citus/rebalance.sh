@@ -40,10 +40,17 @@ job=$(q -tAc "SELECT citus_rebalance_start(shard_transfer_mode => '$mode')")
 if [ -z "$job" ]; then
     echo "== nothing to move"
 else
+    waited=0
     while :; do
         state=$(q -tAc "SELECT state FROM citus_rebalance_status() WHERE job_id = $job")
         case "$state" in
             finished) break ;;
+            scheduled) if [ $waited -ge 120 ]; then
+                    echo "rebalance job $job still scheduled after $waited s: no background" \
+                         "worker left (max_worker_processes; one Citus daemon per database)?" >&2
+                    q -tAc "SELECT citus_rebalance_stop()" >/dev/null
+                    exit 1
+                fi ;;
             failed|cancelled|failing|cancelling)
                 q -c "SELECT task_id, status, message FROM pg_dist_background_task
                       WHERE job_id = $job AND status <> 'done'"
@@ -51,6 +58,7 @@ else
                 exit 1 ;;
         esac
         sleep 1
+        waited=$((waited + 1))
     done
     moves=$(q -tAc "SELECT COUNT(*) FROM pg_dist_background_task
                     WHERE job_id = $job AND command LIKE '%citus_move_shard_placement%'")
