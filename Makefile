@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint venv venv-dev lock clean citus-up citus-down citus-status citus-probe
+.PHONY: run test lint typecheck venv venv-dev lock clean citus-up citus-down citus-status citus-probe
 
 # Installs come from the lock files (exact versions, hashes checked); `make lock` refreshes them
 # from pyproject.toml. The project itself is installed on top, without its dependencies.
@@ -36,6 +36,11 @@ lock: | $(BIN)/python
 lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory typecheck
+
+# mypy at the strictness [tool.mypy] in pyproject.toml states, on the files it lists.
+typecheck: venv-dev
+	$(BIN)/mypy
 
 test: lint
 	CANOPY_TEST_DATABASE_URL= $(BIN)/pytest

@@ -12,7 +12,7 @@ from flask import current_app, g, request
 from api.context import config, now, uow
 from api.errors import ApiProblem
 from api.partner_auth import current_partner, partner_required, signature
-from carbon.domain import is_valid_zone
+from carbon.domain import is_valid_user_id, is_valid_zone
 from carbon.services.users import UserRef, check_external_id, find_or_create_user
 from config import Config
 
@@ -66,9 +66,8 @@ def _user_from_token() -> UserRef:
         raise _unauthorized("Send 'Authorization: Bearer <JWT>'.", "token_missing")
     claims = _decode(header[7:].strip(), config())
     sub = claims.get("sub")
-    reason = check_external_id(sub)
-    if reason:
-        raise _unauthorized(f"The token's sub is not usable: {reason}.")
+    if not is_valid_user_id(sub):
+        raise _unauthorized(f"The token's sub is not usable: {check_external_id(sub)}.")
     tz = claims.get("tz") or config().DEFAULT_TIMEZONE
     if not isinstance(tz, str) or not is_valid_zone(tz):
         raise _unauthorized(f"The token's tz claim '{tz}' is not an IANA time zone.")

@@ -9,8 +9,8 @@ from marshmallow import INCLUDE, Schema, fields, post_load, validate
 
 from api.pagination import MAX_CURSOR_LENGTH, decode
 
-USER = [{"user": []}]
-PARTNER = [{"partner": []}]
+USER: list[dict[str, list[str]]] = [{"user": []}]
+PARTNER: list[dict[str, list[str]]] = [{"partner": []}]
 
 _DESCRIPTIONS = {
     400: "Malformed request",

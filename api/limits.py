@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from typing import Any
 
 import jwt
 import limits
@@ -27,6 +28,12 @@ KEY_MAX_CHARS = 128  # a key is part of a storage key: a client cannot make it u
 # Redis that hangs must not hang requests: past this the storage counts as down and each
 # process falls back to counting in memory until Redis answers again.
 REDIS_TIMEOUT_S = 0.25
+
+
+def _redis_options() -> dict[str, Any]:
+    # Handed to redis-py, which takes float seconds; flask-limiter annotates the options as
+    # str | int only, too narrow for a timeout under a second.
+    return {"socket_timeout": REDIS_TIMEOUT_S, "socket_connect_timeout": REDIS_TIMEOUT_S}
 
 
 class Buckets:
@@ -62,7 +69,7 @@ class Buckets:
             claims = jwt.decode(header[7:].strip(), self.secret, algorithms=["HS256"])
         except (jwt.PyJWTError, ValueError, TypeError):
             return None  # refused by the route with 401; counted by address meanwhile
-        sub = claims.get("sub") if isinstance(claims, dict) else None
+        sub = claims.get("sub")
         return sub if isinstance(sub, str) and sub else None
 
     def client_address(self) -> str:
@@ -111,8 +118,7 @@ def init_app(app: Flask) -> None:
         application_limits=[lambda: buckets.limits[buckets.kind_and_key()[0]]],
         strategy="sliding-window-counter",
         storage_uri=redis_url or "memory://",
-        storage_options={"socket_timeout": REDIS_TIMEOUT_S,
-                         "socket_connect_timeout": REDIS_TIMEOUT_S} if redis_url else {},
+        storage_options=_redis_options() if redis_url else {},
         in_memory_fallback_enabled=True, swallow_errors=True, headers_enabled=False,
         key_prefix="canopy")
     limiter.request_filter(lambda: request.path in EXEMPT_PATHS)

@@ -29,15 +29,16 @@ SQLITE_BUSY = ("database is locked", "database table is locked", "database is bu
 
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot serve now (as opposed to a bug in a statement)."""
+    cause: BaseException | None = exc
     if isinstance(exc, sa_exc.DBAPIError):
         if exc.connection_invalidated:
             return True
-        exc = exc.orig
-    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError,
+        cause = exc.orig
+    if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError,
                         sa_exc.DisconnectionError, sa_exc.TimeoutError)):
         return True  # refused, reset, timed out, cancelled by statement_timeout, shutting down
-    if isinstance(exc, sqlite3.OperationalError):
-        return str(exc).lower().startswith(SQLITE_BUSY)
+    if isinstance(cause, sqlite3.OperationalError):
+        return str(cause).lower().startswith(SQLITE_BUSY)
     return False
 
 

@@ -68,9 +68,9 @@ def _verify_partner(scope: str, replayable: bool) -> PartnerRef:
         raise _refused(f"X-Timestamp is {int(skew)} s away from our clock "
                        f"(at most {max_skew} s allowed).", "timestamp_skew")
     partner = find_partner(uow(), key_id)
-    expected = partner and signature(partner.secret, ts, request.method, signed_target(),
-                                     request.get_data(cache=True))
-    if not partner or not hmac.compare_digest(expected, sig):
+    if partner is None or not hmac.compare_digest(
+            signature(partner.secret, ts, request.method, signed_target(),
+                      request.get_data(cache=True)), sig):
         raise _refused("The signature does not match this key and request.", "signature_invalid")
     if scope not in partner.scopes:
         raise ApiProblem(403, "Forbidden", f"This key lacks the '{scope}' scope.",

@@ -23,6 +23,7 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
+from waitress.utilities import Error
 
 from api.problems import type_uri
 from config import Config
@@ -45,7 +46,9 @@ class ProblemErrorTask(ErrorTask):
     id (in the body, the header and one log line) like every answer of the app."""
 
     def execute(self):
-        error, request_id = self.request.error, uuid.uuid4().hex
+        # types-waitress calls the task's request an Error; it is the parser holding one.
+        error: Error = self.request.error  # type: ignore[attr-defined]
+        request_id = uuid.uuid4().hex
         code = CODE_BY_STATUS.get(error.code, "malformed_request")
         body = json.dumps({"type": type_uri(code), "status": error.code, "title": error.reason,
                            "detail": str(error.body), "code": code,
@@ -53,7 +56,7 @@ class ProblemErrorTask(ErrorTask):
         log.info("request refused by the server", status=error.code, request_id=request_id,
                  remote_addr=(self.channel.addr or ["-"])[0])
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([("Content-Type", "application/problem+json"),
+        self.response_headers.extend([  # type: ignore[attr-defined]  # a list, not a Sequence("Content-Type", "application/problem+json"),
                                       ("X-Content-Type-Options", "nosniff"),
                                       ("X-Request-ID", request_id)])
         self.set_close_on_finish()
@@ -86,7 +89,7 @@ class DeadlineServer(TcpWSGIServer):
     def maintenance(self, now):
         """waitress closes idle connections; this also closes those too slow to send one."""
         super().maintenance(now)
-        for channel in list(self.active_channels.values()):
+        for channel in _channels(self):
             started, request = channel.request_started, channel.request
             if started is None or request is None:
                 continue
@@ -130,7 +133,9 @@ def serve(fd: int) -> None:
                 server.accepting = False
                 if not _busy(server) or time.time() > stop_at[0]:
                     break
-            server.asyncore.loop(timeout=1, map=server._map, use_poll=True, count=1)
+            # _map: the dispatcher's socket map, private, as waitress's own run() passes it.
+            socket_map = server._map  # type: ignore[attr-defined]  # not in types-waitress
+            server.asyncore.loop(timeout=1, map=socket_map, use_poll=True, count=1)
     except KeyboardInterrupt:
         pass
     finally:
@@ -139,7 +144,13 @@ def serve(fd: int) -> None:
 
 def _busy(server: DeadlineServer) -> bool:
     return any(channel.requests or channel.total_outbufs_len
-               for channel in list(server.active_channels.values()))
+               for channel in _channels(server))
+
+
+def _channels(server: TcpWSGIServer) -> list[DeadlineChannel]:
+    # types-waitress calls active_channels an HTTPChannel; it is a dict of ours by fd.
+    channels: dict[int, DeadlineChannel] = server.active_channels  # type: ignore[assignment]
+    return list(channels.values())
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 RIPE_LOCAL_TIME = time(7, 0)  # a ball ripens at 07:00 local the morning after its day
@@ -71,7 +72,7 @@ def opens_as_zone(name: str) -> bool:
     return True
 
 
-def is_valid_user_id(value: object) -> bool:
+def is_valid_user_id(value: object) -> TypeGuard[str]:
     return (isinstance(value, str) and USER_ID_PATTERN.fullmatch(value) is not None
             and value not in (".", ".."))
 

@@ -180,7 +180,7 @@ def _attributes(raw: dict, rule: TypeRule) -> tuple[dict, str, str | None]:
 
 def _check_values(attrs: dict) -> None:
     """Depth and numbers, walked without recursion (a hostile event may nest deep)."""
-    stack = [(attrs, 1)]
+    stack: list[tuple[object, int]] = [(attrs, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict | list):

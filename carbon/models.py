@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnClause,
     Date,
     ForeignKey,
     Index,
@@ -197,7 +198,7 @@ class SettlementBatch(Base):
 
 # 'open' written into the SQL, not bound: the planner can then use the partial indexes on open
 # balls even in the generic plan of a prepared statement (psycopg prepares repeated queries).
-OPEN = literal_column("'open'")
+OPEN: ColumnClause[str] = literal_column("'open'")
 
 
 class Ball(Base):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from carbon.models import LedgerAccount, User
@@ -26,7 +27,7 @@ def users_by_external_ids(session: Session, external_ids: list[str]) -> list[tup
     rows = session.execute(
         select(User.id, User.external_id, User.timezone)
         .where(in_values(session, User.external_id, external_ids)))
-    return [tuple(r) for r in rows]
+    return [(uid, ext, tz) for uid, ext, tz in rows]
 
 
 def account_id(session: Session, user_id: int | None, code: str) -> tuple[int, bool] | None:
@@ -41,14 +42,14 @@ def account_ids(session: Session, keys: list[tuple[str, int | None]]
                 ) -> dict[tuple[int | None, str], tuple[int, bool]]:
     """{(user_id, code): (id, tracks_balance)} of those of the accounts (code, user_id) that
     exist, in one SELECT (built once per shape of `keys`: which ones are system accounts)."""
-    params = {f"c{i}": code for i, (code, _) in enumerate(keys)}
+    params: dict[str, str | int] = {f"c{i}": code for i, (code, _) in enumerate(keys)}
     params.update({f"u{i}": uid for i, (_, uid) in enumerate(keys) if uid is not None})
     rows = session.execute(_account_ids(tuple(uid is None for _, uid in keys)), params)
     return {(uid, code): (aid, bool(tracks)) for uid, code, aid, tracks in rows}
 
 
 @cache
-def _account_ids(system: tuple[bool, ...]):
+def _account_ids(system: tuple[bool, ...]) -> Select[*tuple[Any, ...]]:
     """The SELECT for keys of this shape (which ones are system accounts), built once."""
     a = LedgerAccount.__table__.c
     return select(a.user_id, a.code, a.id, a.tracks_balance).where(or_(*(

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, String, bindparam, text
+from sqlalchemy import BigInteger, Date, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from db.base import UTCDateTime
 from db.sql import is_postgres
 
-_TYPES = {
+_TYPES: dict[str, TypeEngine[Any]] = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
@@ -28,7 +31,7 @@ _TYPES = {
 MONTH_DAYS = ", ".join(f":m{i:02}" for i in range(1, 32))
 
 
-def _sql(source: str):
+def _sql(source: str) -> TextClause:
     stmt = text(source)
     names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
     return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
@@ -41,7 +44,7 @@ def month_days(d: date) -> dict[str, date | None]:
     return {f"m{i:02}": None if day == d else day for i, day in enumerate(days, start=1)}
 
 
-def explain(stmt):
+def explain(stmt: TextClause) -> TextClause:
     """EXPLAIN of one of the statements below, with the same typed parameters (PostgreSQL)."""
     return _sql("EXPLAIN " + stmt.text)
 
@@ -56,7 +59,7 @@ def tune_batch_transaction(s: Session) -> None:
 
 
 @contextmanager
-def ball_insert_plan(s: Session):
+def ball_insert_plan(s: Session) -> Iterator[None]:
     """Pin the plan of INSERT_BALLS on PostgreSQL: one range scan of
     ix_activity_events_local_date_user hash/merge-joined to the zone's users and the (tiny)
     methodology, not one index probe per user (row estimates of a batch are poor).

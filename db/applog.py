@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO
+from typing import IO, TextIO
 
 import structlog
+from structlog.typing import EventDict, Processor
 
 # Libraries whose INFO lines repeat ours (APScheduler's "Running job ...") or come per request
 # under load (waitress's "Task queue depth"), or say nothing to an operator (alembic's setup,
@@ -35,7 +36,7 @@ class _StderrHandler(logging.StreamHandler):
         logging.Handler.__init__(self)
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self) -> TextIO:
         return sys.stderr
 
 
@@ -65,7 +66,7 @@ def unconfigure() -> None:
         root.removeHandler(old)
 
 
-def _is_tty(stream) -> bool:
+def _is_tty(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -73,7 +74,7 @@ def _is_tty(stream) -> bool:
 
 
 def _formatter(as_json: bool, colors: bool) -> logging.Formatter:
-    pre_chain = [
+    pre_chain: list[Processor] = [
         structlog.stdlib.ExtraAdder(),
         _drop_formatter_leftovers,
         structlog.contextvars.merge_contextvars,
@@ -82,7 +83,7 @@ def _formatter(as_json: bool, colors: bool) -> logging.Formatter:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if as_json:
-        final = [structlog.processors.format_exc_info, _head_first,
+        final: list[Processor] = [structlog.processors.format_exc_info, _head_first,
                  structlog.processors.JSONRenderer(default=str)]
     else:
         final = [structlog.dev.ConsoleRenderer(colors=colors)]
@@ -91,7 +92,7 @@ def _formatter(as_json: bool, colors: bool) -> logging.Formatter:
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final])
 
 
-def _drop_formatter_leftovers(_logger, _name, event_dict: dict) -> dict:
+def _drop_formatter_leftovers(_logger: object, _name: str, event_dict: EventDict) -> EventDict:
     """Another handler's formatter (pytest's, a library's) may have set these on the record
     first; they are not fields (and `logging` refuses them as `extra`)."""
     event_dict.pop("message", None)
@@ -102,7 +103,7 @@ def _drop_formatter_leftovers(_logger, _name, event_dict: dict) -> dict:
 HEAD = ("timestamp", "level", "logger", "event")
 
 
-def _head_first(_logger, _name, event_dict: dict) -> dict:
+def _head_first(_logger: object, _name: str, event_dict: EventDict) -> EventDict:
     """When, how bad, who and what lead each JSON line; the fields follow."""
     head = {k: event_dict.pop(k) for k in HEAD if k in event_dict}
     return {**head, **event_dict}

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(database_url: str, connection=None) -> AlembicConfig:
+def alembic_config(database_url: str, connection: Connection | None = None) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -19,7 +20,7 @@ def alembic_config(database_url: str, connection=None) -> AlembicConfig:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head", connection=None) -> None:
+def upgrade(database_url: str, revision: str = "head", connection: Connection | None = None) -> None:
     command.upgrade(alembic_config(database_url, connection), revision)
 
 
@@ -30,7 +31,7 @@ def head_revisions() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def schema_revisions(connection) -> set[str]:
+def schema_revisions(connection: Connection) -> set[str]:
     """The revisions a database is at (empty when it was never migrated)."""
     from alembic.runtime.migration import MigrationContext
 

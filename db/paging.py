@@ -11,6 +11,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 # A row's place in its list's order: (id,), (key,), (asked_at, user_id), ...
 Key = tuple[int | str | date | datetime, ...]
@@ -31,4 +33,20 @@ def cut(rows: Sequence[R], limit: int, key: Callable[[R], Key]) -> tuple[list[R]
 
 def after_id(after: Key | None) -> int:
     """The id a page ordered by id starts after (0: the first page)."""
-    return int(after[0]) if after else 0
+    if not after:
+        return 0
+    first = after[0]
+    if isinstance(first, int | str):
+        return int(first)
+    raise TypeError(f"a page by id cannot start after a {type(first).__name__}")
+
+
+def after_pair(after: Key | None, first: type[A], second: type[B]) -> tuple[A, B] | None:
+    """The (first, second) key a page ordered by two columns starts after (None: the first
+    page), checked against the types the list's order has: the API decoded it with that shape."""
+    if after is None:
+        return None
+    a, b = after
+    if isinstance(a, first) and isinstance(b, second):
+        return a, b
+    raise TypeError(f"a page by ({first.__name__}, {second.__name__}) cannot start after {after!r}")

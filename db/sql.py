@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    CursorResult,
+    Result,
+    Table,
+    TextClause,
+    any_,
+    bindparam,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 # From this many rows on, PostgreSQL inserts read their rows from one JSON parameter
 # (json_to_recordset): one short statement, instead of a VALUES list whose thousands of
@@ -17,8 +28,17 @@ from sqlalchemy.orm import Session
 UNNEST_MIN_ROWS = 2
 
 
-def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elements, index_where=None,
-                  returning=()):
+Row = dict[str, Any]
+# What RETURNING may name: a Column or a mapped attribute (both have .key and .name at run
+# time; SQLAlchemy's stubs give the attribute neither).
+Returned = Column[Any] | QueryableAttribute[Any]
+Conflict = ColumnElement[bool] | TextClause  # the partial index's WHERE, as SQL or as text
+
+
+def insert_ignore(session: Session, table: Table, rows: list[Row] | Row,
+                  index_elements: Sequence[str | Column[Any]],
+                  index_where: Conflict | None = None,
+                  returning: Sequence[Returned] = ()) -> Result[*tuple[Any, ...]]:
     """INSERT ... ON CONFLICT (index_elements) DO NOTHING, on PostgreSQL and SQLite.
 
     Returns the statement result; with `returning=(columns...)` its rows are the inserted ones
@@ -41,10 +61,10 @@ def insert_ignore(session: Session, table, rows: list[dict] | dict, index_elemen
     return session.execute(stmt, rows[0] if len(rows) == 1 else rows)
 
 
-_INSERT_IGNORE: dict[tuple, Any] = {}
+_INSERT_IGNORE: dict[tuple[object, ...], Any] = {}
 
 
-def _uniform(table, rows: list[dict]) -> bool:
+def _uniform(table: Table, rows: list[Row]) -> bool:
     """Every row has the same keys and no missing column needs a Python-side default."""
     keys = rows[0].keys()
     if any(r.keys() != keys for r in rows) or any(table.c[k].name != k for k in keys):
@@ -52,7 +72,10 @@ def _uniform(table, rows: list[dict]) -> bool:
     return all(c.default is None for c in table.columns if c.key not in keys)
 
 
-def _insert_from_json(session: Session, table, rows, index_elements, index_where, returning):
+def _insert_from_json(session: Session, table: Table, rows: list[Row],
+                      index_elements: Sequence[str | Column[Any]],
+                      index_where: Conflict | None,
+                      returning: Sequence[Returned]) -> Result[*tuple[Any, ...]]:
     dialect = session.get_bind().dialect
     columns = [table.c[k] for k in rows[0]]
     record = ", ".join(f'"{c.name}" {c.type.compile(dialect=dialect)}' for c in columns)
@@ -70,7 +93,7 @@ def _insert_from_json(session: Session, table, rows, index_elements, index_where
     return session.execute(text(sql), {"rows": json.dumps(rows, default=_json_value)})
 
 
-def _json_value(value):
+def _json_value(value: object) -> str:
     if isinstance(value, datetime | date):
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError("naive datetime given where an aware one is required")
@@ -78,12 +101,20 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} cannot be inserted through json_to_recordset")
 
 
-def in_values(session: Session, column, values: list) -> ColumnElement[bool]:
+def in_values(session: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
     """`column IN values`, as `= ANY(array)` on PostgreSQL: one short statement psycopg parses
     once, however many values."""
     if not is_postgres(session):
         return column.in_(values)
     return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched: Session.execute types its result as a plain
+    Result, but for a DML statement it is a CursorResult, which knows its rowcount."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no rowcount: not an UPDATE or DELETE")
+    return result.rowcount
 
 
 def is_postgres(session: Session) -> bool:

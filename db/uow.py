@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Self
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30000  # when no statement timeout is given
 
 
 def make_engine(url: str, *, connect_timeout_s: int | None = None,
-                statement_timeout_ms: int | None = None, **kw) -> Engine:
+                statement_timeout_ms: int | None = None, **kw: Any) -> Engine:
     """An engine for `url`. On PostgreSQL, `connect_timeout_s` bounds a connection attempt and
     `statement_timeout_ms` every statement (None or 0: no limit), so that a database that
     stops answering fails a request in bounded time instead of pinning its worker. On SQLite
@@ -43,7 +44,7 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; we emit BEGIN IMMEDIATE ourselves so
     # that writers queue on the busy timeout instead of failing on a lock upgrade.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -52,7 +53,7 @@ def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -60,32 +61,46 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+class OutsideUnitOfWork(RuntimeError):
+    """`uow.session` was used outside `with uow:`: there is no transaction to run it in."""
+
+
 class UnitOfWork:
     """One business transaction: `with uow: ...; uow.commit()`; leaving without commit rolls back."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
-        self.session: Session | None = None
+        self._session: Session | None = None
 
-    def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
+    @property
+    def session(self) -> Session:
+        """The open transaction's session; only inside `with uow:`."""
+        if self._session is None:
+            raise OutsideUnitOfWork("uow.session used outside `with uow:`")
+        return self._session
+
+    @property
+    def active(self) -> bool:
+        return self._session is not None
+
+    def __enter__(self) -> Self:
+        self._session = self._factory()
         return self
 
-    def __exit__(self, *exc) -> None:
-        assert self.session is not None
+    def __exit__(self, *exc: object) -> None:
+        session, self._session = self.session, None
         try:
-            self.session.rollback()
+            session.rollback()
         finally:
-            self.session.close()
-            self.session = None
+            session.close()
 
     @contextmanager
-    def reading(self) -> Iterator[UnitOfWork]:
+    def reading(self) -> Iterator[Self]:
         """`with uow.reading():` for a use case that only reads. On PostgreSQL (bound to an
         engine) its statements run in autocommit, each on its own snapshot, which spares every
         read request the BEGIN and ROLLBACK round trips; otherwise it is a plain `with uow:`."""
         with self:
-            if isinstance(self._factory.kw["bind"], Engine) and self.dialect == "postgresql":
+            if isinstance(self._bind, Engine) and self.dialect == "postgresql":
                 self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             yield self
 
@@ -94,15 +109,18 @@ class UnitOfWork:
         return UnitOfWork(self._factory)
 
     @property
+    def _bind(self) -> Engine | Connection:
+        bind: Engine | Connection = self._factory.kw["bind"]
+        return bind
+
+    @property
     def dialect(self) -> str:
-        return self._factory.kw["bind"].dialect.name
+        return self._bind.dialect.name
 
     def commit(self) -> None:
-        assert self.session is not None
         self.session.commit()
 
     def rollback(self) -> None:
-        assert self.session is not None
         self.session.rollback()
 
 
@@ -125,7 +143,7 @@ class SharedTransaction:
     def __enter__(self) -> SharedTransaction:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
             self.session.rollback()  # nothing after a commit; everything when the owner left early
         finally:
@@ -140,30 +158,35 @@ class _JoinedUnitOfWork(UnitOfWork):
     def __init__(self, session_factory: sessionmaker[Session], shared: Session) -> None:
         super().__init__(session_factory)
         self._shared = shared
-        self._savepoint = None
+        self._savepoint: SessionTransaction | None = None
 
-    def __enter__(self) -> UnitOfWork:
-        self.session = self._shared
+    @property
+    def savepoint(self) -> SessionTransaction:
+        if self._savepoint is None:
+            raise OutsideUnitOfWork("a joined unit of work used outside `with uow:`")
+        return self._savepoint
+
+    def __enter__(self) -> Self:
+        self._session = self._shared
         self._savepoint = self._shared.begin_nested()
         return self
 
-    def __exit__(self, *exc) -> None:
-        try:
-            if self._savepoint.is_active:
-                self._savepoint.rollback()
-        finally:
-            self.session = self._savepoint = None
+    def __exit__(self, *exc: object) -> None:
+        savepoint = self.savepoint
+        self._session = self._savepoint = None
+        if savepoint.is_active:
+            savepoint.rollback()
 
     @contextmanager
-    def reading(self) -> Iterator[UnitOfWork]:
+    def reading(self) -> Iterator[Self]:
         with self:  # never autocommit: the reads belong to the shared transaction
             yield self
 
     def commit(self) -> None:
         # What the block does after its commit is rolled back at its end, as in a plain one.
-        self._savepoint.commit()
+        self.savepoint.commit()
         self._savepoint = self._shared.begin_nested()
 
     def rollback(self) -> None:
-        self._savepoint.rollback()
+        self.savepoint.rollback()
         self._savepoint = self._shared.begin_nested()

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from carbon.services.schedule import completed_runs_since
-from carbon.services.settlement import settle_day
+from carbon.services.settlement import SettlementReport, settle_day
 from db import UnitOfWork
 from db.sql import insert_ignore
 from game.daily_models import SettlementFollowup
@@ -96,7 +96,7 @@ def _record(uow: UnitOfWork, local_date: date, tz: str, path: str, now: datetime
 
 def settle_day_and_follow_up(uow_factory: UowFactory, local_date: date,
                              now: datetime, timezones: list[str] | None, batch_users: int,
-                             workers: int = 1):
+                             workers: int = 1) -> SettlementReport:
     """What an operator's settlement does (admin API, CLI): settle the date, then run the
     follow-ups for every zone now settled that are not recorded as done."""
     report = settle_day(uow_factory(), local_date, now, timezones, batch_users, workers=workers)

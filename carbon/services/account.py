@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from carbon import domain
 from carbon.errors import InvalidInput, UserNotFound
@@ -87,7 +88,8 @@ def carbon_statement(uow: UnitOfWork, user_id: int, from_date: date,
     return _statement(from_date, to_date, rows, all_time)
 
 
-def _statement(from_date: date, to_date: date, rows, all_time: int) -> CarbonStatement:
+def _statement(from_date: date, to_date: date, rows: Sequence[Row[date, str, int]],
+               all_time: int) -> CarbonStatement:
     days: dict[date, StatementDay] = {}
     months: dict[str, int] = defaultdict(int)
     by_type: dict[str, int] = defaultdict(int)

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, true, update
+from sqlalchemy import Select, and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from carbon.models import OPEN, Ball
 from carbon.services import earnings, ledger
+from db.sql import rowcount
 
 STEAL_KIND = "steal"
 
@@ -77,7 +78,7 @@ def open_balls_with(session: Session, user_id: int, now: datetime, extra: Callab
 
 
 @cache
-def _open_balls_with(extra: Callable[[Any], Any]):
+def _open_balls_with(extra: Callable[[Any], Any]) -> Select[*tuple[Any, ...]]:
     after_at = bindparam("after_at", type_=_B.ripe_at.type)
     return (select(*_COLUMNS, extra(_B.id))
             .where(_B.user_id == bindparam("user_id"), _B.status == OPEN,
@@ -98,7 +99,7 @@ def take_from_ball(session: Session, ball_id: int, owner_user_id: int, amount_g:
         return 0
     result = session.execute(_TAKE, {"ball_id": ball_id, "owner": owner_user_id,
                                      "now": now, "amount": amount_g})
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return 0
     balls = from_account if from_account is not None else ledger.account(session, ledger.BALLS)
     ledger.transfer(session, STEAL_KIND, cause_type, cause_id, balls, to_account_id,

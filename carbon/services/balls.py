@@ -178,5 +178,5 @@ def issue_ball(session: Session, user_id: int, kind: str, activity_type: str,
 
 def open_energy_g(session: Session) -> int:
     """SUM(remaining_g) of open balls: what the ledger's balls account must hold."""
-    return session.scalar(select(func.coalesce(func.sum(Ball.remaining_g), 0))
-                          .where(Ball.status == "open"))
+    return session.execute(select(func.coalesce(func.sum(Ball.remaining_g), 0))
+                           .where(Ball.status == "open")).scalar_one()

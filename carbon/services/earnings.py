@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -62,8 +63,9 @@ def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> 
     it after the posting that credits the user's account (which locks that account's row)."""
     if grams <= 0:
         return
-    row = {"user_id": user_id, "earned_g": grams}
-    day, quarter = {"day": now.astimezone(UTC).date()}, {"quarter": quarter_of(now)}
+    row: dict[str, object] = {"user_id": user_id, "earned_g": grams}
+    day: dict[str, object] = {"day": now.astimezone(UTC).date()}
+    quarter: dict[str, object] = {"quarter": quarter_of(now)}
     upserts = _upserts(session.get_bind().dialect.name)
     if len(upserts) == 1:
         session.execute(upserts[0], {**row, **day, **quarter})
@@ -85,7 +87,7 @@ _LISTED = select(User.id.label("id")).where(
     User.id.in_(bindparam("ids", expanding=True))).subquery("listed")
 
 
-def board(session: Session, members, params: dict, start: datetime | None,
+def board(session: Session, members: Subquery, params: dict[str, Any], start: datetime | None,
           end: datetime | None) -> list[tuple[int, str, int]]:
     """(user id, external id, grams earned) of each user whose id the subquery `members`
     (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
@@ -104,11 +106,11 @@ def board(session: Session, members, params: dict, start: datetime | None,
     return _rows(session, _board_statement(members, kind), {**params, **window})
 
 
-def _rows(session: Session, stmt, params: dict) -> list[tuple[int, str, int]]:
+def _rows(session: Session, stmt: Select[*tuple[Any, ...]], params: dict[str, Any]) -> list[tuple[int, str, int]]:
     return [(uid, ext, int(g)) for uid, ext, g in session.execute(stmt, params)]
 
 
-def _from_ledger(session: Session, members, params: dict, start: datetime,
+def _from_ledger(session: Session, members: Subquery, params: dict[str, Any], start: datetime,
                  end: datetime) -> list[tuple[int, str, int]]:
     users = session.execute(select(User.id, User.external_id)
                             .join(members, members.c.id == User.id), params).all()
@@ -129,9 +131,10 @@ def _midnight(day: date) -> datetime:
 
 
 @cache
-def _board_statement(members, kind: str):
+def _board_statement(members: Subquery, kind: str) -> Select[*tuple[Any, ...]]:
     u, d, q = User.__table__.c, EarnedDay.__table__.c, EarnedQuarter.__table__.c
     t = EarnedTotal.__table__.c
+    earned: ColumnElement[Any]
     if kind == "total":
         earned = (select(t.earned_g).where(t.user_id == u.id)).scalar_subquery()
     elif kind == "quarters":  # e.g. a day east of UTC: one index range per user

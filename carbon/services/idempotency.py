@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 
 from carbon.models import IdempotencyKey
 from db import UnitOfWork
-from db.sql import insert_ignore
+from db.sql import insert_ignore, rowcount
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def purge_keys(uow: UnitOfWork, now: datetime, max_age: timedelta) -> int:
     """Forget the keys older than `max_age`: a retry after that runs as a new request.
     Returns how many were deleted."""
     with uow:
-        deleted = uow.session.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.created_at < now - max_age)).rowcount
+        deleted = rowcount(uow.session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.created_at < now - max_age)))
         uow.commit()
     return deleted

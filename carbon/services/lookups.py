@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from carbon.models import LedgerAccount, LedgerEntry, LedgerTransaction, Partner, User
@@ -22,7 +22,7 @@ def external_ids(session: Session, user_ids: list[int]) -> dict[int, str]:
 
 
 @cache
-def _user_with(extra: Callable[[Any], Any]):
+def _user_with(extra: Callable[[Any], Any]) -> Select[*tuple[Any, ...]]:
     u = User.__table__.c
     return select(u.id, u.shield_until, extra(u.id)).where(
         u.external_id == bindparam("external_id"))
@@ -75,4 +75,4 @@ def energy_from_balls(session: Session, user_ids: list[int], start: datetime,
                mine.amount_g > 0, LedgerTransaction.created_at >= start,
                LedgerTransaction.created_at < end)
         .group_by(user_acct.user_id))
-    return {uid: int(total) for uid, total in session.execute(stmt)}
+    return {uid: int(total) for uid, total in session.execute(stmt) if uid is not None}

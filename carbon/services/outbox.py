@@ -15,6 +15,7 @@ from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
 from db import UnitOfWork
 from db.paging import Key, Page, cut
+from db.sql import rowcount
 
 _INSERT = insert(OutboxEvent.__table__)
 _E = OutboxEvent.__table__.c
@@ -69,7 +70,7 @@ def purge(uow: UnitOfWork, now: datetime, keep: timedelta, limit: int = 10000) -
     with uow:
         old = (select(_E.id).where(_E.occurred_at < now - keep)
                .order_by(_E.occurred_at).limit(limit))
-        deleted = uow.session.execute(delete(OutboxEvent).where(
-            _E.id.in_(old.scalar_subquery()))).rowcount
+        deleted = rowcount(uow.session.execute(delete(OutboxEvent).where(
+            _E.id.in_(old.scalar_subquery()))))
         uow.commit()
     return deleted

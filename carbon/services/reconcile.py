@@ -62,9 +62,10 @@ def _balls_account(s: Session) -> list[str]:
 
 
 def _settlement_batches(s: Session) -> list[str]:
-    in_balls = dict(s.execute(
+    in_balls = {batch: grams for batch, grams in s.execute(
         select(Ball.settlement_batch_id, func.sum(Ball.energy_g))
-        .where(Ball.settlement_batch_id.is_not(None)).group_by(Ball.settlement_batch_id)).all())
+        .where(Ball.settlement_batch_id.is_not(None)).group_by(Ball.settlement_batch_id))
+        if batch is not None}
     issued = _issued_by_batch(s)
     recorded = dict(s.execute(select(SettlementBatch.id, SettlementBatch.energy_g)).all())
     problems = []

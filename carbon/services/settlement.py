@@ -164,8 +164,8 @@ def _plan_batches(uow: UnitOfWork, day: _Day, batch_users: int, run_id: int) -> 
                          .where(*day.batches()))
         s.execute(sql.PLAN_BATCHES, {"d": day.local_date, "tz": day.timezone, "after": after,
                                      "n": batch_users})
-        pending = s.scalar(select(func.count()).select_from(SettlementBatch).where(
-            *day.batches(), SettlementBatch.finished_at.is_(None)))
+        pending = s.execute(select(func.count()).select_from(SettlementBatch).where(
+            *day.batches(), SettlementBatch.finished_at.is_(None))).scalar_one()
         if not pending:
             s.execute(update(SettlementRun).where(
                 SettlementRun.id == run_id, SettlementRun.completed_at.is_(None),

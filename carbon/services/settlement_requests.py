@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from carbon import domain
 from carbon.errors import InvalidInput, NotFound
@@ -162,7 +163,7 @@ def settlement_progress(uow: UnitOfWork, request_id: int) -> RequestProgress:
     return progress
 
 
-def _zone_progress(s, local_date: date, zones: list[str]) -> list[ZoneProgress]:
+def _zone_progress(s: Session, local_date: date, zones: list[str]) -> list[ZoneProgress]:
     runs = {tz: (started, completed) for tz, started, completed in s.execute(
         select(SettlementRun.timezone, SettlementRun.started_at, SettlementRun.completed_at)
         .where(SettlementRun.local_date == local_date, SettlementRun.timezone.in_(zones)))}

@@ -12,6 +12,7 @@ from carbon import repository
 from carbon.domain import USER_ID_RULE, is_valid_user_id, is_valid_zone
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.models import User
+from db import UnitOfWork
 from db.sql import insert_ignore
 
 
@@ -85,7 +86,7 @@ def get_user(session: Session, external_id: str) -> User:
     return user
 
 
-def find_or_create_user(uow, external_id: str, timezone: str, now: datetime) -> UserRef:
+def find_or_create_user(uow: UnitOfWork, external_id: str, timezone: str, now: datetime) -> UserRef:
     """Resolve a JWT subject: a read when the user exists, a write only on first sight."""
     with uow:
         found = repository.user_ref_row(uow.session, external_id)

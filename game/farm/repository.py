@@ -54,7 +54,7 @@ def meals_eating_at(session: Session, trough_ids: Iterable[int]) -> list[Meal]:
         .execution_options(populate_existing=True)))
 
 
-def meals_by_id(session: Session, meal_ids: Iterable[int]) -> list[Meal]:
+def meals_by_id(session: Session, meal_ids: Iterable[int | None]) -> list[Meal]:
     ids = sorted({m for m in meal_ids if m is not None})
     if not ids:
         return []
@@ -135,7 +135,8 @@ def record_of_partner(session: Session, record_id: int,
 
 
 def eggs_donated_total(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(CharityProject.eggs_donated), 0))))
+    return int(session.execute(
+        select(func.coalesce(func.sum(CharityProject.eggs_donated), 0))).scalar_one())
 
 
 def feed_grants_page(session: Session, user_id: int, before: tuple[date, int] | None,

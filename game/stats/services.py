@@ -6,6 +6,8 @@ themselves, for `flask stats recount` and for checking that the counters agree."
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from carbon.services import lookups
 from db import UnitOfWork
 from game.farm import repository as farm_repo
@@ -37,7 +39,7 @@ def recount(uow: UnitOfWork) -> dict[str, int]:
     return figures
 
 
-def _scan(s) -> dict[str, int]:
+def _scan(s: Session) -> dict[str, int]:
     users, co2e = lookups.user_totals(s)
     return {"users": users, "co2e_total_g": co2e,
             "trees_planted": planting_repo.trees_planted_total(s),

@@ -30,13 +30,13 @@ NODE_PREFIX = b"\x01"
 HEX_DIGITS = frozenset("0123456789abcdef")
 
 
-def canonical_json(value) -> bytes:
+def canonical_json(value: object) -> bytes:
     _refuse_floats(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
 
-def _refuse_floats(value) -> None:
+def _refuse_floats(value: object) -> None:
     if isinstance(value, float):
         raise ValueError("floats have no canonical form; log integers (e.g. micro-degrees)")
     if isinstance(value, dict):
@@ -117,11 +117,11 @@ def inclusion_proof(prev_hash: str, day_hashes: list[str], index: int) -> dict:
             "path": inclusion_path(day_hashes, index)}
 
 
-def _is_hash(value) -> bool:
+def _is_hash(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= HEX_DIGITS
 
 
-def _is_index(value) -> bool:
+def _is_index(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

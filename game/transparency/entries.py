@@ -21,14 +21,21 @@ from game.transparency.services import EntryView, append
 
 
 def _project(session: Session, order: PlantingOrder) -> tuple[dict, dict]:
-    p = session.get(Project, order.project_id)
+    p = session.get_one(Project, order.project_id)
     partner = repo.partner_names(session, [p.partner_id]).get(p.partner_id)
     return ({"id": p.id, "code": p.code, "name": p.name, "kind": p.kind, "region": p.region},
             {"id": p.partner_id, "name": partner})
 
 
+def _known(instant: datetime | None) -> datetime:
+    # A confirmed or rejected record has its instant; a log entry without it would be a lie.
+    if instant is None:
+        raise ValueError("a decided record without its instant cannot be logged")
+    return instant
+
+
 def _order(session: Session, order_id: int) -> PlantingOrder:
-    return session.get(PlantingOrder, order_id, populate_existing=True)
+    return session.get_one(PlantingOrder, order_id, populate_existing=True)
 
 
 def log_planting_confirmed(session: Session, order_id: int, now: datetime) -> list[EntryView]:
@@ -36,7 +43,7 @@ def log_planting_confirmed(session: Session, order_id: int, now: datetime) -> li
     the partner's evidence (coordinates in micro-degrees: the log holds no floats)."""
     order = _order(session, order_id)
     project, partner = _project(session, order)
-    evidence = {"planted_at": timestamp(order.planted_at), "latitude_e6": order.latitude_e6,
+    evidence = {"planted_at": timestamp(_known(order.planted_at)), "latitude_e6": order.latitude_e6,
                 "longitude_e6": order.longitude_e6, "plot": order.plot,
                 "photo_urls": list(order.photo_urls or []), "note": order.note}
     return [append(session, CERTIFICATE_ISSUED, c.number, {
@@ -53,16 +60,16 @@ def log_planting_rejected(session: Session, order_id: int, now: datetime) -> Ent
     return append(session, PLANTING_REJECTED, str(order.id), {
         "order_id": order.id, "group_id": order.group_id, "project": project,
         "partner": partner, "quantity": order.quantity, "energy_g": order.energy_g,
-        "reason": order.reject_reason, "rejected_at": timestamp(order.decided_at)}, now)
+        "reason": order.reject_reason, "rejected_at": timestamp(_known(order.decided_at))}, now)
 
 
 def log_donation_confirmed(session: Session, record_id: int, now: datetime) -> EntryView:
-    record = session.get(DonationRecord, record_id)
-    project = session.get(CharityProject, record.project_id)
+    record = session.get_one(DonationRecord, record_id)
+    project = session.get_one(CharityProject, record.project_id)
     charity = repo.partner_names(session, [project.partner_id]).get(project.partner_id)
     return append(session, DONATION_CONFIRMED, str(record.id), {
         "record_id": record.id, "project": {"id": project.id, "name": project.name},
         "charity": {"id": project.partner_id, "name": charity},
         "sponsor": record.sponsor_name, "sequence": record.sequence, "eggs": record.eggs,
         "amount_fen": record.amount_fen, "reference": record.reference,
-        "confirmed_at": timestamp(record.confirmed_at)}, now)
+        "confirmed_at": timestamp(_known(record.confirmed_at))}, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, column, func, insert, or_, select, table, text
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ def entry(session: Session, kind: str, ref: str) -> PublicLogEntry | None:
         PublicLogEntry.kind == kind, PublicLogEntry.ref == ref)).one_or_none()
 
 
-def add(session: Session, **values) -> PublicLogEntry:
+def add(session: Session, **values: Any) -> PublicLogEntry:
     row = PublicLogEntry(**values)
     session.add(row)
     session.flush()
@@ -90,7 +91,7 @@ def last_published_day(session: Session) -> date | None:
     return session.scalar(select(func.max(PublishedRoot.log_date)))
 
 
-def add_root(session: Session, **values) -> PublishedRoot:
+def add_root(session: Session, **values: Any) -> PublishedRoot:
     row = PublishedRoot(**values)
     session.add(row)
     session.flush()

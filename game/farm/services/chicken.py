@@ -56,9 +56,9 @@ class FarmView:
 
 def _view(session: Session, c: Chicken, as_of: datetime) -> FarmView:
     names = lookups.external_ids(session, [u for u in (c.visiting, *c.visitors) if u is not None])
-    meals = sorted(({"user_id": names[v], "eaten_g": g}
-                    for v, g in zip(c.visitors, c.visitors_eaten_g, strict=True)),
-                   key=lambda m: m["user_id"])
+    meals = [{"user_id": name, "eaten_g": g} for name, g in sorted(
+        ((names[v], g) for v, g in zip(c.visitors, c.visitors_eaten_g, strict=True)),
+        key=lambda visit: visit[0])]
     return FarmView(c.feed_store_g, c.trough_g, c.state, domain.egg_progress(c.eaten_g), c.eggs,
                     c.eggs_laid, c.eggs_donated, names.get(c.visiting) if c.visiting else None,
                     sorted(names[v] for v in c.visitors), as_of, meals, c.visiting_eaten_g,
@@ -88,7 +88,7 @@ def feed(uow: UnitOfWork, user_id: int, now: datetime) -> FarmView:
         if farm.feed_store_g < domain.FEED_PORTION_G:
             raise NotEnoughFeed(f"You have {farm.feed_store_g} g of feed, "
                                 f"{domain.FEED_PORTION_G} g needed.")
-        if me.visiting is not None:
+        if me.visiting is not None and farm.meal_id is not None:  # away: it has a meal
             end_meal(scene, scene.meals[farm.meal_id], "recalled")
             fold(scene, user_id)
         farm.feed_store_g -= domain.FEED_PORTION_G
@@ -116,7 +116,7 @@ def visit(uow: UnitOfWork, user_id: int, friend_external: str, now: datetime) ->
         if me.state == "eating":
             raise ChickenBusy(f"Your chicken is still eating: {me.trough_g} g are left in "
                               "its trough.")
-        if me.state == "visiting":
+        if me.state == "visiting" and me.visiting is not None:  # visiting: it is somewhere
             where = lookups.external_ids(s, [me.visiting])[me.visiting]
             raise ChickenBusy(f"Your chicken is already eating at {where}'s trough.")
         if friend.id not in scene.farms or scene.troughs[friend.id].remaining_g == 0:

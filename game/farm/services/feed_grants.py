@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from db import UnitOfWork
-from db.paging import Key, Page, cut
+from db.paging import Key, Page, after_pair, cut
 from game.farm import repository as repo
 from game.farm.services.quiz import QUIZ_SOURCE
 
@@ -28,7 +28,8 @@ def feed_grants(uow: UnitOfWork, user_id: int, after: Key | None,
                 limit: int) -> Page[FeedGrantView]:
     """My feed grants, newest day first (then newest grant), after the (local date, id) key."""
     with uow.reading():
-        rows, next_key = cut(repo.feed_grants_page(uow.session, user_id, after, limit + 1),
+        rows, next_key = cut(repo.feed_grants_page(uow.session, user_id,
+                                                     after_pair(after, date, int), limit + 1),
                              limit, lambda g: (g.local_date, g.id))
         return Page([FeedGrantView(g.local_date, g.source,
                                    "quiz" if g.source == QUIZ_SOURCE else "activity", g.units,

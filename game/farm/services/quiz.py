@@ -52,7 +52,7 @@ def quiz_today(uow: UnitOfWork, user_id: int, tz: str, now: datetime) -> QuizTod
     with uow:
         s = uow.session
         done = repo.quiz_answer(s, user_id, day)
-        q = s.get(QuizQuestion, done.question_id) if done else _question_of(s, day)
+        q = s.get_one(QuizQuestion, done.question_id) if done else _question_of(s, day)
         return QuizToday(day, q.id, q.question, list(q.choices), done is not None,
                          done.correct if done else None)
 

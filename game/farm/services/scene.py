@@ -174,5 +174,5 @@ def chicken(scene: Scene, user_id: int) -> Chicken:
     away = state == "visiting"
     return Chicken(farm.feed_store_g, own.remaining_g, state, eaten, farm.eggs_donated,
                    where if away else None, tuple(u for u, _ in guests),
-                   tuple(g for _, g in guests), eater.eaten_g if away else None,
+                   tuple(g for _, g in guests), eater.eaten_g if away and eater else None,
                    domain.dry_at(own), egg_at)

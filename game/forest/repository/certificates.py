@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from db.sql import insert_ignore
+from db.sql import insert_ignore, rowcount
 from game.forest.models import Certificate, CertificateCounter
 
 
@@ -68,7 +68,7 @@ def mark_used(session: Session, ids: list[int], duty_id: int) -> int:
         update(Certificate)
         .where(Certificate.id.in_(ids), Certificate.duty_certificate_id.is_(None))
         .values(duty_certificate_id=duty_id).execution_options(synchronize_session=False))
-    return result.rowcount
+    return rowcount(result)
 
 
 def tree_count(session: Session, user_id: int) -> int:

@@ -6,6 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
+    Exists,
+    Subquery,
     and_,
     bindparam,
     case,
@@ -21,12 +24,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from db.base import UTCDateTime
-from db.sql import insert_ignore
+from db.sql import insert_ignore, rowcount
 from game.forest.domain import friend_pair
 from game.forest.models import AwaitedFriendRequest, Friendship
 
 
-def _pair_is(a: int, b: int):
+def _pair_is(a: int, b: int) -> ColumnElement[bool]:
     low, high = friend_pair(a, b)
     return and_(Friendship.low_user_id == low, Friendship.high_user_id == high)
 
@@ -49,6 +52,8 @@ def record_request(session: Session, me: int, other: int,
                                             else_=Friendship.since)})
             .returning(Friendship.since, mine).execution_options(synchronize_session=False))
     since, asked = session.execute(stmt).one()
+    if asked is None:  # the UPDATE set it to COALESCE(it, now)
+        raise RuntimeError("a friend request was recorded without its instant")
     return since, asked
 
 
@@ -57,7 +62,7 @@ def are_friends(session: Session, a: int, b: int) -> bool:
         select(Friendship.id).where(_pair_is(a, b), Friendship.since.is_not(None))) is not None
 
 
-def is_friend_of_me(user_id):
+def is_friend_of_me(user_id: ColumnElement[int]) -> Exists:
     """A column builder for a user lookup: whether the user whose id is `user_id` is a friend
     of the user bound as :me (the same pair row are_friends reads), so the lookup and the
     check are one SELECT."""
@@ -82,7 +87,7 @@ def friends_of(session: Session, user_id: int, after_id: int = 0,
     return [(uid, since) for uid, since in session.execute(stmt)]
 
 
-def me_and_friends(limit: int):
+def me_and_friends(limit: int) -> Subquery:
     """A SELECT of the ids of the user bound as :me and of their friends (the `limit` lowest
     ids), for a ranking to join; one branch per side of the pair so each uses its index."""
     me = bindparam("me", type_=BigInteger)
@@ -118,7 +123,7 @@ def incoming_requests(session: Session, user_id: int, after: tuple[datetime, int
 def delete_pair(session: Session, a: int, b: int) -> bool:
     result = session.execute(delete(Friendship).where(_pair_is(a, b))
                              .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def await_request(session: Session, asker: int, target_external_id: str,
@@ -131,8 +136,8 @@ def await_request(session: Session, asker: int, target_external_id: str,
 
 
 def awaited_count(session: Session, asker: int) -> int:
-    return session.scalar(select(func.count()).select_from(AwaitedFriendRequest)
-                          .where(AwaitedFriendRequest.asker_user_id == asker))
+    return session.execute(select(func.count()).select_from(AwaitedFriendRequest)
+                           .where(AwaitedFriendRequest.asker_user_id == asker)).scalar_one()
 
 
 def take_awaited(session: Session, target_external_ids: list[str]) -> list[tuple]:

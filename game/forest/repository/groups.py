@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from db.sql import insert_ignore
+from db.sql import insert_ignore, rowcount
 from game.forest.models import GroupContribution, GroupMember, PlantingGroup
 
 
@@ -15,7 +16,7 @@ def group(session: Session, group_id: int) -> PlantingGroup | None:
     return session.get(PlantingGroup, group_id, populate_existing=True)
 
 
-def add_group(session: Session, **values) -> PlantingGroup:
+def add_group(session: Session, **values: Any) -> PlantingGroup:
     g = PlantingGroup(**values)
     session.add(g)
     session.flush()
@@ -43,12 +44,12 @@ def accept(session: Session, group_id: int, user_id: int, now: datetime) -> bool
         .where(GroupMember.group_id == group_id, GroupMember.user_id == user_id,
                GroupMember.status == "invited")
         .values(status="member", joined_at=now).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def member_count(session: Session, group_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(GroupMember)
-                              .where(GroupMember.group_id == group_id)))
+    return session.execute(select(func.count()).select_from(GroupMember)
+                           .where(GroupMember.group_id == group_id)).scalar_one()
 
 
 def members(session: Session, group_id: int) -> list[GroupMember]:
@@ -91,4 +92,4 @@ def set_status(session: Session, group_id: int, from_status: str, to_status: str
         update(PlantingGroup)
         .where(PlantingGroup.id == group_id, PlantingGroup.status == from_status)
         .values(status=to_status).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from db.sql import rowcount
 from game.forest.models import GroupMember, PlantingOrder, Project
 
 
 def project(session: Session, project_id: int) -> Project | None:
     return session.get(Project, project_id)
+
+
+def project_of(session: Session, project_id: int) -> Project:
+    """The project a row's foreign key names: it exists (NoResultFound otherwise)."""
+    return session.get_one(Project, project_id)
 
 
 def projects(session: Session, after_id: int, limit: int) -> list[Project]:
@@ -29,7 +36,7 @@ def take_budget(session: Session, project_id: int, quantity: int) -> bool:
         update(Project)
         .where(Project.id == project_id, Project.status == "open", Project.budget >= quantity)
         .values(budget=Project.budget - quantity).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def restore_budget(session: Session, project_id: int, quantity: int) -> None:
@@ -38,15 +45,16 @@ def restore_budget(session: Session, project_id: int, quantity: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def add_order(session: Session, **values) -> PlantingOrder:
+def add_order(session: Session, **values: Any) -> PlantingOrder:
     order = PlantingOrder(**values)
     session.add(order)
     session.flush()
     return order
 
 
-def order(session: Session, order_id: int) -> PlantingOrder | None:
-    return session.get(PlantingOrder, order_id, populate_existing=True)
+def order(session: Session, order_id: int) -> PlantingOrder:
+    """An order known to exist, read again (NoResultFound otherwise)."""
+    return session.get_one(PlantingOrder, order_id, populate_existing=True)
 
 
 def orders_of_user(session: Session, user_id: int, after_id: int,
@@ -82,14 +90,14 @@ def order_of_partner(session: Session, order_id: int, partner_id: int) -> Planti
         .execution_options(populate_existing=True)).one_or_none()
 
 
-def decide(session: Session, order_id: int, status: str, now: datetime, **values) -> bool:
+def decide(session: Session, order_id: int, status: str, now: datetime, **values: Any) -> bool:
     """Move a pending order to planted or rejected; False when it was no longer pending."""
     result = session.execute(
         update(PlantingOrder)
         .where(PlantingOrder.id == order_id, PlantingOrder.status == "pending")
         .values(status=status, decided_at=now, **values)
         .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def trees_planted_total(session: Session) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import ColumnElement, Exists, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from db.sql import insert_ignore
@@ -27,7 +27,7 @@ def has_stolen(session: Session, ball_id: int, thief: int) -> bool:
         Steal.ball_id == ball_id, Steal.thief_user_id == thief)) is not None
 
 
-def stolen_by_thief(ball_id):
+def stolen_by_thief(ball_id: ColumnElement[int]) -> Exists:
     """A column builder for a ball listing: whether the user bound as :thief stole from the
     ball `ball_id` (the (ball, thief) unique key), so the listing and the check are one
     SELECT."""

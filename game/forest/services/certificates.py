@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -42,9 +43,11 @@ def issue_for_order(session: Session, order: PlantingOrder, project: Project, ye
     if order.group_id is not None:
         holders = [(uid, 1) for uid in group_repo.member_ids(session, order.group_id)]
     else:
+        if order.user_id is None:
+            raise ValueError(f"order {order.id} has neither a group nor a user")
         holders = [(order.user_id, q) for q in certificates_for_order(project.kind, order.quantity)]
     first = repo.next_numbers(session, PLANTING_SERIES, year, len(holders))
-    rows = [{"number": certificate_number(PLANTING_SERIES, year, first + i), "kind": project.kind,
+    rows: list[dict[str, Any]] = [{"number": certificate_number(PLANTING_SERIES, year, first + i), "kind": project.kind,
              "user_id": uid, "order_id": order.id, "project_id": project.id,
              "group_id": order.group_id, "quantity": q, "year": year, "issued_at": now,
              "duty_certificate_id": None} for i, (uid, q) in enumerate(holders)]
@@ -56,7 +59,8 @@ def _views(session: Session, rows: list[Certificate]) -> list[CertificateView]:
     duty = repo.numbers_by_id(session, [c.duty_certificate_id for c in rows
                                         if c.duty_certificate_id])
     return [CertificateView(c.number, c.kind, c.project_id, c.order_id, c.group_id, c.quantity,
-                            c.year, c.issued_at, duty.get(c.duty_certificate_id))
+                            c.year, c.issued_at,
+                            duty.get(c.duty_certificate_id) if c.duty_certificate_id else None)
             for c in rows]
 
 

@@ -53,7 +53,7 @@ def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
                        longitude_e6=to_micro_degrees(evidence["longitude"]),
                        plot=evidence["plot"], photo_urls=list(evidence["photo_urls"]),
                        note=evidence["note"]):
-            numbers = issue_for_order(s, order, repo.project(s, order.project_id),
+            numbers = issue_for_order(s, order, repo.project_of(s, order.project_id),
                                       planting_year(evidence["planted_at"]), now)
             _tell_confirmed(s, order, partner_id, numbers, now)
             if order.group_id is not None:
@@ -61,7 +61,7 @@ def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
             # Last, so the chain lock is held for the shortest time and taken after all others.
             log_planting_confirmed(s, order.id, now)
         order = repo.order(s, order.id)
-        if order.status == "rejected":
+        if order.status == "rejected" and order.decided_at is not None:
             raise OrderAlreadyDecided(f"Order {order_id} was rejected on "
                                       f"{order.decided_at.isoformat()}; it cannot be confirmed.")
         result = order_view(s, order)
@@ -110,6 +110,8 @@ def _refund(s: Session, order: PlantingOrder, now: datetime) -> dict[int, int]:
     """One balanced transaction: plantings -> the user, or -> each member what they gave.
     Returns {user id: grams given back}."""
     if order.group_id is None:
+        if order.user_id is None:
+            raise ValueError(f"order {order.id} has neither a group nor a user")
         shares = {order.user_id: order.energy_g}
     else:
         shares = group_repo.given_by_member(s, order.group_id)

@@ -11,7 +11,7 @@ from carbon.errors import InvalidInput, UserNotFound
 from carbon.services import earnings, lookups, outbox, users
 from carbon.services.users import UserRef, check_external_id, get_user
 from db import UnitOfWork
-from db.paging import Key, Page, after_id, cut
+from db.paging import Key, Page, after_id, after_pair, cut
 from game.forest.domain import (
     LEADERBOARD_PERIODS,
     MAX_AWAITED_REQUESTS,
@@ -115,7 +115,8 @@ def incoming_requests(uow: UnitOfWork, me_id: int, after: Key | None,
                       limit: int) -> Page[dict]:
     """Requests I have not answered, oldest first (the key: asked at, then the asker's id)."""
     with uow:
-        rows, next_key = cut(repo.incoming_requests(uow.session, me_id, after, limit + 1), limit,
+        rows, next_key = cut(repo.incoming_requests(uow.session, me_id,
+                                                    after_pair(after, datetime, int), limit + 1), limit,
                              lambda row: (row[1], row[0]))
         names = lookups.external_ids(uow.session, [uid for uid, _ in rows])
     return Page([{"user_id": names[uid], "asked_at": at} for uid, at in rows], next_key)

@@ -12,7 +12,7 @@ from game.forest.repository import plantings as plantings_repo
 
 
 def group_view(s: Session, g: PlantingGroup) -> dict:
-    project = plantings_repo.project(s, g.project_id)
+    project = plantings_repo.project_of(s, g.project_id)
     members = repo.members(s, g.id)
     given = repo.given_by_member(s, g.id)
     names = lookups.external_ids(s, [m.user_id for m in members])

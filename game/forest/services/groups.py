@@ -20,7 +20,7 @@ from game.forest.errors import (
     NotGroupMember,
     PotOverflow,
 )
-from game.forest.models import PlantingGroup
+from game.forest.models import PlantingGroup, Project
 from game.forest.repository import groups as repo
 from game.forest.repository import plantings as plantings_repo
 from game.forest.services.friends import require_friends
@@ -119,7 +119,7 @@ def contribute(uow: UnitOfWork, me_id: int, group_id: int, energy_g: int,
         g = _member_of(s, group_id, me_id)
         if g.status != "open":
             raise GroupNotOpen(f"Group {group_id} has already placed its order.")
-        project = plantings_repo.project(s, g.project_id)
+        project = plantings_repo.project_of(s, g.project_id)
         pot = pot_account(s, group_id)
         cid = repo.add_contribution(s, group_id, me_id, energy_g, now)
         ledger.transfer(s, "group_contribution", CONTRIBUTION_CAUSE, cid,
@@ -136,7 +136,7 @@ def contribute(uow: UnitOfWork, me_id: int, group_id: int, energy_g: int,
     return view
 
 
-def _place_order(s: Session, g: PlantingGroup, project, pot: int, now: datetime) -> None:
+def _place_order(s: Session, g: PlantingGroup, project: Project, pot: int, now: datetime) -> None:
     if not repo.set_status(s, g.id, "open", "ordered"):
         raise GroupNotOpen(f"Group {g.id} has already placed its order.")
     take_budget(s, project, 1)

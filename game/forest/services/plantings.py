@@ -37,12 +37,16 @@ class OrderView:
     certificates: list[str] = field(default_factory=list)
 
 
+def _degrees(micro: int | None) -> float | None:
+    return None if micro is None else from_micro_degrees(micro)
+
+
 def order_view(session: Session, o: PlantingOrder) -> OrderView:
-    p = repo.project(session, o.project_id)
+    p = repo.project_of(session, o.project_id)
     evidence = None
     if o.status == "planted":
-        evidence = {"planted_at": o.planted_at, "latitude": from_micro_degrees(o.latitude_e6),
-                    "longitude": from_micro_degrees(o.longitude_e6), "plot": o.plot,
+        evidence = {"planted_at": o.planted_at, "latitude": _degrees(o.latitude_e6),
+                    "longitude": _degrees(o.longitude_e6), "plot": o.plot,
                     "photo_urls": list(o.photo_urls or []), "note": o.note}
     numbers = sorted({c.number for c in cert_repo.of_order(session, o.id)})
     return OrderView(o.id, o.project_id, p.name, p.kind, o.quantity, o.energy_g, o.status,

@@ -12,7 +12,7 @@ from carbon.errors import BallClosed, BallNotFound, BallNotRipe, UserNotFound
 from carbon.services import ball_theft, ledger, lookups, outbox
 from carbon.services.users import check_external_id
 from db import UnitOfWork
-from db.paging import Key, Page, cut
+from db.paging import Key, Page, after_pair, cut
 from game.forest.domain import steal_amount
 from game.forest.errors import (
     AlreadyStolen,
@@ -56,7 +56,8 @@ def friend_balls(uow: UnitOfWork, me_id: int, friend_external: str, now: datetim
             "You cannot look at yourself; your own balls are under /v1/me/balls."))
         shielded = until is not None and until > now
         rows = ball_theft.open_balls_with(s, friend_id, now, repo.stolen_by_thief,
-                                          {"thief": me_id}, after, limit + 1)
+                                          {"thief": me_id},
+                                          after_pair(after, datetime, int), limit + 1)
     rows, next_key = cut(rows, limit, lambda row: (row[0].ripe_at, row[0].id))
     mine = {b.id for b, stolen in rows if stolen}
     items = []
