@@ -70,3 +70,8 @@ citus-status:
 # Distributes a fresh database on the cluster with the prototype db/citus/distribute.sql.
 citus-probe: venv
 	db/citus/probe.sh
+
+# Adds a third worker (CITUS_WORKERS=3) and moves shards onto it with citus_rebalance_start.
+.PHONY: citus-grow
+citus-grow:
+	db/citus/rebalance.sh

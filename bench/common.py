@@ -27,6 +27,7 @@ SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 # Appended to every bench database's name, so that people sharing one PostgreSQL server can
 # run the same bench at once without dropping each other's database.
 SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
+DB_SUFFIX = SUFFIX
 
 
 def fresh_database(name: str) -> str:

@@ -37,7 +37,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import SERVER, fresh_database, monthly_partitions  # noqa: E402
+from common import DB_SUFFIX, SERVER, fresh_database, monthly_partitions  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.auth import make_token  # noqa: E402
@@ -48,7 +48,7 @@ from config import Config  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_DB", "canopy_bench_history")
-URL = f"{SERVER}/{DB_NAME}"
+URL = f"{SERVER}/{DB_NAME}{DB_SUFFIX}"
 FRESH_DAY = date(2026, 3, 9)
 UTC_OF_LOCAL_NOON = timedelta(hours=4)  # Asia/Shanghai
 

@@ -21,7 +21,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import SERVER, fresh_database  # noqa: E402
+from common import DB_SUFFIX, SERVER, fresh_database  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.auth import make_token  # noqa: E402
@@ -31,7 +31,7 @@ from config import Config  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
 DB_NAME = "canopy_bench_me"
-URL = f"{SERVER}/{DB_NAME}"
+URL = f"{SERVER}/{DB_NAME}{DB_SUFFIX}"
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
 # n collect transactions: balls -> the user's available account, 1 g each.

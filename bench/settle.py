@@ -30,7 +30,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import SERVER, fresh_database, monthly_partitions  # noqa: E402
+from common import DB_SUFFIX, SERVER, fresh_database, monthly_partitions  # noqa: E402
 
 from carbon.ball_ids import day_base  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
@@ -39,7 +39,7 @@ from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
 # BENCH_DB: a database of one's own on a shared server.
 DB_NAME = os.environ.get("BENCH_DB", "canopy_bench_settle")
-URL = f"{SERVER}/{DB_NAME}"
+URL = f"{SERVER}/{DB_NAME}{DB_SUFFIX}"
 DAY = date(2026, 3, 9)
 NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
 SETTLE_AT = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 01:00 in Shanghai the next day

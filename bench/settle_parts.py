@@ -25,7 +25,6 @@ from datetime import timedelta
 
 import psycopg
 import settle as bench  # bench/settle.py: same database, same data, same floor
-from common import SERVER
 
 from carbon import domain
 from carbon import settlement_sql as sql
@@ -87,7 +86,7 @@ def main() -> None:
     bench.load(args.users, args.events_per_user)
     floors: list = []
     parts: list = []
-    with psycopg.connect(f"{SERVER}/{bench.DB_NAME}", autocommit=True) as conn:
+    with psycopg.connect(bench.URL, autocommit=True) as conn:
         params = literal_params(conn)
         floor(conn, "floor, first", "floor_first", floors)
         # Settlement's plan settings (settlement_sql.tune_batch_transaction, ball_insert_plan).

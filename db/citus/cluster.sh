@@ -8,8 +8,10 @@
 #   db/citus/cluster.sh status  which nodes run, and the coordinator's node list
 #
 # Settings (environment): CITUS_DIR (data, default ./.citus), CITUS_PORT (coordinator,
-# default 9700; workers take the next two), CITUS_DB (default canopy), PG_BIN (the
-# directory of initdb/pg_ctl; default from pg_config or PATH).
+# default 9700; workers take the next ports), CITUS_WORKERS (default 2; `up` with 3 adds a
+# third worker to a running cluster, which then needs a rebalance: db/citus/rebalance.sh),
+# CITUS_DB (default canopy), PG_BIN (the directory of initdb/pg_ctl; default from pg_config
+# or PATH).
 # PostgreSQL refuses to run as root: as root every server command runs as the
 # `postgres` user (runuser), which then owns CITUS_DIR.
 set -eu
@@ -20,7 +22,9 @@ CITUS_DB=${CITUS_DB:-canopy}
 if [ -z "${PG_BIN:-}" ]; then
     PG_BIN=$(pg_config --bindir 2>/dev/null || dirname "$(command -v pg_ctl)")
 fi
-PORTS="$CITUS_PORT $((CITUS_PORT + 1)) $((CITUS_PORT + 2))"
+CITUS_WORKERS=${CITUS_WORKERS:-2}
+WORKER_PORTS=$(seq $((CITUS_PORT + 1)) $((CITUS_PORT + CITUS_WORKERS)) | tr '\n' ' ')
+PORTS="$CITUS_PORT $WORKER_PORTS"
 
 as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -47,6 +51,13 @@ max_prepared_transactions = 200
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# Shard moves (citus_rebalance_start) copy a shard and then follow its writes by logical
+# replication, so reads and writes go on during the move.
+wal_level = logical
+# Citus runs a maintenance daemon per database and the rebalancer's task queue as background
+# workers: with the default 8, a few databases on one cluster leave none for the rebalance,
+# which then stays 'scheduled' for ever ("unable to start background worker").
+max_worker_processes = 64
 CONF
 }
 
@@ -72,7 +83,7 @@ create_db() {
 join_workers() {
     psql_at "$CITUS_PORT" "$CITUS_DB" \
         "SELECT citus_set_coordinator_host('127.0.0.1', $CITUS_PORT)" >/dev/null
-    for port in $((CITUS_PORT + 1)) $((CITUS_PORT + 2)); do
+    for port in $WORKER_PORTS; do
         known=$(psql_at "$CITUS_PORT" "$CITUS_DB" \
             "SELECT 1 FROM pg_dist_node WHERE nodename = '127.0.0.1' AND nodeport = $port")
         [ "$known" = 1 ] || psql_at "$CITUS_PORT" "$CITUS_DB" \
@@ -107,8 +118,8 @@ up() {
 }
 
 down() {
-    for port in $PORTS; do
-        dir=$(node_dir "$port")
+    # Every node under CITUS_DIR, whatever CITUS_WORKERS says (a third worker included).
+    for dir in "$CITUS_DIR"/node-*; do
         [ -f "$dir/PG_VERSION" ] || continue
         as_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
         rm -rf "$dir"
