@@ -5,7 +5,7 @@
 Needs the local cluster (`make citus-up`). Two databases on it get bench/api_load.py's forest
 (`--users`, ring of friends, 3 ripe balls each): one keeps its tables local on the coordinator
 (one node), the other is distributed on the workers (bench/citus_common.py). Against each, the
-server (`python -m api.serve`, 2 workers) gets the read mix of bench/citus_rebalance.py (the
+server (`python -m api.server.supervisor`, 2 workers) gets the read mix of bench/citus_rebalance.py (the
 GET routes that answer on the prototype schema) open-loop at `--rate` for `--seconds`; with a
 rate above what the machine serves, requests/s is its capacity. Prints both and their ratio:
 what a request costs on the cluster relative to one server when everything shares the same

@@ -7,7 +7,7 @@ Needs the local cluster (`make citus-up`). Creates the database canopy_bench_gro
 coordinator and two workers, migrates it, seeds bench/api_load.py's forest (users on a ring of
 friends, 3 ripe balls each) while the tables are still local, distributes it with the prototype
 (db/citus/distribute.sql, see bench/citus_common.py), and starts the server (`python -m
-api.serve`) on the coordinator. Then an open-loop load of `--rate` requests/s runs in three
+api.server.supervisor`) on the coordinator. Then an open-loop load of `--rate` requests/s runs in three
 phases: `--before` seconds; during db/citus/rebalance.sh (a third worker started and added,
 citus_rebalance_start, waited for); `--after` seconds. Prints each phase's requests, errors and
 latencies, and the shard placement per node before and after.

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cpu_share.py DATABASE -- .venv/bin/python bench/api_load.py ...
 
-Runs the command and, every 0.2 s while a `python -m api.serve` process runs, reads the CPU
+Runs the command and, every 0.2 s while a `python -m api.server.supervisor` process runs, reads the CPU
 time (user + system, /proc/PID/stat) of that server's processes and of the PostgreSQL backends
 connected to DATABASE (pg_stat_activity on BENCH_PG). Prints both totals and the database's
 share: what a capacity plan needs to split "requests per core" into database cores and
@@ -40,7 +40,7 @@ def server_pids() -> list[int]:
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            if b"api.serve" in cmd or b"serve_worker" in cmd:
+            if b"api.server.supervisor" in cmd or b"serve_worker" in cmd:
                 pids.append(int(entry.name))
     return pids
 

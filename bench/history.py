@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from common import DB_SUFFIX, SERVER, fresh_database, monthly_partitions  # noqa: E402
 
 from api import create_app  # noqa: E402
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 from carbon.services import co2e_totals  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402

@@ -29,7 +29,7 @@ import leaderboard
 from common import fresh_database
 
 from api import create_app
-from api.auth import make_token
+from api.core.auth import make_token
 from config import Config
 
 SECRET = "bench-profile-secret-of-at-least-32-bytes"

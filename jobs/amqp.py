@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from carbon.stream_rules import CONTENT_TYPE, Message
+from carbon.domain.stream import CONTENT_TYPE, Message
 from config import mask_url
 from db.applog import get_logger
 

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from carbon import ball_ids, domain
+from carbon import ball_ids
+from carbon.domain import account as domain
 from carbon.models import LOOSE_OPEN_SQL, OPEN, Ball, SettlementBatch
 from carbon.services import ledger
 from db import UnitOfWork

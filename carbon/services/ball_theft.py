@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from carbon import balls_repository as repo
 from carbon.models import OPEN, Ball
+from carbon.repository import balls as repo
 from carbon.services import earnings, ledger
 from db.sql import rowcount
 

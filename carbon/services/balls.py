@@ -14,10 +14,10 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, upd
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningUpdate
 
-from carbon import balls_repository as repo
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.models import OPEN, Ball
+from carbon.repository import balls as repo
 from carbon.services import ball_expiry as expiry
 from carbon.services import earnings, ledger
 from db import UnitOfWork

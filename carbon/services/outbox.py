@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
+from carbon.domain.webhooks import partner_event
 from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
 from carbon.services.webhook_fanout import fan_out
-from carbon.webhook_rules import partner_event
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 

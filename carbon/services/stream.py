@@ -17,18 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from carbon.domain.stream import Gap, Message, expired, message, missing_ranges, new_mark, without
 from carbon.outbox_models import OutboxEvent
 from carbon.services import lookups
 from carbon.stream_models import StreamGap, StreamPosition
-from carbon.stream_rules import (
-    Gap,
-    Message,
-    expired,
-    message,
-    missing_ranges,
-    new_mark,
-    without,
-)
 from db import UnitOfWork
 from db.sql import insert_ignore, rowcount
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from carbon.domain.webhooks import RETRY_WINDOW
 from carbon.errors import WebhookDeliveryNotFound
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
-from carbon.webhook_rules import RETRY_WINDOW
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 from db.sql import rowcount

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from carbon.domain.webhooks import endpoint_backoff_s, retry_delay_s
 from carbon.models import Partner
 from carbon.webhook_http import SendResult
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
-from carbon.webhook_rules import endpoint_backoff_s, retry_delay_s
 from db import UnitOfWork
 from db.sql import rowcount
 

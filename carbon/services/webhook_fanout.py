@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carbon.domain.webhooks import RETRY_WINDOW, PartnerEvent
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
-from carbon.webhook_rules import RETRY_WINDOW, PartnerEvent
 from db.sql import insert_ignore
 
 _D = WebhookDelivery.__table__

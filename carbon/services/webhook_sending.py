@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from carbon import webhook_http
+from carbon.domain.webhooks import body, sign
 from carbon.services.webhook_delivery import Claimed, claim, record_outcome, release
 from carbon.webhook_http import SendResult
-from carbon.webhook_rules import body, sign
 from db import UnitOfWork, metrics
 from db.applog import get_logger
 

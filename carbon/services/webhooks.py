@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from carbon.domain.webhooks import parse_event_types
 from carbon.errors import InvalidInput, WebhookEndpointNotFound
 from carbon.models import Partner
 from carbon.webhook_models import WebhookDelivery, WebhookEndpoint
-from carbon.webhook_rules import parse_event_types
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 from db.sql import rowcount

@@ -1,6 +1,6 @@
 """What every request pays before its route runs: the token verified once, the rate limiter's
-counters without a thread per hit, the JSON body parsed once (api/auth.py, api/limits.py,
-api/limit_storage.py, api/body.py)."""
+counters without a thread per hit, the JSON body parsed once (api/core/auth.py, api/core/limits.py,
+api/core/limit_storage.py, api/core/body.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from limits.storage import memory as limits_memory
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 import config as canopy_config
-from api import limit_storage
-from api.auth import make_token
+from api.core import limit_storage
+from api.core.auth import make_token
 
 SECRET = "test-secret-of-at-least-32-bytes!"
 

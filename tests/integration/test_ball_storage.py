@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from carbon import ball_ids
 from carbon import settlement_sql as sql
-from carbon.balls_repository import next_loose_id
 from carbon.models import Ball, SettlementBatch, User
+from carbon.repository.balls import next_loose_id
 from carbon.services import co2e_totals, ledger
 from carbon.services.balls import expire_balls, issue_ball, list_balls
 from carbon.services.lookups import user_totals

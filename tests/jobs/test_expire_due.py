@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from carbon import repository
-from carbon.balls_repository import next_loose_id
 from carbon.models import Ball, LedgerEntry
+from carbon.repository import accounts as repository
+from carbon.repository.balls import next_loose_id
 from carbon.services import ledger
 from jobs.tasks import expire_due
 from tests.conftest import NOW

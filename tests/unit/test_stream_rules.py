@@ -5,14 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from carbon.stream_rules import (
-    Gap,
-    expired,
-    message,
-    missing_ranges,
-    new_mark,
-    without,
-)
+from carbon.domain.stream import Gap, expired, message, missing_ranges, new_mark, without
 
 T = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 

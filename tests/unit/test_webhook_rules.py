@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carbon.webhook_rules import (
+from carbon.domain.webhooks import (
     EVENT_TYPES,
     MAX_ENDPOINT_BACKOFF_S,
     MAX_RETRY_S,
