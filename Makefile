@@ -52,7 +52,7 @@ test: lint
 run: venv
 	$(BIN)/flask db-upgrade
 	$(BIN)/flask seed
-	PORT=$(PORT) $(BIN)/python -m api.serve
+	PORT=$(PORT) $(BIN)/python -m api.server.supervisor
 
 clean:
 	rm -rf $(VENV) canopy.db

@@ -118,19 +118,19 @@ class Config:
         self.JSON_MAX_DEPTH = _int("CANOPY_JSON_MAX_DEPTH", 32)
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
-        # waitress (api/serve_worker.py): threads per process, and how long a client may take
+        # waitress (api/server/worker.py): threads per process, and how long a client may take
         # to send its headers, then its body, or stay idle between requests before it is cut.
         self.WEB_THREADS = _int("CANOPY_WEB_THREADS", 4)
         self.WEB_CONNECTIONS = _int("CANOPY_WEB_CONNECTIONS", 1000)
         self.HEADER_TIMEOUT_S = _int("CANOPY_HEADER_TIMEOUT_S", 10)
         self.BODY_TIMEOUT_S = _int("CANOPY_BODY_TIMEOUT_S", 60)
         self.IDLE_TIMEOUT_S = _int("CANOPY_IDLE_TIMEOUT_S", 30)
-        # One log line per request (api/request_log.py: id, route, status, duration, caller).
+        # One log line per request (api/core/request_log.py: id, route, status, duration, caller).
         self.ACCESS_LOG = os.environ.get("CANOPY_ACCESS_LOG", "on").lower() != "off"
         # Logs on stderr (applog): level, and auto (console on a terminal, else JSON) or json.
         self.LOG_LEVEL = os.environ.get("CANOPY_LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = os.environ.get("CANOPY_LOG_FORMAT", "auto").lower()
-        # Rate limits (api/limits.py), in the `limits` notation ("600/minute", "10/second").
+        # Rate limits (api/core/limits.py), in the `limits` notation ("600/minute", "10/second").
         self.RATE_LIMITS = os.environ.get("CANOPY_RATE_LIMITS", "on").lower() != "off"
         self.RATE_LIMIT_USER = os.environ.get("CANOPY_RATE_LIMIT_USER", "600/minute")
         self.RATE_LIMIT_PARTNER = os.environ.get("CANOPY_RATE_LIMIT_PARTNER", "3000/minute")

@@ -1,4 +1,4 @@
-"""WSGI entry point: `python -m api.serve` serves it (any WSGI server can: wsgi:app)."""
+"""WSGI entry point: `python -m api.server.supervisor` serves it (any WSGI server can: wsgi:app)."""
 
 from api import create_app
 from config import config_or_exit

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, json
 from flask_smorest import Api
 
-from api import body, docs_assets, errors, headers, limits, outage, request_log
-from api.context import init_db
-from api.problem_docs import ProblemResponses
+from api.core import body, docs_assets, errors, headers, limits, outage, request_log
+from api.core.context import init_db
+from api.core.problem_docs import ProblemResponses
 from config import Config
 
 API_TITLE = "Canopy"
@@ -30,7 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="/swagger",
         OPENAPI_SWAGGER_UI_URL=docs_assets.SWAGGER_UI_URL,
         JSON_SORT_KEYS=False,
-        # The largest body any route takes; api/body.py lowers it per route.
+        # The largest body any route takes; api/core/body.py lowers it per route.
         MAX_CONTENT_LENGTH=config.EVENTS_BODY_MAX_BYTES,
     )
     init_db(app, config)
@@ -43,9 +43,9 @@ def create_app(config: Config | None = None) -> Flask:
     _serve_openapi_once(app, api)
     docs_assets.init_app(app)  # /docs and /swagger load their scripts from here, not a CDN
     request_log.init_app(app)  # first: its id and access line cover every other hook
-    # Imported here: `python -m api.serve` imports this package before it chooses the metrics
+    # Imported here: `python -m api.server.supervisor` imports this package before it chooses the metrics
     # directory, and creating the metrics earlier would write their files elsewhere.
-    from api import metrics
+    from api.core import metrics
 
     metrics.init_app(app)  # before the other hooks: a request they refuse is timed too
     errors.init_app(app)

@@ -5,7 +5,7 @@
 Creates (or recreates) the PostgreSQL database canopy_bench_forest, migrates it, and seeds
 `--users` users in Asia/Shanghai, each a friend of the next `--friends` users around a ring,
 each with 3 ripe balls whose energy was issued through the ledger. Starts the server `make run`
-starts (`python -m api.serve`: 2 waitress processes, rate limits on as configured) on it and sends an open-loop load of `--rate` requests/s for `--seconds` (after a short
+starts (`python -m api.server.supervisor`: 2 waitress processes, rate limits on as configured) on it and sends an open-loop load of `--rate` requests/s for `--seconds` (after a short
 warm-up): 40% GET /v1/friends/{id}/balls, 30% GET /v1/me/balls, 30% POST
 /v1/friends/{id}/balls/{ball}/steal. Latency runs from each request's scheduled send time (a late
 client counts against us); a request not sent within 10 s of its time is skipped and counted, so
@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import free_port, fresh_database, start_server  # noqa: E402
 
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
 from carbon.services.reconcile import reconcile  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402

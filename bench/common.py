@@ -43,7 +43,7 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, workers: int, threads: int | None = None, *,
                  log_path: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """The server `make run` starts (`python -m api.serve`, without the scheduler) on
+    """The server `make run` starts (`python -m api.server.supervisor`, without the scheduler) on
     127.0.0.1:port against `url`, once GET /healthz answers 200. SIGTERM stops it and its
     workers."""
     # No access log: the server's figures, not its log's (gunicorn's bench ran without one too).
@@ -52,7 +52,7 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
     if threads:
         env["CANOPY_WEB_THREADS"] = str(threads)
     log = open(log_path, "w")  # noqa: SIM115 (the server writes to it until it stops)
-    proc = subprocess.Popen([sys.executable, "-m", "api.serve", "--no-scheduler"],
+    proc = subprocess.Popen([sys.executable, "-m", "api.server.supervisor", "--no-scheduler"],
                             cwd=ROOT, env=env, stdout=log, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from common import fresh_database  # noqa: E402
 
 from api import create_app  # noqa: E402
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 from config import Config  # noqa: E402
 
 DB_NAME = "canopy_bench_farm"

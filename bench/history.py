@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from common import SERVER, fresh_database  # noqa: E402
 
 from api import create_app  # noqa: E402
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
 from config import Config  # noqa: E402

@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest.py [--events 100000] [--clients 4]
 
 Creates (or recreates) the PostgreSQL database canopy_bench_ingest, migrates and seeds it, starts
-the server (`python -m api.serve`, 2 workers) on it, creates an events:write partner, posts the batches from
+the server (`python -m api.server.supervisor`, 2 workers) on it, creates an events:write partner, posts the batches from
 several client threads and prints the sustained rate; then truncates activity_events and COPYs
 the very rows the API stored back into it, and prints that rate and the ratio of the two.
 """
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import free_port, fresh_database, start_server  # noqa: E402
 
-from api.auth import signature  # noqa: E402
+from api.core.auth import signature  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
 from carbon.services.partners import create_partner  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402

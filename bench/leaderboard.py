@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import free_port, fresh_database, start_server  # noqa: E402
 
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 
 DB_NAME = "canopy_bench_board"
 SECRET = "bench-board-secret-of-at-least-32-bytes"

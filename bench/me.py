@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from common import SERVER, fresh_database  # noqa: E402
 
 from api import create_app  # noqa: E402
-from api.auth import make_token  # noqa: E402
+from api.core.auth import make_token  # noqa: E402
 from carbon.services import ledger  # noqa: E402
 from carbon.services.users import ensure_user  # noqa: E402
 from config import Config  # noqa: E402

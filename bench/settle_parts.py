@@ -27,8 +27,8 @@ import psycopg
 import settle as bench  # bench/settle.py: same database, same data, same floor
 from common import SERVER
 
-from carbon import domain
 from carbon import settlement_sql as sql
+from carbon.domain import account as domain
 
 ZONE = "Asia/Shanghai"
 # The balls table's indexes as migrations make them, added back in this order.

@@ -1,6 +1,6 @@
 """What can go wrong in the carbon account, in words a client developer understands (no HTTP here).
 
-The base classes say what kind of failure it is; api/errors.py maps each kind to a status.
+The base classes say what kind of failure it is; api/core/errors.py maps each kind to a status.
 Game packages subclass these bases for their own errors.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 class CanopyError(Exception):
     title = "Request failed"
-    # A short stable name of the error class that clients branch on (api/errors.py turns it
+    # A short stable name of the error class that clients branch on (api/core/errors.py turns it
     # into the problem's `code` and `type`); None until a class names its own.
     code: str | None = None
 

@@ -4,7 +4,7 @@ This module imports nothing of the application (only prometheus_client), so that
 layer and the jobs, which may not import Flask, can count into the same objects.
 
 Processes: the server runs several worker processes and a scheduler process. When
-PROMETHEUS_MULTIPROC_DIR is set (api/serve.py sets it to a fresh directory) every process writes
+PROMETHEUS_MULTIPROC_DIR is set (api/server/supervisor.py sets it to a fresh directory) every process writes
 its values into files there and /metrics adds them up (`registry()`); without it (tests, a
 single `flask run`) the values live in the default registry of this process.
 

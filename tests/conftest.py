@@ -119,7 +119,7 @@ def client(app):
 
 @pytest.fixture
 def token(app):
-    from api.auth import make_token
+    from api.core.auth import make_token
 
     def _token(user_id: str, tz: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {make_token('test-secret-of-at-least-32-bytes!', user_id, tz)}"}
@@ -142,7 +142,7 @@ def make_partner(uow):
 @pytest.fixture
 def signed(client):
     """signed(partner, "POST", "/v1/partner/events", json_body, ts=None) -> response."""
-    from api.auth import signature
+    from api.core.auth import signature
 
     def _signed(partner, method, path, body=None, ts=None, raw: bytes | None = None, secret=None):
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.docs import page_of
-from api.forest_schemas import text_field
-from api.input_fields import BoundedDateTime
+from api.core.docs import page_of
+from api.schemas.date_fields import BoundedDateTime
+from api.schemas.fields import text_field
 
 
 class VersionSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from api.input_fields import BoundedDate
+from api.schemas.date_fields import BoundedDate
 
 
 class EventSchema(Schema):

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Row, select
 
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.history_models import CarbonDay
 from carbon.models import User

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe
 from carbon.models import OPEN, Ball
 from carbon.services import earnings, ledger

@@ -13,10 +13,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from carbon import events_repository as repo
-from carbon.domain import MAX_DAILY_STEPS, local_date_of
-from carbon.errors import Conflict, DayAlreadySettled, InvalidInput
-from carbon.event_rules import (
+from carbon.domain.account import MAX_DAILY_STEPS, local_date_of
+from carbon.domain.events import (
     CheckedEvent,
     Rejection,
     check_batch,
@@ -24,6 +22,8 @@ from carbon.event_rules import (
     day_settled,
     payload_hash,
 )
+from carbon.errors import Conflict, DayAlreadySettled, InvalidInput
+from carbon.repository import events as repo
 from carbon.services.users import UserRef, ensure_users
 from db import UnitOfWork
 

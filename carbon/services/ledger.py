@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, text, true, update
 from sqlalchemy.orm import Session
 
-from carbon import repository
 from carbon.errors import InsufficientEnergy, LedgerUnbalanced
 from carbon.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from carbon.repository import accounts as repository
 from db.sql import insert_ignore
 
 AVAILABLE = "available"  # a user's spendable energy

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carbon.domain import date_in_calendar, latest_date
+from carbon.domain.account import date_in_calendar, latest_date
 from carbon.errors import Conflict, InvalidInput, UnknownActivityType
 from carbon.models import ActivityType, MethodologyVersion
 from db import UnitOfWork

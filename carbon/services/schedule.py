@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from carbon.domain import local_midnight_after
+from carbon.domain.account import local_midnight_after
+from carbon.domain.settlement_days import days_due
 from carbon.models import SettlementRun
-from carbon.settlement_days import days_due
 from db import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from carbon import domain
 from carbon import settlement_sql as sql
 from carbon.backoff import Backoff
+from carbon.domain import account as domain
 from carbon.errors import InvalidInput
-from carbon.events_repository import hold_days
 from carbon.models import SettlementBatch, SettlementRun, User
+from carbon.repository.events import hold_days
 from carbon.services import ledger
 from db import UnitOfWork
 from db.sql import insert_ignore, is_postgres

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.errors import InvalidInput, NotFound
 from carbon.models import SettlementBatch, SettlementRun, User
 from carbon.request_models import (

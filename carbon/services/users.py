@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon import repository
-from carbon.domain import USER_ID_RULE, is_valid_user_id, is_valid_zone
+from carbon.domain.account import USER_ID_RULE, is_valid_user_id, is_valid_zone
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.models import User
+from carbon.repository import accounts as repository
 from db import UnitOfWork
 from db.sql import insert_ignore
 

@@ -9,7 +9,7 @@ import jwt
 import pytest
 import time_machine
 
-from api.auth import signature
+from api.core.auth import signature
 from carbon.services.catalog import seed_default_methodology
 from tests.conftest import NOW
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.auth import signature
+from api.core.auth import signature
 
 EVENTS = "/v1/partner/events"
 QUIZ = "/v1/admin/quiz-questions"

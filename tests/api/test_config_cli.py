@@ -34,7 +34,7 @@ def _refused_start(*command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("command", [(sys.executable, "-m", "api.serve"),
+@pytest.mark.parametrize("command", [(sys.executable, "-m", "api.server.supervisor"),
                                      (FLASK, "scheduler", "--once"),
                                      (sys.executable, "-c", "import wsgi")])
 def test_a_bad_production_configuration_stops_the_start_one_line_per_problem(command):

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from api import create_app
-from api.auth import make_token, signature
-from api.outage import OutageLog, is_outage
+from api.core.auth import make_token, signature
+from api.core.outage import OutageLog, is_outage
 
 SECRET = "test-secret-of-at-least-32-bytes!"
 CLOSED_PORT = "postgresql://postgres@127.0.0.1:1/canopy"
@@ -68,7 +68,7 @@ def test_the_outage_log_says_one_line_per_interval_with_the_count_refused():
     instants = iter([0.0, 1.0, 2.0, 10.5, 11.0])
     outages = OutageLog(every_s=10.0, clock=lambda: next(instants))
     err = OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
-    logger = logging.getLogger("api.outage")
+    logger = logging.getLogger("api.core.outage")
     seen: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: seen.append(record.getMessage())

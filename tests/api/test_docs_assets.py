@@ -1,4 +1,4 @@
-"""The documentation pages' own assets (api/docs_assets.py): served by the API with their types
+"""The documentation pages' own assets (api/core/docs_assets.py): served by the API with their types
 and a year of caching, nothing else from the packages they come from, and pages that name no
 other host. tests/serve/test_docs_offline.py renders the pages in a real browser."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from api import docs_assets
+from api.core import docs_assets
 
 SWAGGER = docs_assets.SWAGGER_UI_URL
 REDOC_DIR = docs_assets.REDOC_URL.rsplit("/", 1)[0] + "/"
@@ -36,7 +36,7 @@ def test_the_licences_are_served_beside_the_files(client):
 
 
 def test_the_vendored_files_are_the_published_ones_unchanged():
-    # api/docs_static/SHA256SUMS was written from the npm packages' files (docs-notes/docs.md);
+    # api/core/docs_static/SHA256SUMS was written from the npm packages' files (docs-notes/docs.md);
     # an edited or truncated copy, or a file the list forgets, fails here.
     sums = (docs_assets.STATIC / "SHA256SUMS").read_text().splitlines()
     listed = {}

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 
 import config
 from api import create_app
-from api.auth import signature
+from api.core.auth import signature
 from api.schemas.events import EventBatchSchema
 
 WRITE_METHODS = {"POST", "PUT", "PATCH"}

@@ -30,7 +30,7 @@ def test_livez_answers_without_asking_the_database(client, app, monkeypatch):
     def no_database():
         raise AssertionError("livez must not open a unit of work")
 
-    monkeypatch.setattr("api.health.uow", no_database)
+    monkeypatch.setattr("api.operators.health.uow", no_database)
     resp = client.get("/livez")
     assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
 
@@ -53,7 +53,7 @@ def test_readyz_and_healthz_are_503_when_the_database_does_not_answer(client, mo
     def down():
         raise ConnectionRefusedError("database down")
 
-    monkeypatch.setattr("api.health.uow", down)
+    monkeypatch.setattr("api.operators.health.uow", down)
     for path in ("/readyz", "/healthz"):
         resp = client.get(path)
         assert resp.status_code == 503, path

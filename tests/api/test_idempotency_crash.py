@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import create_app
-from api.auth import make_token
+from api.core.auth import make_token
 from carbon.models import IdempotencyKey
 from carbon.services.users import get_user
 from game.forest.errors import BudgetExhausted
@@ -116,7 +116,7 @@ def real_app(database_url):
 KILLED_WORKER = """
 import os, signal, sys
 from api import create_app
-from api.auth import make_token
+from api.core.auth import make_token
 from config import TestConfig
 from game.forest.services import plantings
 

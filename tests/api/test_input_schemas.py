@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from marshmallow import Schema, fields, validate
 
-from api.forest_schemas import Storable, UserId
-from api.input_fields import BoundedDate, BoundedDateTime
+from api.schemas.date_fields import BoundedDate, BoundedDateTime
+from api.schemas.fields import Storable, UserId
 
 SAFE_TEXT = (Storable, UserId, validate.OneOf)
 

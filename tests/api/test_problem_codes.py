@@ -7,7 +7,7 @@ import re
 import pytest
 import time_machine
 
-from api.errors import ApiProblem, problem_codes
+from api.core.errors import ApiProblem, problem_codes
 from carbon.errors import LedgerUnbalanced
 from tests.factories.forest import ProjectFactory, give_energy
 
@@ -89,7 +89,7 @@ def test_a_reused_idempotency_key_is_told_apart_from_invalid_input(client, token
 
 
 def test_a_refusal_raised_without_a_code_gets_its_status_default(app, client):
-    from api.errors import ApiProblem
+    from api.core.errors import ApiProblem
 
     def refuse():
         raise ApiProblem(409, "Busy", "A refusal that names no code of its own.")

@@ -1,4 +1,4 @@
-"""Rate limits (api/limits.py): per user, per partner key, per client address; 429 problem+json."""
+"""Rate limits (api/core/limits.py): per user, per partner key, per client address; 429 problem+json."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 import config as canopy_config
-from api.auth import make_token, signature
+from api.core.auth import make_token, signature
 
 SECRET = "test-secret-of-at-least-32-bytes!"
 REDIS_DB = 14  # a database of its own on the development Redis, emptied by these tests

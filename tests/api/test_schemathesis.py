@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.wrappers import Request
 
-from api.auth import make_token, signature
-from api.errors import problem_codes
-from api.problems import type_uri
+from api.core.auth import make_token, signature
+from api.core.errors import problem_codes
+from api.core.problems import type_uri
 from carbon.services.catalog import seed_default_methodology
 from tests.conftest import NOW
 from tests.factories import UserFactory
@@ -118,7 +118,7 @@ def problem_code_is_catalogued(ctx, response, case):
     body = response.json()
     entry = problem_codes().get(body.get("code"))
     if entry is None:
-        raise AssertionError(f"code {body.get('code')!r} is not in api.problems' catalogue")
+        raise AssertionError(f"code {body.get('code')!r} is not in api.core.problems' catalogue")
     if (entry.status, body.get("type")) != (response.status_code, type_uri(entry.code)):
         raise AssertionError(f"code {entry.code} is catalogued with status {entry.status}, "
                              f"answered {response.status_code} type {body.get('type')!r}")

@@ -1,4 +1,4 @@
-"""Security headers (api/headers.py) on every kind of answer."""
+"""Security headers (api/core/headers.py) on every kind of answer."""
 
 from __future__ import annotations
 

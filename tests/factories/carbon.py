@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from carbon.domain import local_date_of
+from carbon.domain.account import local_date_of
 from carbon.models import ActivityEvent
 from tests.conftest import NOW
 from tests.factories import UserFactory, register

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import factory
 
-from carbon.domain import BALL_LIFETIME
+from carbon.domain.account import BALL_LIFETIME
 from carbon.models import Partner
 from game.forest.domain import friend_pair
 from game.forest.models import Friendship, Project

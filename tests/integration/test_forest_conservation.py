@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, insert, select
 
-from carbon.domain import local_date_of
+from carbon.domain.account import local_date_of
 from carbon.errors import CanopyError
 from carbon.models import ActivityEvent, Ball, LedgerAccount, LedgerEntry
 from carbon.services import balls, ledger

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from carbon import events_repository
 from carbon.models import ActivityEvent, SettlementBatch, User
+from carbon.repository import events as events_repository
 from carbon.services.catalog import seed_default_methodology
 from carbon.services.events import ingest_events
 from carbon.services.users import ensure_users

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import sessionmaker
 
-from carbon import events_repository
 from carbon.models import ActivityEvent, Ball
+from carbon.repository import events as events_repository
 from carbon.services.settlement import settle_day
 from carbon.services.users import ensure_users
 from db import UnitOfWork

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carbon.domain import zone
+from carbon.domain.account import zone
 from carbon.models import ActivityEvent, Ball, SettlementRun, User
 from carbon.services.catalog import seed_default_methodology
 from tests.conftest import NOW

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from carbon import repository
 from carbon.models import Ball, LedgerEntry
+from carbon.repository import accounts as repository
 from carbon.services import ledger
 from jobs.tasks import expire_due
 from tests.conftest import NOW

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carbon import repository
 from carbon.models import Ball, LedgerEntry, SettlementBatch, User
+from carbon.repository import accounts as repository
 from carbon.services import ledger
 from carbon.services.catalog import seed_default_methodology
 from db import UnitOfWork, make_session_factory

@@ -1,4 +1,4 @@
-"""The real server (`python -m api.serve --no-scheduler`) as a subprocess on a free port, on a
+"""The real server (`python -m api.server.supervisor --no-scheduler`) as a subprocess on a free port, on a
 migrated SQLite database of its own, stopped (and its workers with it) after the module."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Server:
         self.port = free_port()
         self.log = open(tmp / "serve.log", "w+")  # noqa: SIM115 (the server writes until stopped)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.serve", "--no-scheduler"], cwd=ROOT,
+            [sys.executable, "-m", "api.server.supervisor", "--no-scheduler"], cwd=ROOT,
             env=dict(os.environ, DATABASE_URL=url, PORT=str(self.port), **env),
             stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_until_up()

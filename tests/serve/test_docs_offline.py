@@ -1,6 +1,6 @@
 """/swagger and /docs render in a real browser (Debian's headless Chromium) with every host but
 the API's unreachable and under the pages' own Content-Security-Policy: their scripts come from
-the API (api/docs_assets.py), not from a CDN. Skipped where Chromium is not installed (.ci/run
+the API (api/core/docs_assets.py), not from a CDN. Skipped where Chromium is not installed (.ci/run
 installs it)."""
 
 from __future__ import annotations

@@ -112,7 +112,7 @@ def test_the_schedulers_job_runs_show_on_the_workers_metrics(tmp_path):
     port = free_port()
     with open(tmp_path / "serve.log", "w+") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.serve"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "api.server.supervisor"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             env=dict(os.environ, DATABASE_URL=url, PORT=str(port), WEB_CONCURRENCY="1",
                      CANOPY_METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m")))
         try:

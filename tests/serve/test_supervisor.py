@@ -1,4 +1,4 @@
-"""`python -m api.serve` as a supervisor: clear refusals at start, and everything stopped."""
+"""`python -m api.server.supervisor` as a supervisor: clear refusals at start, and everything stopped."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import sys
 import threading
 import time
 
-from api.serve import EARLY_DEATH_S, EARLY_DEATHS_MAX, Supervisor, listening_socket
+from api.server.supervisor import EARLY_DEATH_S, EARLY_DEATHS_MAX, Supervisor, listening_socket
 from tests.serve.conftest import ROOT, Server, children
 
 
 def _serve(env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "api.serve", "--no-scheduler"], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "api.server.supervisor", "--no-scheduler"], cwd=ROOT,
                           env=dict(os.environ, **env), capture_output=True, text=True,
                           timeout=timeout)
 

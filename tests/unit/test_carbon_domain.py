@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.errors import InvalidInput
 from carbon.services.account import statement_range
 

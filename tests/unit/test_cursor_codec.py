@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.errors import ApiProblem
-from api.pagination import MAX_CURSOR_LENGTH, MAX_ID, decode, encode, paged
+from api.core.errors import ApiProblem
+from api.core.pagination import MAX_CURSOR_LENGTH, MAX_ID, decode, encode, paged
 from db.paging import Page, cut
 
 ids = st.integers(1, MAX_ID)

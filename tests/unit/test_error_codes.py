@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from api.errors import problem_codes, status_for_class
-from api.problems import (
+from api.core.errors import problem_codes, status_for_class
+from api.core.problems import (
     API_PROBLEMS,
     DEFAULT_CODE_BY_STATUS,
     ERROR_MODULES,
@@ -50,7 +50,7 @@ def test_a_domain_code_shared_with_the_api_layer_keeps_one_status():
 def test_every_errors_module_of_the_domain_feeds_the_catalogue():
     modules = {".".join(p.relative_to(ROOT).with_suffix("").parts)
                for pkg in ("carbon", "game") for p in (ROOT / pkg).rglob("errors.py")}
-    assert modules - set(ERROR_MODULES) == set(), "add them to api.problems.ERROR_MODULES"
+    assert modules - set(ERROR_MODULES) == set(), "add them to api.core.problems.ERROR_MODULES"
 
 
 def test_the_catalogue_lists_every_client_visible_domain_code_with_its_status():
@@ -103,7 +103,7 @@ def _codes_passed_in_api_sources() -> dict[str, str]:
 
 def test_every_code_the_api_layer_raises_is_in_the_catalogue():
     missing = {c: f for c, f in _codes_passed_in_api_sources().items() if c not in problem_codes()}
-    assert missing == {}, "add these to api.problems.API_PROBLEMS with status and meaning"
+    assert missing == {}, "add these to api.core.problems.API_PROBLEMS with status and meaning"
 
 
 def test_the_readme_table_has_a_row_per_code():

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from carbon.event_rules import (
+from carbon.domain.events import (
     CheckedEvent,
     Rejection,
     SettledDays,

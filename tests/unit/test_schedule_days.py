@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carbon.domain import day_has_ended
-from carbon.settlement_days import days_due, last_ended_day
+from carbon.domain.account import day_has_ended
+from carbon.domain.settlement_days import days_due, last_ended_day
 
 SECOND = timedelta(seconds=1)
 GRACE = timedelta(minutes=30)

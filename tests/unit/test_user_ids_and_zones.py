@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbon import domain
+from carbon.domain import account as domain
 from carbon.services.users import check_external_id
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.domain import local_date_of
+from carbon.domain.account import local_date_of
 from db import UnitOfWork
 from game.farm import domain
 from game.farm import repository as repo

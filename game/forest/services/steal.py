@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.domain import ball_status
+from carbon.domain.account import ball_status
 from carbon.errors import BallClosed, BallNotFound, BallNotRipe, UserNotFound
 from carbon.services import ball_theft, ledger, lookups, outbox
 from carbon.services.users import check_external_id

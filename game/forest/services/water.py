@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from carbon.domain import BALL_LIFETIME, local_date_of
+from carbon.domain.account import BALL_LIFETIME, local_date_of
 from carbon.services import ledger, outbox
 from carbon.services.balls import issue_ball
 from carbon.services.users import get_user

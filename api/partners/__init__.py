@@ -1,0 +1,1 @@
+"""Partners: the routes a partner calls with a signed key (events, plantings, donations)."""

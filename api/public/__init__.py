@@ -1,0 +1,1 @@
+"""The public: routes anyone may read without credentials (figures, the public log)."""

@@ -1,0 +1,157 @@
+"""One API worker process: waitress on a listening socket inherited from `api.server.supervisor`.
+
+    python -m api.server.worker FD
+
+Why waitress: its I/O thread reads each request whole (headers and body) before a worker thread
+sees it, so a client that sends slowly holds only a socket, never a thread; the threads run the
+app only for requests that have fully arrived. Here a request also has a deadline: headers within
+HEADER_TIMEOUT_S of its first byte, the body within BODY_TIMEOUT_S, else the connection is cut.
+Errors waitress answers itself (a malformed request line, headers too large) are problem+json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask
+from waitress.utilities import Error
+
+from api.core.problems import type_uri
+from config import Config
+from db import applog
+
+log = applog.get_logger("canopy.access")
+
+# Above Flask's MAX_CONTENT_LENGTH (16 MiB), so that the app, not waitress, refuses big bodies
+# with its own problem; this bounds what waitress buffers (to a temp file past 512 KiB).
+MAX_BODY_BYTES = 17 * 1024 * 1024
+MAX_HEADER_BYTES = 64 * 1024
+# waitress refuses with 400 (request line, Content-Length, chunking), 413 (body over
+# MAX_BODY_BYTES) or 431 (headers over MAX_HEADER_BYTES): the codes api/core/errors.py gives them.
+CODE_BY_STATUS = {400: "malformed_request", 413: "body_too_large",
+                  431: "request_header_fields_too_large"}
+
+
+class ProblemErrorTask(ErrorTask):
+    """waitress's own refusals as RFC 9457 problem+json instead of text/plain, with a request
+    id (in the body, the header and one log line) like every answer of the app."""
+
+    def execute(self):
+        # types-waitress calls the task's request an Error; it is the parser holding one.
+        error: Error = self.request.error  # type: ignore[attr-defined]
+        request_id = uuid.uuid4().hex
+        code = CODE_BY_STATUS.get(error.code, "malformed_request")
+        body = json.dumps({"type": type_uri(code), "status": error.code, "title": error.reason,
+                           "detail": str(error.body), "code": code,
+                           "request_id": request_id}).encode()
+        log.info("request refused by the server", status=error.code, request_id=request_id,
+                 remote_addr=(self.channel.addr or ["-"])[0])
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([  # type: ignore[attr-defined]  # a list, not a Sequence("Content-Type", "application/problem+json"),
+                                      ("X-Content-Type-Options", "nosniff"),
+                                      ("X-Request-ID", request_id)])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class DeadlineChannel(HTTPChannel):
+    """A connection that remembers when the request it is reading began to arrive."""
+
+    error_task_class = ProblemErrorTask
+    request_started: float | None = None
+
+    def received(self, data):
+        result = super().received(data)
+        if self.request is None:
+            self.request_started = None  # nothing half-read: the deadline is off
+        elif self.request_started is None:
+            self.request_started = time.time()
+        return result
+
+
+class DeadlineServer(TcpWSGIServer):
+    channel_class = DeadlineChannel
+
+    def __init__(self, *args, header_timeout: float, body_timeout: float, **kwargs):
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+        super().__init__(*args, **kwargs)
+
+    def maintenance(self, now):
+        """waitress closes idle connections; this also closes those too slow to send one."""
+        super().maintenance(now)
+        for channel in _channels(self):
+            started, request = channel.request_started, channel.request
+            if started is None or request is None:
+                continue
+            limit = self.body_timeout if request.headers_finished else self.header_timeout
+            if now - started > limit:
+                channel.will_close = True
+
+
+def build_server(app, sock: socket.socket, config) -> DeadlineServer:
+    adj = Adjustments(
+        sockets=[sock], threads=config.WEB_THREADS, connection_limit=config.WEB_CONNECTIONS,
+        channel_timeout=config.IDLE_TIMEOUT_S, cleanup_interval=1, asyncore_use_poll=True,
+        max_request_header_size=MAX_HEADER_BYTES, max_request_body_size=MAX_BODY_BYTES,
+        ident="canopy")
+    sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
+    return DeadlineServer(app, {}, True, sock, adj=adj, bind_socket=False, sockinfo=sockinfo,
+                          header_timeout=config.HEADER_TIMEOUT_S,
+                          body_timeout=config.BODY_TIMEOUT_S)
+
+
+STOP_GRACE_S = 10  # on SIGTERM, requests already read get this long to be answered
+
+
+def serve(fd: int) -> None:
+    settings = Config()
+    settings.check()  # a bad CANOPY_LOG_LEVEL is said as such, not as a ValueError
+    applog.configure(settings.LOG_LEVEL, settings.LOG_FORMAT)  # before the app logs anything
+    from wsgi import app  # imported in this process: each worker its own engine and pool
+
+    config = app.config["CANOPY"]
+    sock = socket.socket(fileno=fd)
+    # The access lines come from the app (api/core/request_log.py), with the request id and caller.
+    server = build_server(app, sock, config)
+    parent, stop_at = os.getppid(), []
+    signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.time() + STOP_GRACE_S))
+    try:
+        # In steps of a second: a worker whose supervisor died does not linger, and a stopping
+        # worker accepts nothing new but answers what it has already read.
+        while os.getppid() == parent:
+            if stop_at:
+                server.accepting = False
+                if not _busy(server) or time.time() > stop_at[0]:
+                    break
+            # _map: the dispatcher's socket map, private, as waitress's own run() passes it.
+            socket_map = server._map  # type: ignore[attr-defined]  # not in types-waitress
+            server.asyncore.loop(timeout=1, map=socket_map, use_poll=True, count=1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.task_dispatcher.shutdown()
+
+
+def _busy(server: DeadlineServer) -> bool:
+    return any(channel.requests or channel.total_outbufs_len
+               for channel in _channels(server))
+
+
+def _channels(server: TcpWSGIServer) -> list[DeadlineChannel]:
+    # types-waitress calls active_channels an HTTPChannel; it is a dict of ours by fd.
+    channels: dict[int, DeadlineChannel] = server.active_channels  # type: ignore[assignment]
+    return list(channels.values())
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

@@ -1,0 +1,1 @@
+"""Queries of the carbon account and its events: take a Session, never commit."""
