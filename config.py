@@ -150,6 +150,16 @@ class Config:
         self.METRICS_TOKEN = _optional("CANOPY_METRICS_TOKEN")
         # The UTC hour at which the scheduler reconciles the ledger every night.
         self.RECONCILE_HOUR_UTC = _int("CANOPY_RECONCILE_HOUR_UTC", 3)
+        # The outbox's fan-out to RabbitMQ (jobs/stream.py), off unless the URL is set
+        # (amqp://user:password@host:5672/vhost): the exchange, how often the jobs process
+        # publishes, rows per run, how long an id passed unseen is awaited (a transaction that
+        # took it and has not committed), and the broker's connect/confirm timeout.
+        self.AMQP_URL = _optional("CANOPY_AMQP_URL")
+        self.AMQP_EXCHANGE = os.environ.get("CANOPY_AMQP_EXCHANGE", "canopy.events")
+        self.AMQP_PUBLISH_EVERY_SECONDS = _int("CANOPY_AMQP_PUBLISH_EVERY_SECONDS", 2)
+        self.AMQP_BATCH = _int("CANOPY_AMQP_BATCH", 500)
+        self.AMQP_GAP_WINDOW_SECONDS = _int("CANOPY_AMQP_GAP_WINDOW_SECONDS", 900)
+        self.AMQP_TIMEOUT_S = _int("CANOPY_AMQP_TIMEOUT_S", 10)
 
     def masked(self) -> dict[str, str]:
         """The effective settings by name, secrets and URL passwords replaced by ****."""
@@ -189,6 +199,7 @@ class Config:
         if self.SETTLE_REQUEST_POLL_SECONDS < 1:
             found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
         found += self._server_problems()
+        found += self._amqp_problems()
         if self.is_production:
             found += self._production_problems()
         return found
@@ -207,6 +218,21 @@ class Config:
             found.append(f"CANOPY_GRACEFUL_TIMEOUT_S ({self.GRACEFUL_TIMEOUT_S}) must be longer "
                          f"than the longest request: CANOPY_DB_STATEMENT_TIMEOUT_MS is "
                          f"{self.DB_STATEMENT_TIMEOUT_MS} ms.")
+        return found
+
+    def _amqp_problems(self) -> list[str]:
+        found = []
+        if self.AMQP_URL is not None and urlsplit(self.AMQP_URL).scheme not in ("amqp", "amqps"):
+            found.append("CANOPY_AMQP_URL must be an amqp:// or amqps:// URL.")
+        if not 0 < len(self.AMQP_EXCHANGE.encode()) <= 255:
+            found.append("CANOPY_AMQP_EXCHANGE must be a name of 1 to 255 bytes.")
+        for name, value, low in (("PUBLISH_EVERY_SECONDS", self.AMQP_PUBLISH_EVERY_SECONDS, 1),
+                                 ("BATCH", self.AMQP_BATCH, 1), ("TIMEOUT_S", self.AMQP_TIMEOUT_S, 1),
+                                 ("GAP_WINDOW_SECONDS", self.AMQP_GAP_WINDOW_SECONDS, 60)):
+            if value < low:
+                found.append(f"CANOPY_AMQP_{name} must be at least {low}.")
+        if self.AMQP_BATCH > 10000:
+            found.append("CANOPY_AMQP_BATCH must be at most 10000.")
         return found
 
     def _production_problems(self) -> list[str]:

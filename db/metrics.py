@@ -86,6 +86,25 @@ RECONCILE_LAST_OK = Gauge(
     "Unix time of the last reconciliation that found no problem.", multiprocess_mode="max")
 
 
+STREAM_PUBLISHED = Counter(
+    "canopy_stream_published_total",
+    "Outbox rows published to the message broker and confirmed by it.")
+STREAM_FAILURES = Counter(
+    "canopy_stream_failures_total",
+    "Publisher runs the broker stopped: unroutable (no queue took a message), nacked, "
+    "connection (down, refused, dropped), database.", ["reason"])
+STREAM_LAG = Gauge(
+    "canopy_stream_lag_seconds",
+    "Age of the oldest outbox row known to be unpublished after the last run (0: caught up).",
+    multiprocess_mode="mostrecent")
+STREAM_GAP_IDS = Gauge(
+    "canopy_stream_gap_ids",
+    "Outbox ids below the stream's mark still awaited (transactions not committed yet).",
+    multiprocess_mode="mostrecent")
+STREAM_GIVEN_UP = Counter(
+    "canopy_stream_given_up_ids_total",
+    "Outbox ids the stream stopped waiting for after the gap window (rolled back or purged).")
+
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 

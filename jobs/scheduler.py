@@ -15,8 +15,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from config import Config
 from db import UnitOfWork, make_engine, make_session_factory, utcnow_aware
 from db.applog import get_logger
+from jobs.amqp import AmqpPublisher
 from jobs.job_metrics import watch
 from jobs.settlement_requests import settle_requested
+from jobs.stream import StreamSettings, publish_outbox
 from jobs.tasks import (
     Clock,
     UowFactory,
@@ -71,8 +73,22 @@ def build_scheduler(config: Config, uow_factory: UowFactory,
                       name="settle what operators asked for",
                       args=(uow_factory, clock, config.SETTLE_BATCH_USERS,
                             config.SETTLE_WORKERS), **common)
+    if config.AMQP_URL:
+        _add_stream(scheduler, config, uow_factory, clock, common)
     watch(scheduler)
     return scheduler
+
+
+def _add_stream(scheduler: BlockingScheduler, config: Config, uow_factory: UowFactory,
+                clock: Clock, common: dict) -> None:
+    """The outbox's fan-out to RabbitMQ, every few seconds: a push should follow its fact."""
+    assert config.AMQP_URL is not None  # only called when it is set
+    publisher = AmqpPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, config.AMQP_TIMEOUT_S)
+    settings = StreamSettings(config.AMQP_BATCH,
+                              timedelta(seconds=config.AMQP_GAP_WINDOW_SECONDS))
+    scheduler.add_job(publish_outbox, "interval", seconds=config.AMQP_PUBLISH_EVERY_SECONDS,
+                      id="publish_outbox", name="publish the outbox to RabbitMQ",
+                      args=(uow_factory, clock, publisher, settings), **common)
 
 
 def run(config: Config | None = None, once: bool = False) -> None:

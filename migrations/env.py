@@ -14,7 +14,7 @@ MODEL_MODULES = ["carbon.models", "game.forest.models", "game.farm.models",
                  "game.transparency.models", "game.daily_models", "game.stats.models",
                  "carbon.earned_models", "carbon.outbox_models",
                  "carbon.request_models",
-                 "carbon.history_models"]
+                 "carbon.history_models", "carbon.stream_models"]
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
 

@@ -1,4 +1,5 @@
-"""`flask log publish` and `flask log verify`: the public log's daily roots and its audit."""
+"""`flask log publish`, `flask log verify` and `flask log backfill`: the public log's daily
+roots, its audit, and the records it did not hold yet."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask.cli import with_appcontext
 
 from api.core.context import uow
 from db import utcnow_aware
+from game.transparency.entries import log_unlogged_duty_certificates
 from game.transparency.services import publish_roots, verify_chain
 
 
@@ -37,6 +39,14 @@ def verify() -> None:
         raise click.ClickException(f"the public log has {len(problems)} "
                                    f"problem{'s' if len(problems) != 1 else ''}")
     click.echo("the public log is intact: every hash, link and published root checks out")
+
+
+@log_group.command("backfill")
+@with_appcontext
+def backfill() -> None:
+    """Log the duty certificates exchanged before duty certificates were logged (once)."""
+    count = log_unlogged_duty_certificates(uow(), utcnow_aware())
+    click.echo(f"{count} duty certificate{'s' if count != 1 else ''} logged")
 
 
 def register(app: Flask) -> None:

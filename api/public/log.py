@@ -70,7 +70,7 @@ class CertificateRecord(MethodView):
     @blp.response(200, CertificateProofSchema)
     @documented(blp, errors=(404,))
     def get(self, number):
-        """A certificate's log record, its hash and its inclusion proof against the day's root."""
+        """A certificate's log record (tree, reserve or duty), its hash and inclusion proof."""
         return proofs.certificate_proof(uow(), number)
 
 

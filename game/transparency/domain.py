@@ -19,8 +19,10 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 # What is logged (kind: ref): a certificate issued on a confirmed planting (its number), a
-# rejected planting order (the order id), a donation record confirmed by its charity (its id).
+# rejected planting order (the order id), a donation record confirmed by its charity (its id),
+# a duty certificate exchanged for tree certificates (its number).
 CERTIFICATE_ISSUED = "certificate_issued"
+DUTY_CERTIFICATE_ISSUED = "duty_certificate_issued"
 PLANTING_REJECTED = "planting_rejected"
 DONATION_CONFIRMED = "donation_confirmed"
 

@@ -7,13 +7,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from db import UnitOfWork
 from game.farm.models import CharityProject, DonationRecord
-from game.forest.models import PlantingOrder, Project
+from game.forest.models import Certificate, PlantingOrder, Project
 from game.forest.repository import certificates as certificate_repo
 from game.transparency import repository as repo
 from game.transparency.domain import (
     CERTIFICATE_ISSUED,
     DONATION_CONFIRMED,
+    DUTY_CERTIFICATE_ISSUED,
     PLANTING_REJECTED,
     timestamp,
 )
@@ -73,3 +75,24 @@ def log_donation_confirmed(session: Session, record_id: int, now: datetime) -> E
         "sponsor": record.sponsor_name, "sequence": record.sequence, "eggs": record.eggs,
         "amount_fen": record.amount_fen, "reference": record.reference,
         "confirmed_at": timestamp(_known(record.confirmed_at))}, now)
+
+
+def log_duty_certificate(session: Session, duty_id: int, now: datetime) -> EntryView:
+    """A duty certificate with the numbers of the tree certificates exchanged for it, each in
+    the log with its planting's evidence: anyone can follow the duty down to the trees."""
+    duty = session.get_one(Certificate, duty_id)
+    return append(session, DUTY_CERTIFICATE_ISSUED, duty.number, {
+        "certificate": {"number": duty.number, "kind": duty.kind, "quantity": duty.quantity,
+                        "year": duty.year, "issued_at": timestamp(duty.issued_at)},
+        "exchanged": certificate_repo.exchanged_for(session, duty.id)}, now)
+
+
+def log_unlogged_duty_certificates(uow: UnitOfWork, now: datetime) -> int:
+    """Log the duty certificates exchanged before they were logged (`flask log backfill`);
+    running it again logs nothing. Returns how many were logged."""
+    with uow:
+        ids = repo.unlogged_duty_ids(uow.session)
+        for duty_id in ids:
+            log_duty_certificate(uow.session, duty_id, now)
+        uow.commit()
+    return len(ids)

@@ -9,8 +9,14 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from db import UnitOfWork
+from game.forest.domain import DUTY_SERIES
 from game.transparency import repository as repo
-from game.transparency.domain import CERTIFICATE_ISSUED, DONATION_CONFIRMED, inclusion_proof
+from game.transparency.domain import (
+    CERTIFICATE_ISSUED,
+    DONATION_CONFIRMED,
+    DUTY_CERTIFICATE_ISSUED,
+    inclusion_proof,
+)
 from game.transparency.errors import LogRecordNotFound
 from game.transparency.models import PublicLogEntry, PublishedRoot
 from game.transparency.services import EntryView, RootView, entry_view, root_view
@@ -26,14 +32,15 @@ class RecordProof:
 
 
 def certificate_proof(uow: UnitOfWork, number: str) -> RecordProof:
-    """The logged record of certificate `number` with its inclusion proof against its day's
-    published root. The log is served as stored: checking it is the reader's job (offline,
+    """The logged record of certificate `number` (a tree or reserve certificate, or a duty
+    certificate: DUTY-...) with its inclusion proof against its day's published root. The log is served as stored: checking it is the reader's job (offline,
     with game.transparency.domain.verify_inclusion), so an altered record shows as a failed
     proof."""
     # A number no certificate could have is simply not found (and never reaches the database:
     # PostgreSQL refuses NUL in text).
     storable = number.isascii() and number.isprintable() and 0 < len(number) <= 64
-    return _record_proof(uow, CERTIFICATE_ISSUED, number if storable else None,
+    kind = DUTY_CERTIFICATE_ISSUED if number.startswith(f"{DUTY_SERIES}-") else CERTIFICATE_ISSUED
+    return _record_proof(uow, kind, number if storable else None,
                          f"No certificate numbered '{number}' is in the public log.")
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import and_, column, func, insert, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from db.sql import is_postgres
+from game.forest.models import Certificate
+from game.transparency.domain import DUTY_CERTIFICATE_ISSUED
 from game.transparency.models import MerkleNode, PublicLogEntry, PublishedRoot
 
 # pg_advisory_xact_lock key of the chain (any fixed bigint; this one spells "canopylg").
@@ -34,6 +36,14 @@ def head(session: Session) -> PublicLogEntry | None:
 def entry(session: Session, kind: str, ref: str) -> PublicLogEntry | None:
     return session.scalars(select(PublicLogEntry).where(
         PublicLogEntry.kind == kind, PublicLogEntry.ref == ref)).one_or_none()
+
+
+def unlogged_duty_ids(session: Session) -> list[int]:
+    """Duty certificates not in the log (exchanged before duty certificates were logged)."""
+    logged = select(PublicLogEntry.seq).where(PublicLogEntry.kind == DUTY_CERTIFICATE_ISSUED,
+                                              PublicLogEntry.ref == Certificate.number)
+    return list(session.scalars(select(Certificate.id).where(
+        Certificate.kind == "duty", ~logged.exists()).order_by(Certificate.id)))
 
 
 def add(session: Session, **values: Any) -> PublicLogEntry:

@@ -54,6 +54,13 @@ def numbers_by_id(session: Session, ids: list[int]) -> dict[int, str]:
     return {cid: number for cid, number in rows}
 
 
+def exchanged_for(session: Session, duty_id: int) -> list[str]:
+    """The numbers of the tree certificates exchanged for duty certificate `duty_id`."""
+    return list(session.scalars(select(Certificate.number)
+                                .where(Certificate.duty_certificate_id == duty_id)
+                                .order_by(Certificate.number)))
+
+
 def unused_tree_ids(session: Session, user_id: int, year: int, count: int) -> list[int]:
     return list(session.scalars(
         select(Certificate.id).where(Certificate.user_id == user_id, Certificate.kind == "tree",

@@ -22,6 +22,7 @@ from game.forest.errors import DutyAlreadyExchanged, NotEnoughCertificates
 from game.forest.models import Certificate, PlantingOrder, Project
 from game.forest.repository import certificates as repo
 from game.forest.repository import groups as group_repo
+from game.transparency.entries import log_duty_certificate
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def exchange_for_duty(uow: UnitOfWork, user_id: int, year: int, now: datetime) -
                 f"The duty certificate for {year} needs {DUTY_CERTIFICATES_NEEDED} unused tree "
                 f"certificates of {year}; you have {len(ids)}.")
         used = sorted(repo.numbers_by_id(s, ids).values())
+        log_duty_certificate(s, duty_id, now)
         uow.commit()
     return {"number": number, "year": year, "issued_at": now, "exchanged": used}
 
