@@ -51,7 +51,7 @@ def test_sigterm_answers_the_request_in_progress_before_the_server_exits(tmp_pat
     client.join(timeout=30)
     assert answers and answers[0][0] == 200, (answers, srv.output())
     assert json.loads(answers[0][1])["user_id"] == "drained"
-    assert srv.proc.wait(timeout=15) == 0
+    assert srv.proc.wait(timeout=60) == 0, srv.output()  # a bound: the machine may be loaded
     assert not [pid for pid in workers if _alive(pid)]
     events = [json.loads(line)["event"] for line in srv.output().splitlines()
               if line.startswith("{")]
