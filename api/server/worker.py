@@ -57,9 +57,11 @@ class ProblemErrorTask(ErrorTask):
         log.info("request refused by the server", status=error.code, request_id=request_id,
                  remote_addr=(self.channel.addr or ["-"])[0])
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([  # type: ignore[attr-defined]  # a list, not a Sequence("Content-Type", "application/problem+json"),
-                                      ("X-Content-Type-Options", "nosniff"),
-                                      ("X-Request-ID", request_id)])
+        # types-waitress calls response_headers a Sequence; it is the task's list.
+        headers: list[tuple[str, str]] = self.response_headers  # type: ignore[assignment]
+        headers.extend([("Content-Type", "application/problem+json"),
+                        ("X-Content-Type-Options", "nosniff"),
+                        ("X-Request-ID", request_id)])
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
