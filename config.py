@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import ipaddress
 import os
 import re
 import sys
@@ -116,8 +117,14 @@ class Config:
         self.EVENTS_BODY_MAX_BYTES = _int("CANOPY_EVENTS_BODY_MAX_BYTES", 2 * 1024 * 1024)
         # Nesting of arrays and objects a JSON body may have (400 beyond it).
         self.JSON_MAX_DEPTH = _int("CANOPY_JSON_MAX_DEPTH", 32)
+        # Where `python -m api.server.supervisor` listens: 127.0.0.1 unless told (0.0.0.0 or
+        # the host's address behind a load balancer), on PORT.
+        self.HOST = os.environ.get("CANOPY_HOST", "127.0.0.1")
         self.PORT = _int("PORT", 8000)
         self.WEB_WORKERS = _int("WEB_CONCURRENCY", 2)
+        # On SIGTERM a worker stops accepting and answers what it has read for at most this
+        # long, then exits; longer than the longest request (the statement timeout bounds it).
+        self.GRACEFUL_TIMEOUT_S = _int("CANOPY_GRACEFUL_TIMEOUT_S", 45)
         # waitress (api/server/worker.py): threads per process, and how long a client may take
         # to send its headers, then its body, or stay idle between requests before it is cut.
         self.WEB_THREADS = _int("CANOPY_WEB_THREADS", 4)
@@ -212,6 +219,7 @@ class Config:
             found.append("CANOPY_SETTLE_REQUEST_POLL_SECONDS must be at least 1.")
         found += self._retention_problems()
         found += self._webhook_problems()
+        found += self._server_problems()
         found += self._amqp_problems()
         if self.is_production:
             found += self._production_problems()
@@ -246,6 +254,22 @@ class Config:
         if not found and longest >= self.WEBHOOK_LEASE_SECONDS:
             found.append(f"CANOPY_WEBHOOK_LEASE_SECONDS must exceed {longest} (per endpoint "
                          "x both timeouts), or a claim could lapse while it is being sent.")
+        return found
+
+    def _server_problems(self) -> list[str]:
+        found = []
+        try:
+            ipaddress.ip_address(self.HOST)
+        except ValueError:
+            found.append(f"CANOPY_HOST must be an IP address (127.0.0.1, 0.0.0.0, ::), "
+                         f"not {self.HOST!r}.")
+        if self.WEB_WORKERS < 1:
+            found.append("WEB_CONCURRENCY must be at least 1.")
+        longest_s = self.DB_STATEMENT_TIMEOUT_MS / 1000
+        if longest_s >= self.GRACEFUL_TIMEOUT_S:
+            found.append(f"CANOPY_GRACEFUL_TIMEOUT_S ({self.GRACEFUL_TIMEOUT_S}) must be longer "
+                         f"than the longest request: CANOPY_DB_STATEMENT_TIMEOUT_MS is "
+                         f"{self.DB_STATEMENT_TIMEOUT_MS} ms.")
         return found
 
     def _amqp_problems(self) -> list[str]:

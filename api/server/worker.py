@@ -30,6 +30,7 @@ from config import Config
 from db import applog
 
 log = applog.get_logger("canopy.access")
+events = applog.get_logger("canopy.server")
 
 # Above Flask's MAX_CONTENT_LENGTH (16 MiB), so that the app, not waitress, refuses big bodies
 # with its own problem; this bounds what waitress buffers (to a temp file past 512 KiB).
@@ -56,10 +57,11 @@ class ProblemErrorTask(ErrorTask):
         log.info("request refused by the server", status=error.code, request_id=request_id,
                  remote_addr=(self.channel.addr or ["-"])[0])
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([  # type: ignore[attr-defined]  # a list, not a Sequence
-                                      ("Content-Type", "application/problem+json"),
-                                      ("X-Content-Type-Options", "nosniff"),
-                                      ("X-Request-ID", request_id)])
+        # types-waitress calls response_headers a Sequence; it is the task's list.
+        headers: list[tuple[str, str]] = self.response_headers  # type: ignore[assignment]
+        headers.extend([("Content-Type", "application/problem+json"),
+                        ("X-Content-Type-Options", "nosniff"),
+                        ("X-Request-ID", request_id)])
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -111,9 +113,6 @@ def build_server(app, sock: socket.socket, config) -> DeadlineServer:
                           body_timeout=config.BODY_TIMEOUT_S)
 
 
-STOP_GRACE_S = 10  # on SIGTERM, requests already read get this long to be answered
-
-
 def serve(fd: int) -> None:
     settings = Config()
     settings.check()  # a bad CANOPY_LOG_LEVEL is said as such, not as a ValueError
@@ -125,14 +124,19 @@ def serve(fd: int) -> None:
     # The access lines come from the app (api/core/request_log.py), with the request id and caller.
     server = build_server(app, sock, config)
     parent, stop_at = os.getppid(), []
-    signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.time() + STOP_GRACE_S))
+    # On SIGTERM: accept nothing new, answer what was read, for at most the graceful timeout.
+    signal.signal(signal.SIGTERM,
+                  lambda *_: stop_at.append(time.time() + settings.GRACEFUL_TIMEOUT_S))
     try:
         # In steps of a second: a worker whose supervisor died does not linger, and a stopping
         # worker accepts nothing new but answers what it has already read.
         while os.getppid() == parent:
             if stop_at:
-                server.accepting = False
+                if server.accepting:
+                    server.accepting = False
+                    events.info("worker draining", pid=os.getpid())
                 if not _busy(server) or time.time() > stop_at[0]:
+                    events.info("worker stopped", pid=os.getpid(), drained=not _busy(server))
                     break
             # _map: the dispatcher's socket map, private, as waitress's own run() passes it.
             socket_map = server._map  # type: ignore[attr-defined]  # not in types-waitress

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import socket
@@ -31,22 +33,25 @@ def test_a_port_already_taken_is_said_in_one_line(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_workers_that_cannot_start_stop_the_server_instead_of_restarting_forever(capsys):
+def test_workers_that_cannot_start_stop_the_server_instead_of_restarting_forever(caplog):
     sock = listening_socket(0)
     dying = (sys.executable, "-c", "import sys; sys.exit(3)")
     supervisor = Supervisor(sock, 2, scheduler=False, worker=dying)
     supervisor.respawn_pause_s = 0.01
-    try:
-        assert supervisor.watch() == 1
-    finally:
-        supervisor.stop()
-        sock.close()
-    err = capsys.readouterr().err
-    assert err.count("exited with status 3; starting another") == 4
-    assert "5 workers in a row died" in err
+    with caplog.at_level(logging.INFO, logger="canopy.server"):
+        try:
+            assert supervisor.watch() == 1
+        finally:
+            supervisor.stop()
+            sock.close()
+    died = [r for r in caplog.records if r.getMessage() == "worker died; starting another"]
+    assert [(r.levelname, r.status) for r in died] == [("WARNING", 3)] * 4
+    (gave_up,) = [r for r in caplog.records if r.getMessage() == "workers cannot start; stopping"]
+    assert (gave_up.levelname, gave_up.deaths) == ("ERROR", EARLY_DEATHS_MAX)
+    assert sum(r.getMessage() == "worker started" for r in caplog.records) == 4  # replacements
 
 
-def test_a_worker_that_lived_long_enough_resets_the_count_of_early_deaths(capsys):
+def test_a_worker_that_lived_long_enough_resets_the_count_of_early_deaths(caplog):
     sock = listening_socket(0)
     dying = (sys.executable, "-c", "import sys; sys.exit(3)")
     supervisor = Supervisor(sock, 1, scheduler=False, worker=dying)
@@ -55,13 +60,14 @@ def test_a_worker_that_lived_long_enough_resets_the_count_of_early_deaths(capsys
     supervisor.started = [time.monotonic() - EARLY_DEATH_S - 1]  # it ran long enough
     stopper = threading.Timer(15, supervisor.stop)  # a bound, should watch() not return
     stopper.start()
-    try:
-        assert supervisor.watch() == 1  # 5 more early deaths: it counted from 0 again
-    finally:
-        stopper.cancel()
-        supervisor.stop()
-        sock.close()
-    assert capsys.readouterr().err.count("starting another") == EARLY_DEATHS_MAX
+    with caplog.at_level(logging.INFO, logger="canopy.server"):
+        try:
+            assert supervisor.watch() == 1  # 5 more early deaths: it counted from 0 again
+        finally:
+            stopper.cancel()
+            supervisor.stop()
+            sock.close()
+    assert caplog.text.count("worker died; starting another") == EARLY_DEATHS_MAX
 
 
 def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path):
@@ -75,3 +81,16 @@ def test_sigterm_stops_the_supervisor_and_every_worker(tmp_path):
         time.sleep(0.1)
     assert not [pid for pid in workers if os.path.exists(f"/proc/{pid}")]
     srv.stop()
+
+
+def test_the_address_taken_is_the_host_asked_for(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.2", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _serve({"PORT": str(port), "CANOPY_HOST": "127.0.0.2",
+                       "CANOPY_LOG_FORMAT": "json"}, timeout=20)
+    assert done.returncode == 1
+    (line,) = [json.loads(x) for x in done.stderr.splitlines() if x.startswith("{")]
+    assert (line["level"], line["address"]) == ("error", f"127.0.0.2:{port}")
+    assert line["event"].startswith(f"cannot listen on 127.0.0.2:{port}: ")
