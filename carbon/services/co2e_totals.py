@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import User
 from db import UnitOfWork
-from db.sql import is_postgres
+from db.sql import is_postgres, rowcount
 
 SLOT = 1
 # A month is rolled up once it ended this many days ago: nights are settled within hours, and
@@ -102,6 +102,9 @@ def _roll_up_month(uow: UnitOfWork, now: datetime) -> bool:
         if last + SETTLE_HORIZON >= now.date():
             return False
         s.execute(_ADD_MONTH, {"first": first, "last": last})
-        s.execute(update(CO2eRollup).where(CO2eRollup.slot == SLOT).values(through=last))
+        moved = rowcount(s.execute(update(CO2eRollup).where(CO2eRollup.slot == SLOT)
+                                   .values(through=last)))
+        if not moved:  # the migration's row is gone (a restore, a hand-cleaned table)
+            s.add(CO2eRollup(slot=SLOT, through=last))
         uow.commit()
     return True
