@@ -127,7 +127,8 @@ def test_the_schedulers_job_runs_show_on_the_workers_metrics(tmp_path):
 
 
 START_JOBS = ("settle_due", "expire_due", "publish_log_roots", "purge_idempotency_keys",
-              "maintain_partitions", "settle_requested")
+              "maintain_partitions", "roll_up_co2e_totals", "settle_requested",
+              "deliver_webhooks", "purge_webhook_deliveries")
 
 
 def _wait_for_job_runs(port: int) -> dict[str, float]:
