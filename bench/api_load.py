@@ -49,13 +49,21 @@ from functools import partial
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_server, tree_cpu_s  # noqa: E402
+from common import (  # noqa: E402
+    free_port,
+    fresh_database,
+    monthly_partitions,
+    start_server,
+    tree_cpu_s,
+)
 
 from api.core.auth import make_token  # noqa: E402
+from carbon.ball_ids import settlement_id  # noqa: E402
 from carbon.services import ledger  # noqa: E402
 from carbon.services.reconcile import reconcile  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
@@ -97,15 +105,16 @@ def seed(url: str, users: int, friends: int, now: datetime) -> dict[int, list[in
 
 def _seed_balls(conn, ids: list[int], rng: random.Random, now: datetime):
     ripe, day = now - timedelta(hours=1), (now - timedelta(days=1)).date()
+    # Ids as settlement makes them (carbon/ball_ids.py): the date, the user, the type's rank.
     with conn.cursor().copy(
-            "COPY balls (user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,"
-            " stolen_g, collected_g, stealable, status, ripe_at, expires_at, created_at) "
-            "FROM STDIN") as cp:
+            "COPY balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g,"
+            " remaining_g, stolen_g, collected_g, stealable, status, ripe_at, expires_at,"
+            " created_at) FROM STDIN") as cp:
         for uid in ids:
-            for kind in TYPES:
+            for rank, kind in enumerate(TYPES):
                 g = rng.randrange(50, 300)
-                cp.write_row((uid, "settlement", kind, day, g, g, g, 0, 0, True, "open", ripe,
-                              ripe + timedelta(hours=72), now))
+                cp.write_row((settlement_id(day, uid, rank), uid, "settlement", kind, day, g, g,
+                              g, 0, 0, True, "open", ripe, ripe + timedelta(hours=72), now))
     index = {uid: i for i, uid in enumerate(ids)}
     rows = conn.execute("SELECT id, user_id, energy_g FROM balls ORDER BY id").fetchall()
     return [(ball_id, index[uid], g) for ball_id, uid, g in rows]
@@ -337,6 +346,8 @@ def parse_args() -> argparse.Namespace:
                         help="run the server from this other checkout instead (a before build)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker process (default: CANOPY_WEB_THREADS, 4)")
+    parser.add_argument("--without-outbox", action="store_true",
+                        help="the same build with outbox.record left out (bench/without_outbox)")
     parser.add_argument("--clients", type=int, default=64,
                         help="requests in flight at most (open connections)")
     args = parser.parse_args()
@@ -350,10 +361,13 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     now = datetime.now(UTC)
     url = fresh_database(DB_NAME)
+    monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
     balls = seed(url, args.users, args.friends, now)
     port = free_port()
-    server = start_server(url, port, args.workers, args.threads, log_path=LOG,
-                          extra_env={"CANOPY_JWT_SECRET": SECRET},
+    env = {"CANOPY_JWT_SECRET": SECRET}
+    if args.without_outbox:  # its sitecustomize replaces outbox.record in every server process
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench" / "without_outbox"), str(ROOT)])
+    server = start_server(url, port, args.workers, args.threads, log_path=LOG, extra_env=env,
                           root=Path(args.compare) if args.compare else ROOT)
     try:
         Load(port, args.users, args.friends, balls).run_sequential(100, 98)  # warm-up
@@ -370,6 +384,7 @@ def main() -> int:
         server.wait(timeout=120)  # a loaded machine stops slowly
     # Other processes share these cores: the load average says how quiet the machine was.
     print(f"build={'compare' if args.compare else 'this'} "
+          f"outbox={'left_out' if args.without_outbox else 'written'} "
           f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
           f"cpus={os.cpu_count()} workers={args.workers} threads={args.threads} users={args.users} "
           f"target_rate={args.rate}")
@@ -377,6 +392,10 @@ def main() -> int:
     report(load, elapsed, "rush")
     engine = make_engine(url)
     problems = reconcile(UnitOfWork(make_session_factory(engine)))
+    with engine.connect() as conn:  # proves which build ran: no rows when left out
+        stolen = conn.execute(text("SELECT count(*) FROM outbox_events "
+                                   "WHERE type = 'energy_stolen'")).scalar_one()
+    print(f"outbox_energy_stolen_rows={stolen}")
     engine.dispose()
     print("reconcile=ok" if not problems else f"reconcile_problems={problems[:5]}")
     # This process only (the server is a child, not counted): what the generator took from the
