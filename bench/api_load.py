@@ -61,6 +61,7 @@ from common import (  # noqa: E402
     start_server,
     tree_cpu_s,
 )
+from year_of_play import add_year  # noqa: E402
 
 from api.core.auth import make_token  # noqa: E402
 from carbon.ball_ids import settlement_id  # noqa: E402
@@ -346,6 +347,8 @@ def parse_args() -> argparse.Namespace:
                         help="run the server from this other checkout instead (a before build)")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker process (default: CANOPY_WEB_THREADS, 4)")
+    parser.add_argument("--history-days", type=int, default=0,
+                        help="first build this many nights of play (bench/year_of_play.py)")
     parser.add_argument("--without-outbox", action="store_true",
                         help="the same build with outbox.record left out (bench/without_outbox)")
     parser.add_argument("--clients", type=int, default=64,
@@ -363,6 +366,9 @@ def main() -> int:
     url = fresh_database(DB_NAME)
     monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
     balls = seed(url, args.users, args.friends, now)
+    if args.history_days:
+        built = add_year(url, now.date(), args.history_days)
+        print(f"# built {args.history_days} nights of history in {built:.0f} s", flush=True)
     port = free_port()
     env = {"CANOPY_JWT_SECRET": SECRET}
     if args.without_outbox:  # its sitecustomize replaces outbox.record in every server process
@@ -385,6 +391,7 @@ def main() -> int:
     # Other processes share these cores: the load average says how quiet the machine was.
     print(f"build={'compare' if args.compare else 'this'} "
           f"outbox={'left_out' if args.without_outbox else 'written'} "
+          f"history_days={args.history_days} "
           f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "
           f"cpus={os.cpu_count()} workers={args.workers} threads={args.threads} users={args.users} "
           f"target_rate={args.rate}")

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -94,24 +93,24 @@ def start_server(url: str, port: int, workers: int, threads: int | None = None, 
 
 
 def monthly_partitions(url: str, first, last) -> None:
-    """Monthly partitions of balls and steals (ball id ranges) and waterings (dates) for the
-    months first..last, as the partition maintenance job keeps them ahead of the clock
-    (migration 0022 created only those around the day it ran). No-op on unpartitioned tables."""
-    from carbon.ball_ids import month_range
+    """Every partitioned table's monthly partitions for the months first..last (those missing),
+    as the partition maintenance job keeps them ahead of the clock (the migrations created only
+    those around the day they ran). No-op on unpartitioned tables."""
+    from db import UnitOfWork, make_engine, make_session_factory
+    from db.partition_ops import create_partition, is_partitioned, partitions
+    from db.partitions import REGISTRY, month_start
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        month = first.replace(day=1)
-        while month <= last:
-            low, high = month_range(month)
-            upto = (month + timedelta(days=32)).replace(day=1)
-            for table, a, b in (("balls", low, high), ("steals", low, high),
-                                ("waterings", f"'{month}'", f"'{upto}'")):
-                name = f"{table}_p{month:%Y%m}"
-                kind = conn.execute("SELECT relkind FROM pg_class WHERE relname = %s",
-                                    (table,)).fetchone()[0]
-                exists = conn.execute("SELECT 1 FROM pg_class WHERE relname = %s",
-                                      (name,)).fetchone()
-                if kind == "p" and not exists:
-                    conn.execute(f"CREATE TABLE {name} PARTITION OF {table} "
-                                 f"FOR VALUES FROM ({a}) TO ({b})")
-            month = upto
+    engine = make_engine(url)
+    uow = UnitOfWork(make_session_factory(engine))
+    with uow:
+        s = uow.session
+        for spec in REGISTRY:
+            if not spec.partitioned or not is_partitioned(s, spec.table):
+                continue
+            have, month = partitions(s, spec), month_start(first)
+            while month <= last:
+                if month not in have:
+                    create_partition(s, spec, month)
+                month = spec.next(month)
+        uow.commit()
+    engine.dispose()
