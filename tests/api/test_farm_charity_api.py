@@ -21,16 +21,6 @@ def frozen():
 
 
 @pytest.fixture
-def admin(make_partner):
-    return make_partner(("admin",), name="operator")
-
-
-@pytest.fixture
-def charity(make_partner):
-    return make_partner(("donations",), name="school-meals-fund")
-
-
-@pytest.fixture
 def project(charity, session):
     return CharityProjectFactory(partner=None, partner_id=charity.id, egg_target=5,
                                  fen_per_egg=50, sponsor_name="Green Sponsor")

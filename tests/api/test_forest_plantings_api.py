@@ -24,11 +24,6 @@ def frozen():
 
 
 @pytest.fixture
-def planter(make_partner):
-    return make_partner(("plantings",), name="green-ngo")
-
-
-@pytest.fixture
 def project(planter, session):
     return ProjectFactory(partner=None, partner_id=planter.id, energy_cost_g=100, budget=2)
 

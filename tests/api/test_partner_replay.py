@@ -24,11 +24,6 @@ def frozen():
         yield
 
 
-@pytest.fixture
-def admin(make_partner):
-    return make_partner(("admin",), name="ops")
-
-
 def assert_replayed(resp):
     assert resp.status_code == 409 and resp.mimetype == "application/problem+json"
     body = resp.get_json()

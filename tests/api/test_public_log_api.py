@@ -26,11 +26,6 @@ def frozen():
         yield traveller
 
 
-@pytest.fixture
-def planter(make_partner):
-    return make_partner(("plantings",), name="green-ngo")
-
-
 def plant_and_confirm(session, uow, signed, planter, quantity=3) -> list[str]:
     project = ProjectFactory(partner=None, partner_id=planter.id, energy_cost_g=100, budget=50)
     order, _ = pending_order(session, uow, quantity, project=project)

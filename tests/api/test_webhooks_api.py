@@ -21,21 +21,6 @@ def frozen():
         yield
 
 
-@pytest.fixture
-def admin(make_partner):
-    return make_partner(("admin",), name="operator")
-
-
-@pytest.fixture
-def planter(make_partner):
-    return make_partner(("plantings",), name="green-planters")
-
-
-@pytest.fixture
-def charity(make_partner):
-    return make_partner(("donations",), name="school-meals")
-
-
 def register(signed, admin, partner, url="http://127.0.0.1:9/hook",
              types=("planting.ordered",)):
     resp = signed(admin, "POST", HOOKS, {"partner_name": partner.name, "url": url,
@@ -65,13 +50,13 @@ def test_operators_register_list_and_remove_endpoints(signed, admin, planter, ch
 @pytest.mark.parametrize("body, field", [
     ({"partner_name": "nobody", "url": "http://x.org/", "event_types": ["planting.ordered"]},
      "partner_name"),
-    ({"partner_name": "green-planters", "url": "ftp://x.org/", "event_types":
+    ({"partner_name": "green-ngo", "url": "ftp://x.org/", "event_types":
       ["planting.ordered"]}, "url"),
-    ({"partner_name": "green-planters", "url": "http://x.org/", "event_types": ["steal"]},
+    ({"partner_name": "green-ngo", "url": "http://x.org/", "event_types": ["steal"]},
      "event_types"),
-    ({"partner_name": "green-planters", "url": "http://x.org/", "event_types": []},
+    ({"partner_name": "green-ngo", "url": "http://x.org/", "event_types": []},
      "event_types"),
-    ({"partner_name": "green-planters", "url": "http://u:p@x.org/", "event_types":
+    ({"partner_name": "green-ngo", "url": "http://u:p@x.org/", "event_types":
       ["planting.ordered"]}, "url"),
 ])
 def test_a_bad_endpoint_is_a_422_naming_the_field(signed, admin, planter, body, field):
