@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, Date, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from carbon.ball_ids import MAX_RANK, USER_SHIFT, day_base, month_range
+from carbon.ball_ids import DAY_SHIFT, MAX_RANK, USER_SHIFT, day_base
 from db.base import UTCDateTime
 from db.sql import is_postgres
 
@@ -28,7 +28,6 @@ _TYPES: dict[str, TypeEngine[Any]] = {
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
     "base": BigInteger(), "lo": BigInteger(), "hi": BigInteger(),
-    "mlo": BigInteger(), "mhi": BigInteger(),
     **{f"m{i:02}": Date() for i in range(1, 32)},
     **{f"b{i:02}": BigInteger() for i in range(1, 32)},
 }
@@ -60,10 +59,8 @@ def allowance_days(d: date, days_through: date | None,
               for k, v in days.items()}
     later = sorted(v for v in days.values()
                    if v is not None and v in settled and (days_through is None or v > days_through))
-    lo, hi = month_range(d)
     return (any(v is not None for v in carbon.values()), len(later),
-            {**carbon, **{f"b{i:02}": day_base(v) for i, v in enumerate(later, start=1)},
-             "mlo": lo, "mhi": hi})
+            {**carbon, **{f"b{i:02}": day_base(v) for i, v in enumerate(later, start=1)}})
 
 
 def explain(stmt: TextClause) -> TextClause:
@@ -143,8 +140,8 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 # month never exceeds the cap even if days are settled out of order. Days rolled up are read
 # from carbon_days (their balls may be retired), one probe of its date-first key per date
 # listed (a date range would scan every user's rows of the month); later days from the balls,
-# one primary-key range per date (the user's balls of that night), within the month's
-# partition (:mlo..:mhi); only the parts `allowance_days` found dates for are in the SQL.
+# one primary-key range per date (the user's balls of that night); only the parts
+# `allowance_days` found dates for are in the SQL.
 _GIVEN_IN_DAYS = f"""(
          SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM carbon_days b
          WHERE b.local_date IN ({MONTH_DAYS}) AND b.user_id = v.user_id
@@ -152,13 +149,17 @@ _GIVEN_IN_DAYS = f"""(
 
 
 def _given_in_balls(days: int) -> str:
-    ranges = " OR ".join(
-        f"b.id BETWEEN :b{i:02} + v.user_id * {1 << USER_SHIFT} "
-        f"AND :b{i:02} + v.user_id * {1 << USER_SHIFT} + {MAX_RANK}" for i in range(1, days + 1))
-    return f"""(
+    """One probe per date: the user's id range of that night, and the date's whole id range
+    as constants (one partition at plan time; an OR of the ranges was planned as a scan of the
+    month's partition filtering every row)."""
+    step, span = 1 << USER_SHIFT, 1 << DAY_SHIFT
+    return " - ".join(f"""(
          SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
-         WHERE b.id >= :mlo AND b.id < :mhi AND ({ranges})
+         WHERE b.id BETWEEN :b{i:02} + v.user_id * {step}
+                        AND :b{i:02} + v.user_id * {step} + {MAX_RANK}
+           AND b.id >= :b{i:02} AND b.id < :b{i:02} + {span}
            AND b.kind = 'settlement' AND b.activity_type = v.activity_type)"""
+                      for i in range(1, days + 1))
 
 
 def _aggregated(carbon: bool, ball_days: int) -> str:

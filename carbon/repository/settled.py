@@ -81,13 +81,14 @@ def _balls_where(session: Session, user_id: int, first: date, last: date,
     if first > last:
         return None
     days = _dates(first, last)
-    # The whole span as well: PostgreSQL prunes to its monthly partitions at plan time.
-    low, high = ball_ids.day_base(first), ball_ids.day_base(last + timedelta(days=1))
-    where = [Ball.kind == "settlement", Ball.id >= low, Ball.id < high]
     if len(days) > MAX_PROBES:
-        return [*where, Ball.user_id == user_id]
+        low, high = ball_ids.day_base(first), ball_ids.day_base(last + timedelta(days=1))
+        return [Ball.kind == "settlement", Ball.id >= low, Ball.id < high,
+                Ball.user_id == user_id]
+    # No outer bounds of the whole span: PostgreSQL then scanned it all, filtering by the
+    # ranges, instead of one probe per range (the ranges alone prune the partitions).
     ranges = [Ball.id.between(*ball_ids.user_range(d, user_id, user_id)) for d in days]
-    return [*where, or_(*ranges)]
+    return [Ball.kind == "settlement", or_(*ranges)]
 
 
 def settled_days(session: Session, user_id: int, first: date, last: date,

@@ -4,18 +4,21 @@ public figures answer the same before the roll-up, after it, and once the balls 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
 
+from carbon import ball_ids
+from carbon import settlement_sql as sql
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import ActivityEvent, Ball
 from carbon.services import co2e_totals
 from carbon.services.account import STATEMENT_MAX_DAYS, carbon_statement
 from carbon.services.balls import expire_balls
 from carbon.services.lookups import user_totals
-from carbon.services.settlement import settle_day
+from carbon.services.settlement import _Day, settle_day
 from db import partition_ops
 from db.partitions import spec
 from game.stats.repository import counted
@@ -184,3 +187,19 @@ def test_a_month_of_balls_is_retired_only_once_it_is_copied(uow, session):
     partition_ops.maintain(lambda: uow, later, keep, registry=balls_only)
     assert session.scalar(select(func.count()).select_from(Ball)) == 0
     assert answers(uow, session, ann) == before
+
+
+def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_postgres):
+    if not is_postgres:
+        pytest.skip("a PostgreSQL plan")
+    started = {DAY - timedelta(days=i) for i in range(1, 9)}
+    carbon, ball_days, allowance = sql.allowance_days(DAY, None, started)
+    assert (carbon, ball_days) == (False, 8)
+    params = {**_Day(DAY, "Asia/Shanghai", NOW).params(), "first": 1, "last": 20_000,
+              "bid": 1, "base": ball_ids.day_base(DAY), **allowance}
+    sql.tune_batch_transaction(session)
+    with sql.ball_insert_plan(session):
+        plan = "\n".join(r[0] for r in session.execute(
+            sql.explain(sql.insert_balls(carbon, ball_days)), params))
+    assert len(set(re.findall(r" on (balls\S*) b\b", plan))) == 1, plan
+    assert "Seq Scan" not in plan and "carbon_days" not in plan
