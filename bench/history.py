@@ -7,10 +7,11 @@ against a fresh deployment's, measured in the same run.
 1. Fresh: recreates canopy_bench_history (migrations, default methodology), N users of one zone
    and 5 events each on FRESH_DAY (SQL generate_series), settles FRESH_DAY in a child process
    after a CHECKPOINT (time and WAL), then times GET /v1/me/carbon for 366 days.
-2. History: every user gets 3 carbon_days rows on each of the history days before LATER_DAY
-   and 3 collected settlement balls on the last --ball-days of them (one INSERT ... SELECT
-   generate_series per month, in key order), then VACUUM ANALYZE and the monthly CO2e
-   roll-up, as the jobs would have done.
+2. History: every user gets 3 collected settlement balls on the last --ball-days of the
+   history days before LATER_DAY and 3 carbon_days rows on each earlier one (their balls were
+   copied there and retired; one INSERT ... SELECT generate_series per month, in key order),
+   then VACUUM ANALYZE and the monthly CO2e roll-up (which copies the months of balls that are
+   over into carbon_days), as the jobs would have done.
 3. Night 366: 5 events per user on LATER_DAY, settled the same way, then the same statements.
 
 With BENCH_LOCK=/path set, the two timed phases hold that file lock (other heavy jobs on a
@@ -73,8 +74,8 @@ CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e
                          'no_cutlery_order', 'movie_ticket'] AS types) AS t
 """
 # A movie ticket (capped per month) in a seventh of the events exercises the monthly allowance.
-# History: 3 balls a user and night, collected, as settled nights leave them, and their
-# carbon_days rows.
+# History: 3 balls a user and night, collected, as settled nights leave them, or their
+# carbon_days rows once retired.
 # Ids as settlement makes them (carbon/ball_ids.py): day << 38 | user << 6 | rank.
 HISTORY_BALLS = """
 INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
@@ -94,6 +95,13 @@ SELECT d::date, u.id, t.k, t.g
 FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN users u
 CROSS JOIN (VALUES ('bus_ride', 30), ('metro_ride', 52), ('offline_payment', 50)) AS t(k, g)
 ORDER BY 1, 2, 3
+"""
+
+
+HISTORY_RUNS = """
+INSERT INTO settlement_runs (local_date, timezone, started_at, completed_at)
+SELECT d::date, 'Asia/Shanghai', d + interval '17 hours', d + interval '17 hours'
+FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d
 """
 
 
@@ -120,19 +128,21 @@ def add_events(day: date) -> None:
 
 
 def add_history(first: date, last: date, ball_days: int) -> float:
-    """carbon_days for every user on first..last and collected balls on the last `ball_days`
-    of them (older balls are retired with their monthly partitions, and a night never touches
-    a past month's partition anyway), then the monthly CO2e roll-up; seconds taken."""
+    """Collected balls for every user on the last `ball_days` of first..last (with their
+    settlement runs) and carbon_days on the days before (their balls retired with their
+    monthly partitions once copied), then the monthly CO2e roll-up; seconds taken."""
     started = time.perf_counter()
+    balls_from = last - timedelta(days=ball_days - 1)
     with psycopg.connect(URL, autocommit=True) as conn:
         background_backend(conn)
         a = first
         while a <= last:
             b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
-            conn.execute(HISTORY_DAYS, {"a": a, "b": b})
-            if b > last - timedelta(days=ball_days):
-                conn.execute(HISTORY_BALLS, {"a": max(a, last - timedelta(days=ball_days - 1)),
-                                             "b": b})
+            if a < balls_from:
+                conn.execute(HISTORY_DAYS, {"a": a, "b": min(b, balls_from - timedelta(1))})
+            if b >= balls_from:
+                conn.execute(HISTORY_BALLS, {"a": max(a, balls_from), "b": b})
+                conn.execute(HISTORY_RUNS, {"a": max(a, balls_from), "b": b})
             print(f"# history {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
             a = b + timedelta(days=1)
         conn.execute("VACUUM (ANALYZE) balls")

@@ -91,7 +91,8 @@ def _event_rows(user_numbers: range, first_id: int, per_user: int):
 
 def add_history(days: int) -> None:
     """`days` earlier local dates of 3 collected settlement balls per user (as settled nights
-    leave them), then VACUUM ANALYZE."""
+    leave them) and their settlement runs (the monthly allowance reads the balls of the dates
+    a settlement started), then VACUUM ANALYZE."""
     with psycopg.connect(URL, autocommit=True) as conn:
         for back in range(1, days + 1):
             d = DAY - timedelta(days=back)
@@ -103,6 +104,9 @@ def add_history(days: int) -> None:
                 "FROM users u CROSS JOIN (VALUES ('offline_payment', 0), ('metro_ride', 1), "
                 "('bus_ride', 2)) AS t(k, r)",
                 {"d": d, "base": day_base(d), "at": NOON - timedelta(days=back)})
+            conn.execute("INSERT INTO settlement_runs (local_date, timezone, started_at, "
+                         "completed_at) VALUES (%(d)s, 'Asia/Shanghai', %(at)s, %(at)s)",
+                         {"d": d, "at": NOON - timedelta(days=back - 1)})
         conn.execute("VACUUM (ANALYZE) balls")
 
 

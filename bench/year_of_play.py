@@ -12,7 +12,8 @@ life cycle"), for every user already in the database, in one zone's local days b
   retired with their month), ids as settlement makes them (carbon/ball_ids.py);
 - steals: each user stole once a night from the next user's first ball (same 60 nights);
 - earned_days: a row per user and day (the leaderboard's totals), for the whole period;
-- carbon_days: the statement's 3 rows per user and day, for the whole period (kept forever);
+- carbon_days: the statement's 3 rows per user and day, for the whole period (kept forever),
+  and co2e_rollup.days_through at its last day (the roll-up copied those nights' balls);
 - outbox_events: one energy_stolen feed item per user and night for the last 90 nights.
 Every month's partitions are created first (bench/common.py monthly_partitions). Raw events and
 idempotency keys are not generated: a night's settlement and the rush do not read old ones.
@@ -146,6 +147,7 @@ def add_year(url: str, today: date, days: int = 365) -> float:
                 if b >= since:
                     conn.execute(sql, {"a": max(a, since), "b": b})
             print(f"# year: {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
+        conn.execute("UPDATE co2e_rollup SET days_through = %s", (last,))
         nights = (last - ledger_first).days + 1
         conn.execute("UPDATE ledger_accounts SET balance_g = balance_g + 132 * %s "
                      "WHERE code = 'available' AND user_id IS NOT NULL", (nights,))

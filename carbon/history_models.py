@@ -1,8 +1,9 @@
-"""The compact history of the carbon statement, written by settlement beside the balls.
+"""The compact history of the carbon statement: the retired form of settlement balls.
 
-One row per (local date, user, activity type) that settlement gave CO2e: what the statement
-reads per day, type, month and in total, so that raw events and closed balls can be retired
-while the statement stays exact. energy_g is not kept: a settlement ball's energy equals its
+One row per (local date, user, activity type) that settlement gave CO2e. A night writes only
+its balls; the monthly CO2e roll-up copies a whole month of settlement balls here before that
+month's balls may be retired (co2e_rollup.days_through), so that the statement stays exact
+once raw events and balls are gone (carbon/repository/settled.py reads both). energy_g is not kept: a settlement ball's energy equals its
 CO2e by construction (1 g CO2e = 1 g energy) and energy lives in the ledger.
 
 The key starts with the date, not the user: a night's inserts then land at the right edge of
@@ -33,11 +34,14 @@ class CarbonDay(Base):
 
 
 class CO2eRollup(Base):
-    """One row: users.co2e_total_g holds every carbon_days row dated `through` or earlier
-    (NULL: none yet). A user's all-time CO2e is that plus their carbon_days after it, so that
+    """One row, two watermarks (NULL: none yet). users.co2e_total_g holds every settled night
+    dated `through` or earlier; carbon_days holds every settled (date, user, type) dated
+    `days_through` or earlier (never before `through`), the settlement balls the later ones.
+    A user's all-time CO2e is their total plus what they settled after `through`, so that
     settlement writes no per-user total at night; a monthly roll-up moves whole months in."""
 
     __tablename__ = "co2e_rollup"
 
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    days_through: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -12,13 +12,14 @@ from calendar import monthrange
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from carbon.ball_ids import USER_SHIFT
+from carbon.ball_ids import DAY_SHIFT, MAX_RANK, USER_SHIFT, day_base
 from db.base import UTCDateTime
 from db.sql import is_postgres
 
@@ -28,6 +29,7 @@ _TYPES: dict[str, TypeEngine[Any]] = {
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
     "base": BigInteger(), "lo": BigInteger(), "hi": BigInteger(),
     **{f"m{i:02}": Date() for i in range(1, 32)},
+    **{f"b{i:02}": BigInteger() for i in range(1, 32)},
 }
 # The other dates of :d's month, NULL where the month is shorter (see _AGGREGATED).
 MONTH_DAYS = ", ".join(f":m{i:02}" for i in range(1, 32))
@@ -44,6 +46,21 @@ def month_days(d: date) -> dict[str, date | None]:
     days = [d.replace(day=i) if i <= monthrange(d.year, d.month)[1] else None
             for i in range(1, 32)]
     return {f"m{i:02}": None if day == d else day for i, day in enumerate(days, start=1)}
+
+
+def allowance_days(d: date, days_through: date | None,
+                   settled: set[date]) -> tuple[bool, int, dict[str, Any]]:
+    """Where the monthly allowance reads the other days of d's month: carbon_days for those
+    dated days_through or earlier (:m01..:m31, NULL for the others), the settlement balls for
+    the later ones that a settlement started (`settled`; :b01..:bNN their first ids).
+    (whether carbon_days is read, N, the parameters)."""
+    days = month_days(d)
+    carbon = {k: v if v is not None and days_through is not None and v <= days_through else None
+              for k, v in days.items()}
+    later = sorted(v for v in days.values()
+                   if v is not None and v in settled and (days_through is None or v > days_through))
+    return (any(v is not None for v in carbon.values()), len(later),
+            {**carbon, **{f"b{i:02}": day_base(v) for i, v in enumerate(later, start=1)}})
 
 
 def explain(stmt: TextClause) -> TextClause:
@@ -120,30 +137,55 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 # spans two methodology versions the highest cap of those versions applies (an uncapped version
 # makes the day uncapped; a monthly cap wins over a daily one). A monthly cap subtracts what the
 # settlement of the other days of the same local month already gave (allowance_g), so the
-# month never exceeds the cap even if days are settled out of order. That is read from
-# carbon_days (not balls, which retention may retire), one probe of its date-first key per
-# date listed: a date range would scan every user's rows of the month.
-_AGGREGATED = f"""
+# month never exceeds the cap even if days are settled out of order. Days rolled up are read
+# from carbon_days (their balls may be retired), one probe of its date-first key per date
+# listed (a date range would scan every user's rows of the month); later days from the balls,
+# one primary-key range per date (the user's balls of that night); only the parts
+# `allowance_days` found dates for are in the SQL.
+_GIVEN_IN_DAYS = f"""(
+         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM carbon_days b
+         WHERE b.local_date IN ({MONTH_DAYS}) AND b.user_id = v.user_id
+           AND b.activity_type = v.activity_type)"""
+
+
+def _given_in_balls(days: int) -> str:
+    """One probe per date: the user's id range of that night, and the date's whole id range
+    as constants (one partition at plan time; an OR of the ranges was planned as a scan of the
+    month's partition filtering every row)."""
+    step, span = 1 << USER_SHIFT, 1 << DAY_SHIFT
+    return " - ".join(f"""(
+         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
+         WHERE b.id BETWEEN :b{i:02} + v.user_id * {step}
+                        AND :b{i:02} + v.user_id * {step} + {MAX_RANK}
+           AND b.id >= :b{i:02} AND b.id < :b{i:02} + {span}
+           AND b.kind = 'settlement' AND b.activity_type = v.activity_type)"""
+                      for i in range(1, days + 1))
+
+
+def _aggregated(carbon: bool, ball_days: int) -> str:
+    given = "".join([f" - {_GIVEN_IN_DAYS}" if carbon else "",
+                     f" - {_given_in_balls(ball_days)}" if ball_days else ""])
+    return f"""
 SELECT v.user_id, v.activity_type,
   CASE WHEN MAX(v.takes_max) = 1 THEN MAX(v.value_g)
        ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
   CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL
-       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - (
-         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM carbon_days b
-         WHERE b.local_date IN ({MONTH_DAYS}) AND b.user_id = v.user_id
-           AND b.activity_type = v.activity_type)
+       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g){given}
        ELSE MAX(v.cap_g) END AS allowance_g
 FROM ({_VALUED_EVENTS}) AS v
 GROUP BY v.user_id, v.activity_type
 """
 
-_CAPPED = f"""
+
+def _capped(carbon: bool, ball_days: int) -> str:
+    return f"""
 SELECT a.user_id, a.activity_type,
   CASE WHEN a.allowance_g IS NULL OR a.raw_g <= a.allowance_g THEN a.raw_g
        WHEN a.allowance_g > 0 THEN a.allowance_g
        ELSE 0 END AS g
-FROM ({_AGGREGATED}) AS a
+FROM ({_aggregated(carbon, ball_days)}) AS a
 """
+
 
 # One ball per (user, date, type); a ball of 0 g is not created. Its id is :base (the date's
 # first id) + user_id << 6 + its rank among the user's balls of the night (ball_ids.py):
@@ -151,7 +193,8 @@ FROM ({_AGGREGATED}) AS a
 # ranks of a user's night are 0, 1, ... without gaps. No ON CONFLICT: the batch row claimed
 # first already excludes a second settlement of these users, so a ball that existed would be a
 # bug, and its rank-0 id then fails the batch loudly on the primary key.
-_INSERT_BALLS = f"""
+def _insert_balls(carbon: bool, ball_days: int) -> str:
+    return f"""
 INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
                    settlement_batch_id, created_at)
@@ -159,21 +202,30 @@ SELECT :base + c.user_id * {1 << USER_SHIFT}
          + ROW_NUMBER() OVER (PARTITION BY c.user_id ORDER BY c.activity_type) - 1,
        c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 'open',
        :ripe, :exp, :bid, :now
-FROM ({_CAPPED}) AS c
+FROM ({_capped(carbon, ball_days)}) AS c
 WHERE c.g > 0
 """
-INSERT_BALLS = _sql(_INSERT_BALLS)
 
-# PostgreSQL does a batch in one statement: the INSERT, then the batch's totals and the
-# statement's history (carbon_days) from its RETURNING rows. The new balls are never read back
-# (one statement, no second scan of what was just written). The users' all-time CO2e is not
-# touched: it is users.co2e_total_g up to the roll-up date plus carbon_days after it
-# (services/co2e_totals.py); only a night at or before that date adds to users (rare: a night
-# settled late by hand).
+
+@cache
+def insert_balls(carbon: bool, ball_days: int) -> TextClause:
+    """The INSERT of a batch's balls, its monthly allowance read as `allowance_days` says."""
+    return _sql(_insert_balls(carbon, ball_days))
+
+
+# Every other day of the month read from carbon_days (as when all of it is rolled up).
+INSERT_BALLS = insert_balls(True, 0)
+
+# PostgreSQL does a batch in one statement: the INSERT, then the batch's totals from its
+# RETURNING rows, adding its CO2e to the public counters (public_counters_add, migration 0013)
+# in the same aggregate row. The new balls are never read back (one statement, no second scan
+# of what was just written). A night after the roll-up's days_through writes nothing else:
+# the users' all-time CO2e and the statement read its balls (carbon/repository/settled.py).
+# A night at or before it (rare: settled late, by hand) also writes carbon_days, and adds to
+# users' CO2e totals if it is at or before `through`.
 # OFFSET 0 keeps PostgreSQL from pushing "c.g > 0" into the GROUP BY as a HAVING filter, which
 # repeated the monthly allowance subquery twice more for every monthly-capped (user, type).
 _GROUPED = "GROUP BY v.user_id, v.activity_type\n"
-_INSERT_BALLS_FENCED = _INSERT_BALLS.replace(_GROUPED, _GROUPED + "OFFSET 0\n")
 
 
 def _add_co2e_totals(balls: str) -> str:
@@ -193,18 +245,20 @@ INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
 SELECT :d, user_id, activity_type, co2e_g FROM {balls}"""
 
 
-def _one_statement(add_totals: bool) -> TextClause:
-    added = f"added AS ({_add_co2e_totals('ins')}),\n" if add_totals else ""
+@cache
+def one_statement(carbon: bool, ball_days: int, add_days: bool, add_totals: bool) -> TextClause:
+    """PostgreSQL's batch: (balls, energy_g, the counters' void)."""
+    fenced = _insert_balls(carbon, ball_days).replace(_GROUPED, _GROUPED + "OFFSET 0\n")
+    extra = "".join([f"days AS ({_add_carbon_days('ins')}),\n" if add_days else "",
+                     f"added AS ({_add_co2e_totals('ins')}),\n" if add_totals else ""])
     return _sql(f"""
-WITH ins AS ({_INSERT_BALLS_FENCED}
+WITH ins AS ({fenced}
   RETURNING user_id, activity_type, co2e_g, energy_g),
-{added}days AS ({_add_carbon_days("ins")})
-SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM ins
+{extra}totals AS (SELECT COUNT(*) AS balls, COALESCE(SUM(energy_g), 0) AS energy_g,
+                  COALESCE(SUM(co2e_g), 0) AS co2e_g FROM ins)
+SELECT balls, energy_g, public_counters_add(0, co2e_g, 0, 0) FROM totals
 """)
 
-
-INSERT_BALLS_ADD_DAYS = _one_statement(add_totals=False)
-INSERT_BALLS_ADD_TOTALS = _one_statement(add_totals=True)
 
 # SQLite: a batch's balls are one range of ids (:lo..:hi, ball_ids.user_range).
 _BATCH_BALLS = """
@@ -212,9 +266,16 @@ balls WHERE id BETWEEN :lo AND :hi AND settlement_batch_id = :bid
 """
 
 BATCH_TOTALS = _sql(f"""
-SELECT COUNT(*), COALESCE(SUM(energy_g), 0) FROM {_BATCH_BALLS}
+SELECT COUNT(*), COALESCE(SUM(energy_g), 0), COALESCE(SUM(co2e_g), 0) FROM {_BATCH_BALLS}
 """)
 
 ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
 ADD_CARBON_DAYS = _sql(_add_carbon_days(_BATCH_BALLS))
+
+# SQLite's public counters have one writer: slot 0 (game/stats/models.py).
+COUNT_PUBLIC_CO2E = _sql("""
+INSERT INTO public_counters (slot, users, co2e_total_g, trees_planted, eggs_donated)
+VALUES (0, 0, :g, 0, 0)
+ON CONFLICT (slot) DO UPDATE SET co2e_total_g = co2e_total_g + excluded.co2e_total_g
+""")

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -177,7 +177,7 @@ def _ready(s: Session, spec: Spec, start: date) -> bool:
     # :end_key: the first ball id of the period after (waterings, cut by date, wait a month more).
     key_month = end if spec.bounds is not None else spec.next(end)
     return bool(s.scalar(text(f"SELECT {spec.retire_when}"),
-                         {"start": start, "end": end,
+                         {"start": start, "end": end, "last": end - timedelta(days=1),
                           "end_key": int(ball_id_bounds(key_month)[0])}))
 
 

@@ -119,6 +119,11 @@ def ball_id_bounds(month: date) -> tuple[str, str]:
 _NO_OPEN_BALL_BEFORE = ("NOT EXISTS (SELECT 1 FROM balls WHERE status = 'open' "
                         "AND id < :end_key)")
 
+# A month of balls may go only once its settlement balls are copied into carbon_days (their
+# retired form: the monthly CO2e roll-up, carbon.services.co2e_totals): :last is its last day.
+_BALLS_COPIED = ("EXISTS (SELECT 1 FROM co2e_rollup WHERE days_through IS NOT NULL "
+                 "AND days_through >= :last)")
+
 # Order matters: a table goes before the tables it references (entries before transactions,
 # steals and waterings before balls).
 REGISTRY: tuple[Spec, ...] = (
@@ -134,7 +139,7 @@ REGISTRY: tuple[Spec, ...] = (
          retire_when=_NO_OPEN_BALL_BEFORE),
     Spec("waterings", "local_date", "RETAIN_BALLS_DAYS", retire_when=_NO_OPEN_BALL_BEFORE),
     Spec("balls", "id", "RETAIN_BALLS_DAYS", bounds=ball_id_bounds,
-         retire_when=_NO_OPEN_BALL_BEFORE
+         retire_when=_NO_OPEN_BALL_BEFORE + " AND " + _BALLS_COPIED
          + " AND NOT EXISTS (SELECT 1 FROM waterings WHERE ball_id < :end_key)"),
 )
 

@@ -113,8 +113,9 @@ def expire_due(uow_factory: UowFactory, now_fn: Clock, limit: int = 10000) -> tu
 
 @logged_job("roll_up_co2e_totals", lambda n: {"months": n})
 def roll_up_co2e_totals(uow_factory: UowFactory, now_fn: Clock) -> int:
-    """Add each whole month of carbon_days that is over to the users' CO2e totals (once a
-    month does something; other days find nothing). Returns how many months were rolled up."""
+    """Copy each whole month of settlement balls that is over into carbon_days and add it to
+    the users' CO2e totals (once a month does something; other days find nothing). Returns
+    how many months were rolled up."""
     return co2e_totals.roll_up(uow_factory(), now_fn())
 
 

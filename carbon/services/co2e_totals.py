@@ -1,10 +1,10 @@
-"""A user's all-time CO2e: users.co2e_total_g (whole months rolled up) + carbon_days since.
+"""A user's all-time CO2e: users.co2e_total_g (whole months rolled up) + what they settled since.
 
-Settlement used to add every night's CO2e to users.co2e_total_g: one UPDATE of every active
-user per night, 0.88 of a bare night's cost (README, settlement analysis). Now a night writes
-only carbon_days (which the statement needs anyway); once a month `roll_up` adds a month's
-carbon_days to users in one set-based UPDATE. Reading the total costs one probe of carbon_days'
-(date, user) key per day since the roll-up (at most about two months of days).
+Settlement used to add every night's CO2e to users.co2e_total_g and write carbon_days beside
+its balls; now a night writes only its balls. Once a month `roll_up` copies the month's
+settlement balls into carbon_days (their retired form: then the month's balls may go) and
+adds the month to users, both set-based, in one transaction. Reading a user's total costs one
+probe per day since the roll-up (at most about two months of days; carbon/repository/settled.py).
 """
 
 from __future__ import annotations
@@ -14,72 +14,68 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from carbon import ball_ids
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import User
+from carbon.repository import settled
+from carbon.repository.settled import SLOT, Watermarks
 from db import UnitOfWork
-from db.sql import is_postgres, rowcount
+from db.sql import rowcount
 
-SLOT = 1
 # A month is rolled up once it ended this many days ago: nights are settled within hours, and
-# one settled later than that (by hand) adds to users itself (settlement checks `rolled_up`).
+# one settled later than that (by hand) writes carbon_days and adds to users itself
+# (settlement reads the watermarks under a shared lock).
 SETTLE_HORIZON = timedelta(days=7)
-# Beyond this many days to probe one by one, read the user's rows with a range instead.
-MAX_PROBES = 400
 
 
-def _through(session: Session, lock: bool = False) -> date | None:
-    stmt = select(CO2eRollup.through).where(CO2eRollup.slot == SLOT)
-    if lock and is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt)
-
-
-def rolled_up(session: Session, local_date: date) -> bool:
-    """Whether local_date's CO2e is already counted in users.co2e_total_g. Settlement calls it
-    in its batch transaction; the shared row lock keeps a roll-up from passing meanwhile."""
-    stmt = select(CO2eRollup.through).where(CO2eRollup.slot == SLOT)
-    if is_postgres(session):
-        stmt = stmt.with_for_update(read=True)
-    through = session.scalar(stmt)
-    return through is not None and local_date <= through
+def watermarks_for_settlement(session: Session) -> Watermarks:
+    """The watermarks, read by a settlement batch in its own transaction: the shared row lock
+    keeps a roll-up from passing until the batch commits (and a batch waits for a roll-up)."""
+    return settled.watermarks(session, lock="share")
 
 
 def all_time_g(session: Session, user_id: int) -> int:
     """The user's CO2e saved, all time."""
     base = session.scalar(select(User.co2e_total_g).where(User.id == user_id)) or 0
-    through = _through(session)
-    # Both ends of carbon_days' date-first key: one index probe each.
-    start = (through + timedelta(days=1) if through is not None
-             else session.scalar(select(func.min(CarbonDay.local_date))))
-    end = session.scalar(select(func.max(CarbonDay.local_date)))
-    if start is None or end is None or end < start:
+    marks = settled.watermarks(session)
+    first = (marks.through + timedelta(days=1) if marks.through is not None
+             else _first_settled(session))
+    last = max(filter(None, (marks.days_through, settled.settled_span(session)[1])),
+               default=None)
+    if first is None or last is None or last < first:
         return int(base)
-    days = (end - start).days + 1
-    where = (CarbonDay.local_date.in_([start + timedelta(days=i) for i in range(days)])
-             if days <= MAX_PROBES else CarbonDay.local_date >= start)
-    since = session.scalar(select(func.coalesce(func.sum(CarbonDay.co2e_g), 0))
-                           .where(where, CarbonDay.user_id == user_id))
-    return int(base) + int(since or 0)
+    return int(base) + settled.settled_g(session, user_id, first, last, marks.days_through,
+                                         clip=False)
+
+
+def _first_settled(session: Session) -> date | None:
+    oldest = (session.scalar(select(func.min(CarbonDay.local_date))),
+              settled.settled_span(session)[0])
+    return min(filter(None, oldest), default=None)
 
 
 def unrolled_g(session: Session) -> int:
     """Every user's CO2e not rolled up into users.co2e_total_g yet (a full scan of those days:
     for recounts and checks, not for requests)."""
-    through = _through(session)
-    stmt = select(func.coalesce(func.sum(CarbonDay.co2e_g), 0))
-    if through is not None:
-        stmt = stmt.where(CarbonDay.local_date > through)
-    return int(session.scalar(stmt) or 0)
+    return settled.unsettled_into_users_g(session, settled.watermarks(session))
 
 
 def roll_up(uow: UnitOfWork, now: datetime) -> int:
-    """Add every whole month of carbon_days that ended SETTLE_HORIZON ago and is not rolled up
-    yet to users.co2e_total_g, one month per transaction; the number of months rolled up."""
+    """Roll up every whole month that ended SETTLE_HORIZON ago and is not rolled up yet, one
+    month per transaction; the number of months rolled up."""
     months = 0
     while _roll_up_month(uow, now):
         months += 1
     return months
 
+
+# Rows an older build wrote (it wrote carbon_days every night) hold the same values.
+_COPY_BALLS = text("""
+INSERT INTO carbon_days (local_date, user_id, activity_type, co2e_g)
+SELECT local_date, user_id, activity_type, co2e_g FROM balls
+WHERE kind = 'settlement' AND id >= :lo AND id < :hi
+ON CONFLICT DO NOTHING
+""")
 
 _ADD_MONTH = text("""
 UPDATE users SET co2e_total_g = users.co2e_total_g + m.g
@@ -90,21 +86,30 @@ WHERE users.id = m.user_id
 
 
 def _roll_up_month(uow: UnitOfWork, now: datetime) -> bool:
+    """The month after `through`: its settlement balls not in carbon_days yet are copied
+    there (days_through moves to its end), then its carbon_days are added to users."""
     with uow:
         s = uow.session
-        through = _through(s, lock=True)
-        first = (through + timedelta(days=1) if through is not None
-                 else s.scalar(select(func.min(CarbonDay.local_date))))
+        marks = settled.watermarks(s, lock="update")
+        first = (marks.through + timedelta(days=1) if marks.through is not None
+                 else _first_settled(s))
         if first is None:
             return False
-        first = first.replace(day=1) if through is None else first
+        first = first.replace(day=1) if marks.through is None else first
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         if last + SETTLE_HORIZON >= now.date():
             return False
+        days_through = marks.days_through
+        if days_through is None or days_through < last:
+            copy_from = (first if days_through is None or days_through < first
+                         else days_through + timedelta(days=1))
+            s.execute(_COPY_BALLS, {"lo": ball_ids.day_base(copy_from),
+                                    "hi": ball_ids.day_base(last + timedelta(days=1))})
+            days_through = last
         s.execute(_ADD_MONTH, {"first": first, "last": last})
         moved = rowcount(s.execute(update(CO2eRollup).where(CO2eRollup.slot == SLOT)
-                                   .values(through=last)))
+                                   .values(through=last, days_through=days_through)))
         if not moved:  # the migration's row is gone (a restore, a hand-cleaned table)
-            s.add(CO2eRollup(slot=SLOT, through=last))
+            s.add(CO2eRollup(slot=SLOT, through=last, days_through=days_through))
         uow.commit()
     return True

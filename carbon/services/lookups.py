@@ -49,8 +49,8 @@ def partner_names(session: Session, partner_ids: list[int]) -> dict[int, str]:
 
 
 def user_totals(session: Session) -> tuple[int, int]:
-    """(number of users, their total CO2e saved in grams: users' rolled-up totals plus the
-    carbon_days not rolled up yet)."""
+    """(number of users, their total CO2e saved in grams: users' rolled-up totals plus what
+    was settled after them, in carbon_days or still in balls)."""
     count, total = session.execute(
         select(func.count(User.id), func.coalesce(func.sum(User.co2e_total_g), 0))).one()
     return int(count), int(total) + unrolled_g(session)

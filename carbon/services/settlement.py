@@ -7,11 +7,12 @@ every event of a planned user is either committed before the plan (and settled) 
 late, never stored unseen. Then `workers` threads settle the pending batches, each batch one
 transaction that locks its row (FOR UPDATE SKIP LOCKED on PostgreSQL: two workers or two
 schedulers never take the same batch), creates the balls with one INSERT ... SELECT, issues
-their energy in one ledger transaction, writes the statement's compact history (carbon_days)
-in the same statement (the users' all-time CO2e is derived from it: services/co2e_totals.py)
-and marks the row finished. A crash leaves the rest pending and the next call resumes them. Users who
-appeared meanwhile get batches of their own; the run is completed in the planning transaction
-that finds nothing left, so no event can slip in between.
+their energy in one ledger transaction and marks the row finished. The balls are all a night
+writes of its CO2e: the statement and the users' all-time CO2e read them until the monthly
+roll-up copies them into carbon_days (services/co2e_totals.py). A crash leaves the rest
+pending and the next call resumes them. Users who appeared meanwhile get batches of their own;
+the run is completed in the planning transaction that finds nothing left, so no event can slip
+in between.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from carbon.backoff import Backoff
 from carbon.domain import account as domain
 from carbon.errors import InvalidInput
 from carbon.models import SettlementBatch, SettlementRun, User
+from carbon.repository import settled
 from carbon.repository.events import hold_days
 from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
@@ -213,25 +215,44 @@ def _settle_batch(uow: UnitOfWork, day: _Day) -> tuple[int, int] | None:
     return done
 
 
+def _at_or_before(d: date, mark: date | None) -> bool:
+    return mark is not None and d <= mark
+
+
+def _month(d: date) -> tuple[date, date]:
+    first = d.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
     if last > ball_ids.MAX_USER_ID:
         raise InvalidInput(f"User ids above {ball_ids.MAX_USER_ID} do not fit a ball id.")
     lo, hi = ball_ids.user_range(day.local_date, first, last)
     params = {**day.params(), "first": first, "last": last, "bid": batch_id,
               "base": ball_ids.day_base(day.local_date), "lo": lo, "hi": hi}
-    # A night already rolled up into users' totals (settled late, by hand) adds to them.
-    add_totals = co2e_totals.rolled_up(s, day.local_date)
+    # Under the shared lock: a roll-up waits for this batch, or this batch for the roll-up.
+    marks = co2e_totals.watermarks_for_settlement(s)
+    carbon, ball_days, allowance = sql.allowance_days(
+        day.local_date, marks.days_through, settled.started_dates(s, *_month(day.local_date)))
+    params.update(allowance)
+    # A night already copied into carbon_days, or rolled up into users' totals (settled late,
+    # by hand), writes there too: the roll-up will not come back for it.
+    add_days = _at_or_before(day.local_date, marks.days_through)
+    add_totals = _at_or_before(day.local_date, marks.through)
     if is_postgres(s):
         with sql.ball_insert_plan(s):
-            statement = sql.INSERT_BALLS_ADD_TOTALS if add_totals else sql.INSERT_BALLS_ADD_DAYS
-            totals = s.execute(statement, params).one()
+            statement = sql.one_statement(carbon, ball_days, add_days, add_totals)
+            balls, energy_g, _ = s.execute(statement, params).one()
     else:
-        s.execute(sql.INSERT_BALLS, params)
-        totals = s.execute(sql.BATCH_TOTALS, params).one()
+        s.execute(sql.insert_balls(carbon, ball_days), params)
+        balls, energy_g, co2e_g = s.execute(sql.BATCH_TOTALS, params).one()
         if add_totals:
             s.execute(sql.ADD_CO2E_TOTALS, params)
-        s.execute(sql.ADD_CARBON_DAYS, params)
-    balls, energy_g = (int(v) for v in totals)
+        if add_days:
+            s.execute(sql.ADD_CARBON_DAYS, params)
+        if co2e_g:
+            s.execute(sql.COUNT_PUBLIC_CO2E, {"g": co2e_g})
+    balls, energy_g = int(balls), int(energy_g)
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
         ledger.post(s, "issue", "settlement_batch", batch_id, [

@@ -21,10 +21,11 @@ def counted(session: Session) -> dict[str, int]:
 
 def hold_counted_tables(session: Session) -> None:
     """Until the transaction ends, no write to the tables the counters follow (a writer that
-    commits between a scan and the new counters would be lost). Waits for those in flight."""
+    commits between a scan and the new counters would be lost). Waits for those in flight.
+    balls: a settlement batch adds its CO2e to the counters (collects and steals wait too)."""
     if is_postgres(session):
-        session.execute(text("LOCK TABLE users, carbon_days, planting_orders, charity_projects "
-                             "IN SHARE MODE"))
+        session.execute(text("LOCK TABLE users, carbon_days, balls, planting_orders, "
+                             "charity_projects IN SHARE MODE"))
 
 
 def replace_counts(session: Session, figures: dict[str, int]) -> None:

@@ -1,23 +1,34 @@
-"""Settlement writes the statement's compact history (carbon_days), and the statement reads it,
-so that it stays exact once events and balls are retired."""
+"""A night writes only its balls; the monthly roll-up copies them into carbon_days (their retired
+form) before their month may be retired. The statement, the totals, the monthly caps and the
+public figures answer the same before the roll-up, after it, and once the balls are gone."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
-from carbon.history_models import CarbonDay
+from carbon import ball_ids
+from carbon import settlement_sql as sql
+from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import ActivityEvent, Ball
+from carbon.services import co2e_totals
 from carbon.services.account import STATEMENT_MAX_DAYS, carbon_statement
-from carbon.services.settlement import settle_day
+from carbon.services.balls import expire_balls
+from carbon.services.lookups import user_totals
+from carbon.services.settlement import _Day, settle_day
+from db import partition_ops
+from db.partitions import spec
+from game.stats.repository import counted
 from tests.conftest import NOW
 from tests.factories import ActivityEventFactory, UserFactory
 from tests.factories.carbon import seed_methodology
 
 DAY = date(2026, 3, 9)
 NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
+APRIL_9 = datetime(2026, 4, 9, tzinfo=UTC)  # March is rolled up from April 8 on
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +40,10 @@ def events(user, activity_type, count, at=NOON):
     for i in range(count):
         ActivityEventFactory(user=user, activity_type=activity_type,
                              occurred_at=at + timedelta(seconds=i))
+
+
+def on(day: date) -> datetime:
+    return datetime.combine(day, NOON.timetz())
 
 
 def history(session) -> list[tuple]:
@@ -44,35 +59,53 @@ def settlement_balls(session) -> list[tuple]:
         .order_by(Ball.local_date, Ball.user_id, Ball.activity_type))]
 
 
-def test_settlement_writes_one_history_row_for_every_ball_it_makes(uow, session):
+def watermarks(session) -> tuple:
+    session.expire_all()
+    return session.execute(select(CO2eRollup.through, CO2eRollup.days_through)).one()
+
+
+def answers(uow, session, user) -> dict:
+    """Everything that reads settled CO2e, for one user and for everyone."""
+    session.expire_all()
+    st = carbon_statement(uow, user.id, date(2026, 2, 1), date(2026, 4, 30))
+    return {"days": [(d.date, d.co2e_g, d.by_type) for d in st.days], "months": st.months,
+            "all_time": st.all_time_co2e_g, "everyone": user_totals(session)[1],
+            "public": counted(session)["co2e_total_g"]}
+
+
+def test_a_night_writes_only_its_balls_and_the_roll_up_copies_them(uow, session):
     ann, bob, idle = UserFactory(), UserFactory(), UserFactory()
     events(ann, "offline_payment", 12)  # capped at 10 a day: 50 g
     events(ann, "metro_ride", 1)
     events(bob, "offline_payment", 1)
-    settle_day(uow, DAY, NOW, batch_users=1)  # a batch per user: each writes its own rows
-    rows = history(session)
-    assert rows == settlement_balls(session)
-    assert rows == [(DAY, ann.id, "metro_ride", 52), (DAY, ann.id, "offline_payment", 50),
-                    (DAY, bob.id, "offline_payment", 5)]
-    assert idle.id not in {r[1] for r in rows}
+    settle_day(uow, DAY, NOW, batch_users=1)  # a batch per user
+    assert history(session) == []
+    balls = settlement_balls(session)
+    assert balls == [(DAY, ann.id, "metro_ride", 52), (DAY, ann.id, "offline_payment", 50),
+                     (DAY, bob.id, "offline_payment", 5)]
+    assert co2e_totals.roll_up(uow, APRIL_9) == 1
+    assert history(session) == balls and idle.id not in {r[1] for r in balls}
+    assert watermarks(session) == (date(2026, 3, 31), date(2026, 3, 31))
 
 
-def test_the_statement_stays_exact_after_the_events_and_balls_are_retired(uow, session):
-    ann = UserFactory()
-    events(ann, "offline_payment", 2, at=NOON - timedelta(days=1))
+def test_everything_answers_the_same_before_and_after_the_roll_up_and_retirement(uow, session):
+    ann, bob = UserFactory(), UserFactory()
+    events(ann, "offline_payment", 2, at=NOON - timedelta(days=9))  # Feb 28
     events(ann, "offline_payment", 1)
     events(ann, "metro_ride", 1)
-    for day in (DAY - timedelta(days=1), DAY):
+    events(bob, "bus_ride", 1)
+    for day in (date(2026, 2, 28), DAY):
         settle_day(uow, day, NOW)
+    before = answers(uow, session, ann)
+    assert before["days"] == [(date(2026, 2, 28), 10, {"offline_payment": 10}),
+                              (DAY, 57, {"metro_ride": 52, "offline_payment": 5})]
+    assert (before["months"], before["all_time"]) == ([("2026-02", 10), ("2026-03", 57)], 67)
+    assert before["everyone"] == before["public"] == 67 + 80  # bob: a bus ride
+    assert co2e_totals.roll_up(uow, APRIL_9) == 2
+    assert answers(uow, session, ann) == before
     session.execute(delete(Ball))
     session.execute(delete(ActivityEvent))
-    st = carbon_statement(uow, ann.id, DAY - timedelta(days=29), DAY)
-    assert [(d.date, d.co2e_g, d.by_type) for d in st.days] == [
-        (DAY - timedelta(days=1), 10, {"offline_payment": 10}),
-        (DAY, 57, {"metro_ride": 52, "offline_payment": 5})]
-    assert st.months == [("2026-03", 67)]
-    assert (st.by_type, st.total_co2e_g, st.all_time_co2e_g) == (
-        {"metro_ride": 52, "offline_payment": 15}, 67, 67)
+    assert answers(uow, session, ann) == before
 
 
 def test_a_full_length_statement_reads_both_end_days_and_nothing_beyond(uow, session):
@@ -82,6 +115,8 @@ def test_a_full_length_statement_reads_both_end_days_and_nothing_beyond(uow, ses
                        (DAY + timedelta(days=1), 8)):
         session.add(CarbonDay(local_date=day, user_id=ann.id, activity_type="walk", co2e_g=grams))
     session.add(CarbonDay(local_date=DAY, user_id=bob.id, activity_type="walk", co2e_g=16))
+    session.execute(delete(CO2eRollup))
+    session.add(CO2eRollup(slot=1, through=None, days_through=DAY + timedelta(days=1)))
     session.flush()
     st = carbon_statement(uow, ann.id, first, DAY)
     assert [(d.date, d.co2e_g) for d in st.days] == [(first, 2), (DAY, 4)]
@@ -89,26 +124,83 @@ def test_a_full_length_statement_reads_both_end_days_and_nothing_beyond(uow, ses
     assert st.total_co2e_g == 6
 
 
+@pytest.mark.parametrize("rolled_up", [False, True])
 @pytest.mark.parametrize(("first", "later"), [(date(2026, 3, 1), date(2026, 3, 31)),
                                               (date(2026, 3, 31), date(2026, 3, 1))])
-def test_a_monthly_cap_counts_earlier_days_whose_balls_were_retired(uow, session, first, later):
+def test_a_monthly_cap_counts_the_other_days_from_balls_or_carbon_days(
+        uow, session, first, later, rolled_up):
     ann = UserFactory()
-    events(ann, "movie_ticket", 7, at=datetime.combine(first, NOON.timetz()))
+    events(ann, "movie_ticket", 7, at=on(first))
     settle_day(uow, first, NOW + timedelta(days=30))
-    session.execute(delete(Ball))
-    events(ann, "movie_ticket", 7, at=datetime.combine(later, NOON.timetz()))
+    if rolled_up:  # the first day is in carbon_days, its balls are gone
+        assert co2e_totals.roll_up(uow, APRIL_9) == 1
+        session.execute(delete(Ball))
+    events(ann, "movie_ticket", 7, at=on(later))
     settle_day(uow, later, NOW + timedelta(days=30))
-    given = dict(session.execute(select(CarbonDay.local_date, CarbonDay.co2e_g)
-                                 .where(CarbonDay.user_id == ann.id)).all())
-    assert given == {first: 1260, later: 540}  # 1,800 g a month in all
+    st = carbon_statement(uow, ann.id, date(2026, 3, 1), date(2026, 3, 31))
+    assert {d.date: d.co2e_g for d in st.days} == {first: 1260, later: 540}  # 1,800 g a month
 
 
 def test_a_monthly_cap_does_not_count_the_day_before_the_month(uow, session):
     ann = UserFactory()
     feb, mar = date(2026, 2, 28), date(2026, 3, 1)
     for day in (feb, mar):
-        events(ann, "movie_ticket", 7, at=datetime.combine(day, NOON.timetz()))
+        events(ann, "movie_ticket", 7, at=on(day))
         settle_day(uow, day, NOW)
-    given = dict(session.execute(select(CarbonDay.local_date, CarbonDay.co2e_g)
-                                 .where(CarbonDay.user_id == ann.id)).all())
-    assert given == {feb: 1260, mar: 1260}
+    st = carbon_statement(uow, ann.id, feb, mar)
+    assert {d.date: d.co2e_g for d in st.days} == {feb: 1260, mar: 1260}
+
+
+def test_a_late_night_across_a_roll_up_is_counted_once(uow, session):
+    """A night of a rolled-up month settled late writes carbon_days and the users' total
+    itself; a late night after the roll-up waits for the next one; neither is doubled."""
+    ann = UserFactory()
+    events(ann, "metro_ride", 1)
+    settle_day(uow, DAY, NOW)
+    assert co2e_totals.roll_up(uow, APRIL_9) == 1
+    march_20, april_2 = date(2026, 3, 20), date(2026, 4, 2)
+    for late in (march_20, april_2):
+        events(ann, "bus_ride", 1, at=on(late))
+        settle_day(uow, late, datetime(2026, 4, 20, tzinfo=UTC))
+    assert [r[0] for r in history(session)] == [DAY, march_20]  # April's is a ball only
+    after = answers(uow, session, ann)
+    assert after["all_time"] == after["everyone"] == after["public"] == 52 + 2 * 80
+    assert co2e_totals.roll_up(uow, datetime(2026, 5, 9, tzinfo=UTC)) == 1
+    assert [r[0] for r in history(session)] == [DAY, march_20, april_2]
+    assert watermarks(session) == (date(2026, 4, 30), date(2026, 4, 30))
+    assert answers(uow, session, ann) == after
+
+
+def test_a_month_of_balls_is_retired_only_once_it_is_copied(uow, session):
+    ann = UserFactory()
+    events(ann, "metro_ride", 1)
+    settle_day(uow, DAY, NOW)
+    expire_balls(uow, NOW + timedelta(days=5))  # no open ball holds the month back
+    before = answers(uow, session, ann)
+    balls_only = (spec("balls"),)
+    keep = {"RETAIN_BALLS_DAYS": 60}
+    partition_ops.maintain(lambda: uow, NOW.date(), keep, registry=balls_only)
+    later = NOW.date() + timedelta(days=365)
+    partition_ops.maintain(lambda: uow, later, keep, registry=balls_only)
+    assert session.scalar(select(func.count()).select_from(Ball)) == 1
+    assert co2e_totals.roll_up(uow, APRIL_9) == 1
+    partition_ops.maintain(lambda: uow, later, keep, registry=balls_only)
+    assert session.scalar(select(func.count()).select_from(Ball)) == 0
+    assert answers(uow, session, ann) == before
+
+
+def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_postgres):
+    if not is_postgres:
+        pytest.skip("a PostgreSQL plan")
+    started = {DAY - timedelta(days=i) for i in range(1, 9)}
+    carbon, ball_days, allowance = sql.allowance_days(DAY, None, started)
+    assert (carbon, ball_days) == (False, 8)
+    params = {**_Day(DAY, "Asia/Shanghai", NOW).params(), "first": 1, "last": 20_000,
+              "bid": 1, "base": ball_ids.day_base(DAY), **allowance}
+    sql.tune_batch_transaction(session)
+    with sql.ball_insert_plan(session):
+        plan = "\n".join(r[0] for r in session.execute(
+            sql.explain(sql.insert_balls(carbon, ball_days)), params))
+    assert len(set(re.findall(r" on (balls\S*) b\b", plan))) == 1, plan
+    assert "Seq Scan" not in plan and "carbon_days" not in plan
+

@@ -1,0 +1,146 @@
+"""A user's settled CO2e per (date, type): carbon_days up to days_through, settlement balls
+after it. Every reader of settled CO2e (the statement, the all-time totals) goes through here.
+Takes a Session, never commits.
+
+carbon_days is read by probes of its date-first key (one per date: a date range would scan
+every user's rows), the balls by one primary-key range per date (ball_ids.user_range: a user's
+settlement balls of one night are adjacent ids), so the cost is the number of days asked,
+never the number of users or the age of the deployment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from carbon import ball_ids
+from carbon.history_models import CarbonDay, CO2eRollup
+from carbon.models import Ball, SettlementRun
+from db.sql import is_postgres
+
+SLOT = 1
+# Beyond this many days to probe one by one, read a range instead (a scan: for recounts).
+MAX_PROBES = 400
+
+
+@dataclass(frozen=True)
+class Watermarks:
+    through: date | None  # users.co2e_total_g holds every settled night up to here
+    days_through: date | None  # carbon_days holds every settled night up to here
+
+
+def watermarks(session: Session, lock: str | None = None) -> Watermarks:
+    """The roll-up's row; `lock` "share" (settlement: a roll-up cannot pass meanwhile) or
+    "update" (the roll-up itself) on PostgreSQL."""
+    stmt = select(CO2eRollup.through, CO2eRollup.days_through).where(CO2eRollup.slot == SLOT)
+    if lock is not None and is_postgres(session):
+        stmt = stmt.with_for_update(read=lock == "share")
+    row = session.execute(stmt).first()
+    return Watermarks(None, None) if row is None else Watermarks(row[0], row[1])
+
+
+def settled_span(session: Session) -> tuple[date | None, date | None]:
+    """The first and last local date any settlement started (two probes of its key)."""
+    first, last = session.execute(select(func.min(SettlementRun.local_date),
+                                         func.max(SettlementRun.local_date))).one()
+    return first, last
+
+
+def _dates(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def split(first: date, last: date, days_through: date | None) -> tuple[
+        tuple[date, date] | None, tuple[date, date] | None]:
+    """first..last as (the dates read from carbon_days, the dates read from balls)."""
+    if days_through is None or days_through < first:
+        return None, (first, last)
+    if days_through >= last:
+        return (first, last), None
+    return (first, days_through), (days_through + timedelta(days=1), last)
+
+
+def _days_where(user_id: int, first: date, last: date) -> list[ColumnElement[bool]]:
+    days = _dates(first, last)
+    by_date = (CarbonDay.local_date.in_(days) if len(days) <= MAX_PROBES
+               else CarbonDay.local_date.between(first, last))
+    return [by_date, CarbonDay.user_id == user_id]
+
+
+def _balls_where(session: Session, user_id: int, first: date, last: date,
+                 clip: bool) -> list[ColumnElement[bool]] | None:
+    """The user's settlement balls of first..last (`clip`: of the dates ever settled)."""
+    if clip:
+        span_first, span_last = settled_span(session)
+        if span_first is None or span_last is None:
+            return None
+        first, last = max(first, span_first), min(last, span_last)
+    if first > last:
+        return None
+    days = _dates(first, last)
+    if len(days) > MAX_PROBES:
+        low, high = ball_ids.day_base(first), ball_ids.day_base(last + timedelta(days=1))
+        return [Ball.kind == "settlement", Ball.id >= low, Ball.id < high,
+                Ball.user_id == user_id]
+    # No outer bounds of the whole span: PostgreSQL then scanned it all, filtering by the
+    # ranges, instead of one probe per range (the ranges alone prune the partitions).
+    ranges = [Ball.id.between(*ball_ids.user_range(d, user_id, user_id)) for d in days]
+    return [Ball.kind == "settlement", or_(*ranges)]
+
+
+def settled_days(session: Session, user_id: int, first: date, last: date,
+                 days_through: date | None) -> list[tuple[date, str, int]]:
+    """(date, type, grams) of the user's settled CO2e on first..last, by date then type."""
+    old, new = split(first, last, days_through)
+    rows: list[tuple[date, str, int]] = []
+    if old is not None:
+        rows += [(d, t, int(g)) for d, t, g in session.execute(
+            select(CarbonDay.local_date, CarbonDay.activity_type, CarbonDay.co2e_g)
+            .where(*_days_where(user_id, *old)))]
+    where = None if new is None else _balls_where(session, user_id, *new, clip=True)
+    if where is not None:
+        rows += [(d, t, int(g)) for d, t, g in session.execute(
+            select(Ball.local_date, Ball.activity_type, Ball.co2e_g).where(*where))]
+    return sorted(rows, key=lambda r: (r[0], r[1]))
+
+
+def settled_g(session: Session, user_id: int, first: date, last: date,
+              days_through: date | None, clip: bool = True) -> int:
+    """The user's settled CO2e on first..last, in grams (`clip` False: the caller knows
+    first..last lies within the dates ever settled, and saves two probes)."""
+    old, new = split(first, last, days_through)
+    total = 0
+    if old is not None:
+        total += session.scalar(select(func.coalesce(func.sum(CarbonDay.co2e_g), 0))
+                                .where(*_days_where(user_id, *old))) or 0
+    where = None if new is None else _balls_where(session, user_id, *new, clip=clip)
+    if where is not None:
+        total += session.scalar(select(func.coalesce(func.sum(Ball.co2e_g), 0))
+                                .where(*where)) or 0
+    return int(total)
+
+
+def unsettled_into_users_g(session: Session, marks: Watermarks) -> int:
+    """Every user's settled CO2e after `through` (not in users.co2e_total_g yet): carbon_days
+    up to days_through, settlement balls after it. Scans those days: for recounts."""
+    total = 0
+    if marks.days_through is not None:
+        days = select(func.coalesce(func.sum(CarbonDay.co2e_g), 0)).where(
+            CarbonDay.local_date <= marks.days_through)
+        if marks.through is not None:
+            days = days.where(CarbonDay.local_date > marks.through)
+        total += session.scalar(days) or 0
+    low = (ball_ids.LEGACY_END if marks.days_through is None
+           else ball_ids.day_base(marks.days_through + timedelta(days=1)))
+    total += session.scalar(select(func.coalesce(func.sum(Ball.co2e_g), 0)).where(
+        Ball.kind == "settlement", Ball.id >= low)) or 0
+    return int(total)
+
+
+def started_dates(session: Session, first: date, last: date) -> set[date]:
+    """The local dates of first..last that a settlement started (any zone)."""
+    return set(session.scalars(select(SettlementRun.local_date).distinct()
+                               .where(SettlementRun.local_date.between(first, last))))
