@@ -50,3 +50,27 @@ def test_an_unknown_period_is_a_validation_problem(client, heads, period):
     assert resp.status_code == 422
     assert resp.mimetype == "application/problem+json"
     assert "period" in resp.get_json()["errors"]
+
+
+@pytest.mark.parametrize("period", ["day", "week", "total"])
+def test_the_hand_written_board_is_what_its_documented_schema_dumps(client, heads, session,
+                                                                    uow, period):
+    """The view writes the body itself; it must stay the shape /openapi.json documents."""
+    from api.app.forest_friends import LeaderboardSchema
+    from game.forest.services import friends
+
+    bob = get_user(session, "bob").id
+    client.post(f"/v1/me/balls/{ripe_ball(session, bob, 25)}/collect", headers=heads["bob"])
+    resp = client.get(f"/v1/me/leaderboard?period={period}", headers=heads["alice"])
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    body = resp.get_json()
+    schema = LeaderboardSchema()
+    assert schema.validate(body) == {}
+    assert set(body) == {f.data_key or name for name, f in schema.fields.items()}
+    assert all(set(i) == {"rank", "user_id", "energy_g", "me"} for i in body["items"])
+    alice = get_user(session, "alice")
+    board = friends.leaderboard(uow, alice.id, alice.timezone, period, NOW)
+    assert body == schema.dump({**board, "from_": board["from"]})
+    documented = client.get("/openapi.json").get_json()["paths"]["/v1/me/leaderboard"]["get"]
+    assert documented["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Leaderboard"}

@@ -140,7 +140,7 @@ def leaderboard(uow: UnitOfWork, me_id: int, tz: str, period: str, now: datetime
                            {"period": ["day, week or total"]})
     start, end = period_bounds(period, now, tz) if period != "total" else (None, None)
     with uow.reading():  # one statement: one snapshot
-        rows = earnings.board(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end)
+        rows = earnings.board(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end, now)
     names = {uid: ext for uid, ext, _ in rows}
     ranked = rank({uid: g for uid, _, g in rows})
     items = [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
