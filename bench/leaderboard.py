@@ -18,7 +18,8 @@ cores the server runs on. `--compare DIR` starts a second server from another ch
 same database and alternates between the two builds in every round, so that a shared machine's
 load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
 fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
-generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
+generate_series into the ledger, then the earned totals grouped from it, both timed), deletes
+the quarters the nightly maintenance would have deleted (`--no-purge`: keep them), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
 
@@ -242,6 +243,25 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
                       f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
+def purge_quarters(url: str, now: datetime) -> tuple[int, float]:
+    """What the nightly maintenance does for the board (carbon.services.retention.maintain):
+    quarters older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
+    from carbon.services import earnings
+    from db import UnitOfWork, make_engine, make_session_factory
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        purged = earnings.purge_quarters(uow.session, now)
+        uow.commit()
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM ANALYZE earned_quarters")
+    engine.dispose()
+    return purged, seconds
+
+
 def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the board's statement for the 200 friends' week, as the
     app builds it: the buffers it touches and its median execution time on the server."""
@@ -300,6 +320,11 @@ def main() -> None:
     parser.add_argument("--period", default="week")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--no-purge", action="store_true",
+                        help="keep the year's earned quarters (skip what the nightly "
+                             "maintenance deletes before the year-old runs)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="waitress threads per worker process (default: the server's)")
     parser.add_argument("--explain-plan", action="store_true",
                         help="also print the board statement's whole plan, fresh and year-old")
     parser.add_argument("--compare", default="",
@@ -319,7 +344,8 @@ def main() -> None:
     env = {"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"}
     roots = {"this": ROOT, **({"compare": Path(args.compare)} if args.compare else {})}
     ports = {build: free_port() for build in roots}
-    servers = [start_server(url, ports[build], 2, log_path=LOG.with_suffix(f".{build}.log"),
+    servers = [start_server(url, ports[build], 2, args.threads,
+                            log_path=LOG.with_suffix(f".{build}.log"),
                             extra_env=env, root=root) for build, root in roots.items()]
     try:
         explain_board(url, "fresh", args.explain_plan)
@@ -331,6 +357,10 @@ def main() -> None:
         print(f"history days={args.days} users={FRIENDS + args.others} "
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
+        if not args.no_purge:
+            purged, purge_s = purge_quarters(url, now)
+            print(f"maintenance earned_quarters_purged={purged} purge_s={purge_s:.1f}",
+                  flush=True)
         explain_board(url, "year", args.explain_plan)
         measure(ports, pids, args, "year")
     finally:
