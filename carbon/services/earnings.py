@@ -15,17 +15,22 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     Subquery,
+    Text,
     bindparam,
+    cast,
     delete,
     func,
+    literal_column,
     select,
     text,
     union_all,
 )
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
@@ -115,9 +120,7 @@ def board(session: Session, members: Subquery, params: dict[str, Any], start: da
             or (now is not None and start < now - QUARTERS_KEPT):
         return _from_ledger(session, members, params, start, end)  # an odd historic offset
     first_day, last_day = _whole_days(start, end)
-    window = {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
-              "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
-              "q2": quarter_of(_midnight(last_day))}
+    window = _window_params(start, end, first_day, last_day)
     kind = "window" if first_day < last_day else "quarters"  # no whole UTC day inside
     return _rows(session, _board_statement(members, kind), {**params, **window})
 
@@ -133,6 +136,13 @@ def _from_ledger(session: Session, members: Subquery, params: dict[str, Any], st
                             .join(members, members.c.id == User.id), params).all()
     earned = energy_from_balls(session, [uid for uid, _ in users], start, end)
     return [(uid, ext, earned.get(uid, 0)) for uid, ext in users]
+
+
+def _window_params(start: datetime, end: datetime, first_day: date,
+                   last_day: date) -> dict[str, Any]:
+    return {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
+            "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
+            "q2": quarter_of(_midnight(last_day))}
 
 
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
@@ -170,8 +180,43 @@ def _board_statement(members: Subquery, kind: str) -> Select[*tuple[Any, ...]]:
                                        q.quarter < bindparam(high)).correlate(User.__table__)
               for low, high in (("q0", "q1"), ("q2", "q3")))).subquery("ranges")
         earned = select(func.sum(ranges.c.g)).scalar_subquery()
-    return select(u.id, u.external_id, func.coalesce(earned, 0)).join(
+    return select(u.id, u.external_id, func.coalesce(earned, 0).label("earned_g")).join(
         members, members.c.id == u.id)
+
+
+def ranked_json(session: Session, members: Subquery, params: dict[str, Any],
+                start: datetime | None, end: datetime | None, now: datetime,
+                me_id: int) -> str | None:
+    """On PostgreSQL, board's users ranked by grams (highest first, equal grams share a rank,
+    then by id) as a JSON array of {rank, user_id, energy_g, me}, built by the database in the
+    same statement: the app then handles one string instead of a row per user. None where
+    the database cannot (SQLite) or board would read the ledger."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    if start is None or end is None:
+        kind, window = "total", {}
+    elif start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
+            or start < now - QUARTERS_KEPT:
+        return None
+    else:
+        first_day, last_day = _whole_days(start, end)
+        window = _window_params(start, end, first_day, last_day)
+        kind = "window" if first_day < last_day else "quarters"
+    doc = session.execute(_ranked_json_statement(members, kind),
+                          {**params, **window, "ranked_me": me_id}).scalar_one()
+    return str(doc)
+
+
+@cache
+def _ranked_json_statement(members: Subquery, kind: str) -> Select[tuple[Any]]:
+    board = _board_statement(members, kind).subquery("board")
+    ranked = select(board, func.rank().over(order_by=board.c.earned_g.desc()).label("rank")
+                    ).subquery("ranked")
+    item = func.json_build_object(
+        "rank", ranked.c.rank, "user_id", ranked.c.external_id, "energy_g", ranked.c.earned_g,
+        "me", ranked.c.id == bindparam("ranked_me", type_=BigInteger))
+    items = func.json_agg(aggregate_order_by(item, ranked.c.earned_g.desc(), ranked.c.id))
+    return select(cast(func.coalesce(items, literal_column("'[]'::json")), Text))
 
 
 def purge_quarters(session: Session, now: datetime) -> int:
