@@ -11,6 +11,7 @@ steals in the last 24 h). Starts the server `make run` starts (2 worker processe
 alternating runs, sends `--requests` requests per viewer from `--clients` threads (each a new
 connection per request); prints p50/p99, requests/s, the server's CPU per request (its
 processes' user + system time from /proc: the figure a loaded machine disturbs least), the
+database backends' CPU per request (the same, for the backends of the bench database), the
 client's own CPU per request and the load average. `--client raw` (the default) sends prepared
 bytes on a plain socket and reads to EOF without parsing; `http.client` is the standard
 library's client the bench used before, whose header parsing took a noticeable share of the two
@@ -221,6 +222,24 @@ def check(port: int, token: str, period: str, friends: int) -> None:
     assert body.count(b'"rank"') == friends + 1, body[:300]
 
 
+def backends_cpu_s(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to the bench database
+    (from /proc, as tree_cpu_s): while one build's server is loaded the other's sit idle, so
+    the difference over a run is that build's database CPU. 0 when /proc cannot be read."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> None:
     """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
@@ -231,11 +250,13 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
     for round_no in range(args.rounds):
         for viewer, n in VIEWERS.items():
             for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
-                cpu_before = tree_cpu_s(pids[build])
+                cpu_before, db_before = tree_cpu_s(pids[build]), backends_cpu_s(args.url)
                 r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
                 server_cpu = (tree_cpu_s(pids[build]) - cpu_before) / args.requests * 1000
+                db_cpu = (backends_cpu_s(args.url) - db_before) / args.requests * 1000
                 print(f"{label} build={build} friends={n} period={args.period} "
                       f"server_cpu_per_request_ms={server_cpu:.2f} "
+                      f"db_cpu_per_request_ms={db_cpu:.2f} "
                       f"round={round_no + 1} "
                       f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
                       f"errors={r['errors']} client={kind} "
@@ -336,7 +357,7 @@ def main() -> None:
                              "raw,http.client: both, one after the other in each round")
     args = parser.parse_args()
     now = datetime.now(UTC)
-    url = fresh_database(DB_NAME)
+    url = args.url = fresh_database(DB_NAME)
     balls = seed(url, args.others, now)
     add_history(url, balls, now, 0, 0)
     # Rate limits off: two viewers send thousands of requests a minute, far past a user's limit;
