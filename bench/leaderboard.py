@@ -285,7 +285,8 @@ def purge_quarters(url: str, now: datetime) -> tuple[int, float]:
 
 def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the board's statement for the 200 friends' week, as the
-    app builds it: the buffers it touches and its median execution time on the server."""
+    app builds it on PostgreSQL (sums, ranks and JSON items): the buffers it touches and its
+    median execution time on the server."""
     from sqlalchemy import text
 
     from carbon.services import earnings
@@ -299,11 +300,11 @@ def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> Non
     q = earnings.quarter_of
     params = {"first_day": first_day, "last_day": last_day, "q0": q(start), "q3": q(end),
               "q1": q(earnings._midnight(first_day)), "q2": q(earnings._midnight(last_day))}
-    stmt = earnings._board_statement(_ME_AND_FRIENDS, "window")
+    stmt = earnings._ranked_json_statement(_ME_AND_FRIENDS, "window")  # what the app runs
     engine = make_engine(url)
     with engine.connect() as conn:
-        params["me"] = conn.execute(text("SELECT id FROM users WHERE external_id = 'viewer-200'")
-                                    ).scalar_one()
+        params["me"] = params["ranked_me"] = conn.execute(
+            text("SELECT id FROM users WHERE external_id = 'viewer-200'")).scalar_one()
         compiled = stmt.compile(conn)
         sql = "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string
         plans = [[r[0] for r in conn.exec_driver_sql(sql, compiled.construct_params(params))]
