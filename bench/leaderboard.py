@@ -11,6 +11,7 @@ steals in the last 24 h). Starts the server `make run` starts (2 worker processe
 alternating runs, sends `--requests` requests per viewer from `--clients` threads (each a new
 connection per request); prints p50/p99, requests/s, the server's CPU per request (its
 processes' user + system time from /proc: the figure a loaded machine disturbs least), the
+database backends' CPU per request (the same, for the backends of the bench database), the
 client's own CPU per request and the load average. `--client raw` (the default) sends prepared
 bytes on a plain socket and reads to EOF without parsing; `http.client` is the standard
 library's client the bench used before, whose header parsing took a noticeable share of the two
@@ -18,7 +19,8 @@ cores the server runs on. `--compare DIR` starts a second server from another ch
 same database and alternates between the two builds in every round, so that a shared machine's
 load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
 fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
-generate_series into the ledger, then the earned totals grouped from it, both timed), and runs
+generate_series into the ledger, then the earned totals grouped from it, both timed), deletes
+the quarters the nightly maintenance would have deleted (`--no-purge`: keep them), and runs
 again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
 
@@ -220,6 +222,24 @@ def check(port: int, token: str, period: str, friends: int) -> None:
     assert body.count(b'"rank"') == friends + 1, body[:300]
 
 
+def backends_cpu_s(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to the bench database
+    (from /proc, as tree_cpu_s): while one build's server is loaded the other's sit idle, so
+    the difference over a run is that build's database CPU. 0 when /proc cannot be read."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (name,))]
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> None:
     """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
@@ -230,11 +250,13 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
     for round_no in range(args.rounds):
         for viewer, n in VIEWERS.items():
             for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
-                cpu_before = tree_cpu_s(pids[build])
+                cpu_before, db_before = tree_cpu_s(pids[build]), backends_cpu_s(args.url)
                 r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
                 server_cpu = (tree_cpu_s(pids[build]) - cpu_before) / args.requests * 1000
+                db_cpu = (backends_cpu_s(args.url) - db_before) / args.requests * 1000
                 print(f"{label} build={build} friends={n} period={args.period} "
                       f"server_cpu_per_request_ms={server_cpu:.2f} "
+                      f"db_cpu_per_request_ms={db_cpu:.2f} "
                       f"round={round_no + 1} "
                       f"p50_ms={r['p50']:.2f} p99_ms={r['p99']:.2f} rps={r['rps']:.0f} "
                       f"errors={r['errors']} client={kind} "
@@ -242,9 +264,29 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
                       f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
+def purge_quarters(url: str, now: datetime) -> tuple[int, float]:
+    """What the nightly maintenance does for the board (carbon.services.retention.maintain):
+    quarters older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
+    from carbon.services import earnings
+    from db import UnitOfWork, make_engine, make_session_factory
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        purged = earnings.purge_quarters(uow.session, now)
+        uow.commit()
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM ANALYZE earned_quarters")
+    engine.dispose()
+    return purged, seconds
+
+
 def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the board's statement for the 200 friends' week, as the
-    app builds it: the buffers it touches and its median execution time on the server."""
+    app builds it on PostgreSQL (sums, ranks and JSON items): the buffers it touches and its
+    median execution time on the server."""
     from sqlalchemy import text
 
     from carbon.services import earnings
@@ -258,11 +300,11 @@ def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> Non
     q = earnings.quarter_of
     params = {"first_day": first_day, "last_day": last_day, "q0": q(start), "q3": q(end),
               "q1": q(earnings._midnight(first_day)), "q2": q(earnings._midnight(last_day))}
-    stmt = earnings._board_statement(_ME_AND_FRIENDS, "window")
+    stmt = earnings._ranked_json_statement(_ME_AND_FRIENDS, "window")  # what the app runs
     engine = make_engine(url)
     with engine.connect() as conn:
-        params["me"] = conn.execute(text("SELECT id FROM users WHERE external_id = 'viewer-200'")
-                                    ).scalar_one()
+        params["me"] = params["ranked_me"] = conn.execute(
+            text("SELECT id FROM users WHERE external_id = 'viewer-200'")).scalar_one()
         compiled = stmt.compile(conn)
         sql = "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string
         plans = [[r[0] for r in conn.exec_driver_sql(sql, compiled.construct_params(params))]
@@ -300,6 +342,11 @@ def main() -> None:
     parser.add_argument("--period", default="week")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--no-purge", action="store_true",
+                        help="keep the year's earned quarters (skip what the nightly "
+                             "maintenance deletes before the year-old runs)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="waitress threads per worker process (default: the server's)")
     parser.add_argument("--explain-plan", action="store_true",
                         help="also print the board statement's whole plan, fresh and year-old")
     parser.add_argument("--compare", default="",
@@ -311,7 +358,7 @@ def main() -> None:
                              "raw,http.client: both, one after the other in each round")
     args = parser.parse_args()
     now = datetime.now(UTC)
-    url = fresh_database(DB_NAME)
+    url = args.url = fresh_database(DB_NAME)
     balls = seed(url, args.others, now)
     add_history(url, balls, now, 0, 0)
     # Rate limits off: two viewers send thousands of requests a minute, far past a user's limit;
@@ -319,7 +366,8 @@ def main() -> None:
     env = {"CANOPY_JWT_SECRET": SECRET, "CANOPY_RATE_LIMITS": "off"}
     roots = {"this": ROOT, **({"compare": Path(args.compare)} if args.compare else {})}
     ports = {build: free_port() for build in roots}
-    servers = [start_server(url, ports[build], 2, log_path=LOG.with_suffix(f".{build}.log"),
+    servers = [start_server(url, ports[build], 2, args.threads,
+                            log_path=LOG.with_suffix(f".{build}.log"),
                             extra_env=env, root=root) for build, root in roots.items()]
     try:
         explain_board(url, "fresh", args.explain_plan)
@@ -331,6 +379,10 @@ def main() -> None:
         print(f"history days={args.days} users={FRIENDS + args.others} "
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
+        if not args.no_purge:
+            purged, purge_s = purge_quarters(url, now)
+            print(f"maintenance earned_quarters_purged={purged} purge_s={purge_s:.1f}",
+                  flush=True)
         explain_board(url, "year", args.explain_plan)
         measure(ports, pids, args, "year")
     finally:

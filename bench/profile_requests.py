@@ -122,8 +122,13 @@ def main() -> None:
     parser.add_argument("--dump", default="", help="directory for each kind's .prof file")
     args = parser.parse_args()
     now = datetime.now(UTC)
-    kinds = {**board_requests(now), **forest_requests(now)}
     only = [k for k in args.only.split(",") if k]
+    # Each group seeds its own database: seed only those asked for.
+    kinds = {}
+    for builder, names in ((board_requests, {"board_200"}),
+                           (forest_requests, {"my_balls", "friend_balls", "steal"})):
+        if not only or names & set(only):
+            kinds.update(builder(now))
     for name, fn in kinds.items():
         if only and name not in only:
             continue

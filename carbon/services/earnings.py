@@ -5,7 +5,8 @@ record_earned runs beside each ledger posting that takes energy out of the balls
 a user's available energy (collect, steal); board reads any window whose ends fall on a
 quarter hour (every local midnight today) from those totals in one statement, and falls back
 to the ledger otherwise. The ledger stays the truth: the totals can be rebuilt from it (see
-migration 0014)."""
+migration 0014). Quarters are kept QUARTERS_KEPT: purge_quarters drops older ones, which no
+day or week board reads, so that the table, and a board's cost, stays as it is fresh."""
 
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, bindparam, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Subquery,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
@@ -22,6 +38,9 @@ from carbon.models import User
 from carbon.services.lookups import energy_from_balls
 
 _TABLES = (EarnedDay.__table__, EarnedQuarter.__table__, EarnedTotal.__table__)
+# A day or week board reads quarters only from the start of the viewer's local week, never
+# more than 7 days back; one more day of margin for the purge.
+QUARTERS_KEPT = timedelta(days=8)
 
 
 def quarter_of(instant: datetime) -> int:
@@ -88,20 +107,20 @@ _LISTED = select(User.id.label("id")).where(
 
 
 def board(session: Session, members: Subquery, params: dict[str, Any], start: datetime | None,
-          end: datetime | None) -> list[tuple[int, str, int]]:
+          end: datetime | None, now: datetime | None = None) -> list[tuple[int, str, int]]:
     """(user id, external id, grams earned) of each user whose id the subquery `members`
     (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
     start is None, else in [start, end), the UTC days wholly inside from earned_days, the rest
-    (under a day at each end) from earned_quarters. Pass a module-level `members`: one
+    (under a day at each end) from earned_quarters. A window that starts before the quarters
+    kept at `now` (if given) is read from the ledger. Pass a module-level `members`: one
     statement is built per subquery."""
     if start is None or end is None:
         return _rows(session, _board_statement(members, "total"), params)
-    if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS:
+    if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
+            or (now is not None and start < now - QUARTERS_KEPT):
         return _from_ledger(session, members, params, start, end)  # an odd historic offset
     first_day, last_day = _whole_days(start, end)
-    window = {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
-              "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
-              "q2": quarter_of(_midnight(last_day))}
+    window = _window_params(start, end, first_day, last_day)
     kind = "window" if first_day < last_day else "quarters"  # no whole UTC day inside
     return _rows(session, _board_statement(members, kind), {**params, **window})
 
@@ -119,6 +138,13 @@ def _from_ledger(session: Session, members: Subquery, params: dict[str, Any], st
     return [(uid, ext, earned.get(uid, 0)) for uid, ext in users]
 
 
+def _window_params(start: datetime, end: datetime, first_day: date,
+                   last_day: date) -> dict[str, Any]:
+    return {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
+            "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
+            "q2": quarter_of(_midnight(last_day))}
+
+
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
     """[first, last): the UTC days that lie wholly inside [start, end)."""
     first = start.astimezone(UTC).date()
@@ -133,6 +159,9 @@ def _midnight(day: date) -> datetime:
 
 @cache
 def _board_statement(members: Subquery, kind: str) -> Select[*tuple[Any, ...]]:
+    """One correlated sum per member over the union of its index ranges: the whole days, then
+    the quarters of each edge. Each range is a probe of a primary key that carries earned_g
+    (INCLUDE on PostgreSQL, migration 0027): index-only, no heap page, no bitmap."""
     u, d, q = User.__table__.c, EarnedDay.__table__.c, EarnedQuarter.__table__.c
     t = EarnedTotal.__table__.c
     earned: ColumnElement[Any]
@@ -143,13 +172,58 @@ def _board_statement(members: Subquery, kind: str) -> Select[*tuple[Any, ...]]:
             q.user_id == u.id, q.quarter >= bindparam("q0"),
             q.quarter < bindparam("q3")).scalar_subquery()
     else:
-        days = select(func.sum(d.earned_g)).where(
-            d.user_id == u.id, d.day >= bindparam("first_day"), d.day < bindparam("last_day"))
-        edges = select(func.sum(q.earned_g)).where(
-            q.user_id == u.id,
-            or_(and_(q.quarter >= bindparam("q0"), q.quarter < bindparam("q1")),
-                and_(q.quarter >= bindparam("q2"), q.quarter < bindparam("q3"))))
-        earned = (func.coalesce(days.scalar_subquery(), 0)
-                  + func.coalesce(edges.scalar_subquery(), 0))
-    return select(u.id, u.external_id, func.coalesce(earned, 0)).join(
+        ranges = union_all(
+            select(d.earned_g.label("g")).where(
+                d.user_id == u.id, d.day >= bindparam("first_day"),
+                d.day < bindparam("last_day")).correlate(User.__table__),
+            *(select(q.earned_g).where(q.user_id == u.id, q.quarter >= bindparam(low),
+                                       q.quarter < bindparam(high)).correlate(User.__table__)
+              for low, high in (("q0", "q1"), ("q2", "q3")))).subquery("ranges")
+        earned = select(func.sum(ranges.c.g)).scalar_subquery()
+    return select(u.id, u.external_id, func.coalesce(earned, 0).label("earned_g")).join(
         members, members.c.id == u.id)
+
+
+def ranked_json(session: Session, members: Subquery, params: dict[str, Any],
+                start: datetime | None, end: datetime | None, now: datetime,
+                me_id: int) -> str | None:
+    """On PostgreSQL, board's users ranked by grams (highest first, equal grams share a rank,
+    then by id) as a JSON array of {rank, user_id, energy_g, me}, built by the database in the
+    same statement: the app then handles one string instead of a row per user. None where
+    the database cannot (SQLite) or board would read the ledger."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    if start is None or end is None:
+        kind, window = "total", {}
+    elif start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
+            or start < now - QUARTERS_KEPT:
+        return None
+    else:
+        first_day, last_day = _whole_days(start, end)
+        window = _window_params(start, end, first_day, last_day)
+        kind = "window" if first_day < last_day else "quarters"
+    doc = session.execute(_ranked_json_statement(members, kind),
+                          {**params, **window, "ranked_me": me_id}).scalar_one()
+    return str(doc)
+
+
+@cache
+def _ranked_json_statement(members: Subquery, kind: str) -> Select[tuple[Any]]:
+    board = _board_statement(members, kind).subquery("board")
+    ranked = select(board, func.rank().over(order_by=board.c.earned_g.desc()).label("rank")
+                    ).subquery("ranked")
+    item = func.json_build_object(
+        "rank", ranked.c.rank, "user_id", ranked.c.external_id, "energy_g", ranked.c.earned_g,
+        "me", ranked.c.id == bindparam("ranked_me", type_=BigInteger))
+    items = func.json_agg(aggregate_order_by(item, ranked.c.earned_g.desc(), ranked.c.id))
+    return select(cast(func.coalesce(items, literal_column("'[]'::json")), Text))
+
+
+def purge_quarters(session: Session, now: datetime) -> int:
+    """Delete the quarters older than QUARTERS_KEPT before `now` (no board reads them: a
+    longer window comes from earned_days and the ledger); the number deleted. Does not
+    commit."""
+    horizon = quarter_of(now - QUARTERS_KEPT)
+    table = EarnedQuarter.__table__
+    result = session.execute(delete(table).where(table.c.quarter < horizon))
+    return int(getattr(result, "rowcount", 0) or 0)

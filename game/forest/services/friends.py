@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -131,18 +132,40 @@ def unfriend(uow: UnitOfWork, me_id: int, other_external: str) -> None:
         uow.commit()
 
 
+def _window(period: str, now: datetime, tz: str) -> tuple[datetime | None, datetime | None]:
+    if period not in LEADERBOARD_PERIODS:
+        raise InvalidInput("period must be 'day', 'week' or 'total'.",
+                           {"period": ["day, week or total"]})
+    return period_bounds(period, now, tz) if period != "total" else (None, None)
+
+
 def leaderboard(uow: UnitOfWork, me_id: int, tz: str, period: str, now: datetime) -> dict:
     """Me and my friends ranked by energy earned in my local day or week, or ever (total):
     grams that reached each one's available energy out of balls (collected, including watered
     balls, plus stolen). Reads each one's earned totals, not their ledger history."""
-    if period not in LEADERBOARD_PERIODS:
-        raise InvalidInput("period must be 'day', 'week' or 'total'.",
-                           {"period": ["day, week or total"]})
-    start, end = period_bounds(period, now, tz) if period != "total" else (None, None)
+    start, end = _window(period, now, tz)
     with uow.reading():  # one statement: one snapshot
-        rows = earnings.board(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end)
-    names = {uid: ext for uid, ext, _ in rows}
-    ranked = rank({uid: g for uid, _, g in rows})
-    items = [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
-             for r, uid, g in ranked]
+        items = _ranked(uow.session, me_id, start, end, now)
     return {"period": period, "from": start, "to": end, "items": items}
+
+
+def _ranked(session: Session, me_id: int, start: datetime | None, end: datetime | None,
+            now: datetime) -> list[dict]:
+    rows = earnings.board(session, _ME_AND_FRIENDS, {"me": me_id}, start, end, now)
+    names = {uid: ext for uid, ext, _ in rows}
+    return [{"rank": r, "user_id": names[uid], "energy_g": g, "me": uid == me_id}
+            for r, uid, g in rank({uid: g for uid, _, g in rows})]
+
+
+def leaderboard_document(uow: UnitOfWork, me_id: int, tz: str, period: str,
+                         now: datetime) -> dict:
+    """The same board with its items as JSON text (`items_json`) for a response body: on
+    PostgreSQL the statement that sums the grams also ranks them and writes the array, so no
+    row reaches Python; elsewhere the items are encoded here."""
+    start, end = _window(period, now, tz)
+    with uow.reading():
+        doc = earnings.ranked_json(uow.session, _ME_AND_FRIENDS, {"me": me_id}, start, end,
+                                   now, me_id)
+        if doc is None:
+            doc = json.dumps(_ranked(uow.session, me_id, start, end, now))
+    return {"period": period, "from": start, "to": end, "items_json": doc}
