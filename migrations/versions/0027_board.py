@@ -2,14 +2,14 @@
 board's probes are index-only scans (PostgreSQL; SQLite keeps its plain keys)
 
 Revision ID: 0027_board
-Revises: 0021_partitions
+Revises: 0028_days
 Create Date: 2026-12-01
 """
 from alembic import op
 
 
 revision = '0027_board'
-down_revision = '0021_partitions'
+down_revision = '0028_days'
 branch_labels = None
 depends_on = None
 
