@@ -91,9 +91,17 @@ def _maintain_table(s: Session, spec: Spec, today: date, keep: int, ahead: int,
         row.skipped = "another run holds it"
         return False
     s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    # One table's DDL at a time across runs: a partition of balls locks the tables that refer
+    # to it (steals, waterings) and a partition of steals locks balls, so two runs working on
+    # two of them at once deadlocked. This run waits (lock_timeout) for the other's table.
+    s.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+              {"ns": LOCK_NAMESPACE, "key": _DDL_KEY})
     _create_ahead(s, spec, today, ahead, row)
     _retire(s, spec, today, keep, row)
     return True
+
+
+_DDL_KEY = 0  # crc32 of a table name masked to 31 bits is never 0 for these tables
 
 
 def _lock_key(table: str) -> int:
