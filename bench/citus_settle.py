@@ -8,7 +8,7 @@ bench/settle.py's data (N users of Asia/Shanghai, N x events-per-user events of 
 and settle_day (one worker) settles the date; its seconds and users/s are printed:
 
 - one node, PostgreSQL path: the tables stay local on the coordinator (plain PostgreSQL tables
-  under the Citus planner) and a batch is today's one statement (INSERT_BALLS_ADD_TOTALS);
+  under the Citus planner) and a batch is today's one statement (settlement_sql.one_statement);
 - one node, split path: the same, but a batch runs the four statements Citus needs
   (INSERT_BALLS, BATCH_TOTALS, ADD_CO2E_TOTALS, ADD_CARBON_DAYS: settlement's SQLite path);
 - cluster, split path: distributed by bench/citus_common.py (the prototype distribute.sql,
@@ -97,8 +97,12 @@ def explain_batch(url: str) -> None:
     explain(url, sql.INSERT_BALLS, "INSERT_BALLS, balls.id DEFAULT nextval() (summary)", False)
     run_sql(url, BALL_IDS_ON_SHARDS)
     explain(url, sql.INSERT_BALLS, "INSERT_BALLS, ball ids made on the shards", True)
-    for name in ("BATCH_TOTALS", "ADD_CO2E_TOTALS", "ADD_CARBON_DAYS", "INSERT_BALLS_ADD_TOTALS"):
-        explain(url, getattr(sql, name), f"{name} (summary)", False)
+    statements = {name: getattr(sql, name)
+                  for name in ("BATCH_TOTALS", "ADD_CO2E_TOTALS", "ADD_CARBON_DAYS")}
+    # A late night's one statement: balls, carbon_days and the users' totals.
+    statements["one_statement(late night)"] = sql.one_statement(True, 0, True, True)
+    for name, statement in statements.items():
+        explain(url, statement, f"{name} (summary)", False)
 
 
 def settle(url: str, path: str, batch: int) -> dict:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import TextClause, func, select, update
 from sqlalchemy.orm import Session
 
 from carbon import ball_ids
@@ -224,6 +224,20 @@ def _month(d: date) -> tuple[date, date]:
     return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
+def _insert_step_by_step(s: Session, insert: TextClause, params: dict, add_days: bool,
+                         add_totals: bool) -> tuple[int, int]:
+    """SQLite: what PostgreSQL's one statement does, one statement per step."""
+    s.execute(insert, params)
+    balls, energy_g, co2e_g = s.execute(sql.BATCH_TOTALS, params).one()
+    if add_totals:
+        s.execute(sql.ADD_CO2E_TOTALS, params)
+    if add_days:
+        s.execute(sql.ADD_CARBON_DAYS, params)
+    if co2e_g:
+        s.execute(sql.COUNT_PUBLIC_CO2E, {"g": co2e_g})
+    return balls, energy_g
+
+
 def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) -> tuple[int, int]:
     if last > ball_ids.MAX_USER_ID:
         raise InvalidInput(f"User ids above {ball_ids.MAX_USER_ID} do not fit a ball id.")
@@ -244,14 +258,8 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
             statement = sql.one_statement(carbon, ball_days, add_days, add_totals)
             balls, energy_g, _ = s.execute(statement, params).one()
     else:
-        s.execute(sql.insert_balls(carbon, ball_days), params)
-        balls, energy_g, co2e_g = s.execute(sql.BATCH_TOTALS, params).one()
-        if add_totals:
-            s.execute(sql.ADD_CO2E_TOTALS, params)
-        if add_days:
-            s.execute(sql.ADD_CARBON_DAYS, params)
-        if co2e_g:
-            s.execute(sql.COUNT_PUBLIC_CO2E, {"g": co2e_g})
+        balls, energy_g = _insert_step_by_step(s, sql.insert_balls(carbon, ball_days), params,
+                                               add_days, add_totals)
     balls, energy_g = int(balls), int(energy_g)
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
