@@ -129,3 +129,18 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_CITUS: dict[str, bool] = {}
+
+
+def is_citus(session: Session) -> bool:
+    """Whether the database is a Citus coordinator (the citus extension is installed), asked
+    once per database URL."""
+    if not is_postgres(session):
+        return False
+    url = str(session.get_bind().engine.url)
+    if url not in _CITUS:
+        _CITUS[url] = session.scalar(
+            text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")) is not None
+    return _CITUS[url]

@@ -30,9 +30,9 @@ from carbon.domain import account as domain
 from carbon.errors import InvalidInput
 from carbon.models import SettlementBatch, SettlementRun, User
 from carbon.repository.events import hold_days
-from carbon.services import co2e_totals, ledger
+from carbon.services import co2e_totals, ledger, public_counts
 from db import UnitOfWork
-from db.sql import insert_ignore, is_postgres
+from db.sql import insert_ignore, is_citus, is_postgres
 
 SETTLED, ALREADY_SETTLED, NOT_OVER = "settled", "already_settled", "not_over"
 
@@ -221,17 +221,20 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
               "base": ball_ids.day_base(day.local_date), "lo": lo, "hi": hi}
     # A night already rolled up into users' totals (settled late, by hand) adds to them.
     add_totals = co2e_totals.rolled_up(s, day.local_date)
-    if is_postgres(s):
+    if is_postgres(s) and not is_citus(s):
         with sql.ball_insert_plan(s):
             statement = sql.INSERT_BALLS_ADD_TOTALS if add_totals else sql.INSERT_BALLS_ADD_DAYS
             totals = s.execute(statement, params).one()
     else:
+        # SQLite, and Citus: there each of these is one task per shard, run on the shards
+        # (the single statement's data-modifying CTE would pull every row to the coordinator).
         s.execute(sql.INSERT_BALLS, params)
         totals = s.execute(sql.BATCH_TOTALS, params).one()
         if add_totals:
             s.execute(sql.ADD_CO2E_TOTALS, params)
         s.execute(sql.ADD_CARBON_DAYS, params)
     balls, energy_g = (int(v) for v in totals)
+    public_counts.add(s, co2e=energy_g)  # a settlement ball's energy is its CO2e
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.
         ledger.post(s, "issue", "settlement_batch", batch_id, [
