@@ -60,6 +60,7 @@ def tune_batch_transaction(s: Session) -> None:
         s.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
+
 @contextmanager
 def ball_insert_plan(s: Session) -> Iterator[None]:
     """Pin the plan of INSERT_BALLS on PostgreSQL: one range scan of

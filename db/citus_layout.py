@@ -68,6 +68,8 @@ REFERENCE: tuple[str, ...] = (
     "friendships", "awaited_friend_requests", "farm_meals",
     "planting_groups", "group_members", "group_contributions", "planting_orders",
     "certificates",
+    # Written once a month, read joined to the ledger's entries (on their shards).
+    "ledger_checkpoints",
 )
 
 # Stay plain tables on the coordinator (listed so that a new table must be placed knowingly).
@@ -75,8 +77,7 @@ LOCAL: tuple[str, ...] = (
     "alembic_version", "settlement_runs", "settlement_batches", "settlement_followups",
     "settlement_requests", "co2e_rollup", "public_counters", "public_log", "public_log_nodes",
     "public_log_roots", "certificate_counters", "outbox_events", "stream_positions",
-    "stream_gaps", "webhook_endpoints", "webhook_deliveries", "ledger_checkpoints",
-    "ledger_checkpoint_months",
+    "stream_gaps", "webhook_endpoints", "webhook_deliveries", "ledger_checkpoint_months",
 )
 
 # Keys rewritten so that they contain the distribution column (Citus: "Distributed relations
@@ -158,6 +159,11 @@ def distribute_if_citus(conn: Connection) -> bool:
     # (a ledger entry's account, a friend's balls) are repartitioned instead of refused.
     database = conn.scalar(text("SELECT current_database()"))
     run(f'ALTER DATABASE "{database}" SET citus.enable_repartition_joins = on')
+    # One connection per worker for a transaction's multi-shard commands: a reference table
+    # (partners, projects, plantings) may then be written after a multi-shard read in the same
+    # transaction, which Citus refuses after a parallel one. A settlement batch's tasks then
+    # run one worker at a time per node; batches run in parallel by settlement's workers.
+    run(f'ALTER DATABASE "{database}" SET citus.multi_shard_modify_mode = sequential')
     return True
 
 
