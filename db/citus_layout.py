@@ -87,17 +87,19 @@ LOCAL: tuple[str, ...] = (
 KEYS: tuple[tuple[str, str, str | None], ...] = (
     # users.external_id is unique through user_external_ids (services.users.ensure_users)
     ("users", "uq_users_external_id", None),
-    ("balls", "pk_balls", "PRIMARY KEY (user_id, id)"),
-    ("steals", "pk_steals", "PRIMARY KEY (owner_user_id, ball_id, thief_user_id)"),
-    ("waterings", "pk_waterings", "PRIMARY KEY (receiver_user_id, id, local_date)"),
+    # The old key's columns first (its range scans: a batch's ball ids, a month's entries),
+    # the distribution column last.
+    ("balls", "pk_balls", "PRIMARY KEY (id, user_id)"),
+    ("steals", "pk_steals", "PRIMARY KEY (ball_id, thief_user_id, owner_user_id)"),
+    ("waterings", "pk_waterings", "PRIMARY KEY (id, local_date, receiver_user_id)"),
     ("ledger_accounts", "uq_ledger_accounts_user_id_code", None),
-    ("ledger_accounts", "pk_ledger_accounts", "PRIMARY KEY (owner_id, id)"),
-    ("ledger_entries", "pk_ledger_entries", "PRIMARY KEY (owner_id, id, created_at)"),
-    ("idempotency_keys", "pk_idempotency_keys", "PRIMARY KEY (user_id, id)"),
-    ("farm_feed_grants", "pk_farm_feed_grants", "PRIMARY KEY (user_id, id)"),
-    ("farm_feedings", "pk_farm_feedings", "PRIMARY KEY (user_id, id)"),
-    ("farm_quiz_answers", "pk_farm_quiz_answers", "PRIMARY KEY (user_id, id)"),
-    ("egg_donations", "pk_egg_donations", "PRIMARY KEY (user_id, id)"),
+    ("ledger_accounts", "pk_ledger_accounts", "PRIMARY KEY (id, owner_id)"),
+    ("ledger_entries", "pk_ledger_entries", "PRIMARY KEY (id, created_at, owner_id)"),
+    ("idempotency_keys", "pk_idempotency_keys", "PRIMARY KEY (id, user_id)"),
+    ("farm_feed_grants", "pk_farm_feed_grants", "PRIMARY KEY (id, user_id)"),
+    ("farm_feedings", "pk_farm_feedings", "PRIMARY KEY (id, user_id)"),
+    ("farm_quiz_answers", "pk_farm_quiz_answers", "PRIMARY KEY (id, user_id)"),
+    ("egg_donations", "pk_egg_donations", "PRIMARY KEY (id, user_id)"),
 )
 # Unique indexes (not constraints) that cannot hold: system accounts are (owner 0, code).
 DROPPED_INDEXES: tuple[str, ...] = ("uq_ledger_accounts_system_code",)
