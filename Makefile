@@ -67,7 +67,7 @@ citus-down:
 citus-status:
 	db/citus/cluster.sh status
 
-# Distributes a fresh database on the cluster with the prototype db/citus/distribute.sql.
+# A fresh database on the cluster migrated to head (0026_citus distributes it), and its layout.
 citus-probe: venv
 	db/citus/probe.sh
 

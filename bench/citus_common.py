@@ -1,12 +1,9 @@
 """What the Citus benchmarks share: a database on the local cluster (db/citus/cluster.sh),
-migrated, seeded while its tables are still local, then distributed with the prototype
-db/citus/distribute.sql plus the two steps settlement on the shards needs; and where the shards
-are.
+migrated to head (migration 0026_citus distributes it as db/citus_layout.py says); and where
+the shards are.
 
 The cluster is the one `make citus-up` starts: CITUS_PORT (default 9700) is the coordinator,
-the workers take the next ports. Seeding happens before the distribution because the
-application does not yet write the distributed schema's new keys (db/citus/README.md):
-create_distributed_table moves the rows that are there into the shards.
+the workers take the next ports.
 """
 
 from __future__ import annotations
@@ -23,28 +20,6 @@ from db.migrate import upgrade
 CITUS_PORT = int(os.environ.get("CITUS_PORT", "9700"))
 COORDINATOR = f"postgresql://postgres@127.0.0.1:{CITUS_PORT}"
 CLUSTER_SH = ROOT / "db" / "citus" / "cluster.sh"
-DISTRIBUTE_SQL = ROOT / "db" / "citus" / "distribute.sql"
-
-# Not in the prototype (it predates the table): the statement's history, read by the monthly
-# allowance subquery of INSERT_BALLS, so it must live with the user's events and balls.
-DISTRIBUTE_CARBON_DAYS = (
-    "SET citus.multi_shard_modify_mode TO 'sequential'",
-    "SELECT create_distributed_table('carbon_days', 'user_id', colocate_with => 'users')",
-)
-# Ball ids made on the shard: no default on the coordinator (a nextval() there makes Citus pull
-# the whole INSERT ... SELECT to the coordinator: "volatile functions are not allowed"), and on
-# each worker a sequence of its own, starting at its group id << 48 (as Citus does for its own
-# sequences), which the shard tables take as their default. A stand-in for the real design
-# (ids made on the shard) so that the plan and the timings are the ones it will have; a shard
-# moved by the rebalancer is created from the coordinator's definition, without this default.
-BALL_IDS_ON_SHARDS = (
-    "ALTER TABLE balls ALTER COLUMN id DROP DEFAULT",
-    "SELECT run_command_on_workers($$CREATE SEQUENCE IF NOT EXISTS public.balls_shard_id_seq$$)",
-    "SELECT run_command_on_workers($$SELECT setval('public.balls_shard_id_seq', "
-    "(SELECT groupid::bigint << 48 FROM pg_dist_local_group))$$)",
-    "SELECT run_command_on_shards('balls', $$SET citus.enable_manual_changes_to_shards TO on; "
-    "ALTER TABLE %s ALTER COLUMN id SET DEFAULT nextval('public.balls_shard_id_seq')$$)",
-)
 
 
 def cluster_sh(command: str, database: str, workers: int = 2) -> None:
@@ -74,7 +49,7 @@ def drop_everywhere(database: str, ports: list[int]) -> None:
 
 def fresh_cluster_database(name: str, workers: int = 2) -> str:
     """A new database `name` on the coordinator and `workers` workers (other nodes that run do
-    not hold it), migrated to head with its tables still local; its url."""
+    not hold it), migrated to head (so distributed); its url."""
     drop_everywhere(name, [CITUS_PORT + i for i in range(1, 4)])
     cluster_sh("up", name, workers)
     url = f"{COORDINATOR}/{name}"
@@ -85,12 +60,8 @@ def fresh_cluster_database(name: str, workers: int = 2) -> str:
     return url
 
 
-def distribute(url: str, ball_ids_on_shards: bool = True) -> None:
-    """db/citus/distribute.sql in one transaction (as `make citus-probe`), then carbon_days and,
-    unless told not to, ball ids made on the shards; then ANALYZE."""
-    run_psql(url, "-1", "-f", str(DISTRIBUTE_SQL))
-    steps = DISTRIBUTE_CARBON_DAYS + (BALL_IDS_ON_SHARDS if ball_ids_on_shards else ())
-    run_sql(url, steps)
+def distribute(url: str) -> None:
+    """The migration distributed the tables already; fresh statistics for the planner."""
     run_sql(url, ("ANALYZE",))
 
 

@@ -60,7 +60,7 @@ def main() -> int:
         url = fresh_cluster_database(f"canopy_bench_reads_{where}", workers=2)
         api_load.seed(url, args.users, args.friends, datetime.now(UTC))
         if where == "cluster":
-            distribute(url, ball_ids_on_shards=False)
+            distribute(url)
         before = os.getloadavg()[0]
         load, elapsed = serve_reads(url, args)
         answered = sum(1 for rows in load.results.values() for s, _ in rows

@@ -5,8 +5,7 @@
 
 Needs the local cluster (`make citus-up`). Creates the database canopy_bench_grow on the
 coordinator and two workers, migrates it, seeds bench/api_load.py's forest (users on a ring of
-friends, 3 ripe balls each) while the tables are still local, distributes it with the prototype
-(db/citus/distribute.sql, see bench/citus_common.py), and starts the server (`python -m
+friends, 3 ripe balls each) on the schema migration 0026_citus distributed, and starts the server (`python -m
 api.server.supervisor`) on the coordinator. Then an open-loop load of `--rate` requests/s runs in three
 phases: `--before` seconds; during db/citus/rebalance.sh (a third worker started and added,
 citus_rebalance_start, waited for); `--after` seconds. Prints each phase's requests, errors and
@@ -136,7 +135,7 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     url = fresh_cluster_database(DB_NAME, workers=2)
     balls = api_load.seed(url, args.users, args.friends, datetime.now(UTC))
-    distribute(url, ball_ids_on_shards=False)
+    distribute(url)
     before = placement(url)
     phases, rebalance = grow_under_load(args, url, balls)
     print(f"loadavg_1min_before={load_before:.2f} loadavg_1min_after={os.getloadavg()[0]:.2f} "

@@ -11,8 +11,10 @@ and settle_day (one worker) settles the date; its seconds and users/s are printe
   under the Citus planner) and a batch is today's one statement (settlement_sql.one_statement);
 - one node, split path: the same, but a batch runs the four statements Citus needs
   (INSERT_BALLS, BATCH_TOTALS, ADD_CO2E_TOTALS, ADD_CARBON_DAYS: settlement's SQLite path);
-- cluster, split path: distributed by bench/citus_common.py (the prototype distribute.sql,
-  carbon_days by user, ball ids made on the shards).
+- cluster, split path: distributed by migration 0026_citus (db/citus_layout.py).
+Since 0026_citus distributes every database that has the citus extension, the "one node" cases
+are distributed too now (not re-measured since): compare with bench/settle.py on a plain
+PostgreSQL for one server.
 
 Before settling the cluster it prints the EXPLAIN of a batch's statements there: INSERT_BALLS
 once with balls.id's nextval() default (pulled to the coordinator) and in full without it (one
@@ -36,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import settle as bench  # noqa: E402  bench/settle.py: its day, its events
 import settle_parts as parts  # noqa: E402  its literal parameters
-from citus_common import BALL_IDS_ON_SHARDS, distribute, fresh_cluster_database, run_sql  # noqa: E402
+from citus_common import distribute, fresh_cluster_database  # noqa: E402
 
 from carbon import settlement_sql as sql  # noqa: E402
 from carbon.services import ledger, settlement  # noqa: E402
@@ -94,12 +96,10 @@ def explain(url: str, statement, label: str, full: bool) -> None:
 
 
 def explain_batch(url: str) -> None:
-    explain(url, sql.INSERT_BALLS, "INSERT_BALLS, balls.id DEFAULT nextval() (summary)", False)
-    run_sql(url, BALL_IDS_ON_SHARDS)
-    explain(url, sql.INSERT_BALLS, "INSERT_BALLS, ball ids made on the shards", True)
+    explain(url, sql.INSERT_BALLS, "INSERT_BALLS (ball ids computed from date, user, rank)", True)
     statements = {name: getattr(sql, name)
                   for name in ("BATCH_TOTALS", "ADD_CO2E_TOTALS", "ADD_CARBON_DAYS")}
-    # A late night's one statement: balls, carbon_days and the users' totals.
+    # A late night's one statement (plain PostgreSQL only): balls, carbon_days, users' totals.
     statements["one_statement(late night)"] = sql.one_statement(True, 0, True, True)
     for name, statement in statements.items():
         explain(url, statement, f"{name} (summary)", False)
@@ -127,7 +127,7 @@ def run_case(where: str, path: str, distributed: bool, args) -> dict:
     url = fresh_cluster_database(f"canopy_bench_settle_{where}", workers=2)
     load_users(url, args.users)
     if distributed:
-        distribute(url, ball_ids_on_shards=False)
+        distribute(url)
     copied = copy_events(url, args.users, args.events_per_user)
     if distributed:
         explain_batch(url)

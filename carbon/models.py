@@ -42,6 +42,17 @@ class User(Base):
                       {"postgresql_with": {"fillfactor": 50}})
 
 
+class UserExternalId(Base):
+    """A user's external id, claimed before the user row is written: the key that keeps
+    external ids unique when users are spread over shards by their numeric id (on Citus this
+    table is distributed by external_id; users.external_id is then not unique by itself)."""
+
+    __tablename__ = "user_external_ids"
+
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Partner(Base):
     """An upstream source, planting or charity partner, or operator key (HMAC-signed requests)."""
 
@@ -75,11 +86,14 @@ class LedgerAccount(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The user, 0 for a system account: the shard key on Citus (a NULL cannot be one).
+    owner_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     code: Mapped[str] = mapped_column(String(64))
     tracks_balance: Mapped[bool] = mapped_column(Boolean)
     balance_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     __table_args__ = (
         UniqueConstraint("user_id", "code"),
+        Index("uq_ledger_accounts_owner_id_code", "owner_id", "code", unique=True),
         Index("uq_ledger_accounts_system_code", "code", unique=True,
               postgresql_where=text("user_id IS NULL"), sqlite_where=text("user_id IS NULL")),
         CheckConstraint("balance_g >= 0", name="balance_not_negative"),
@@ -103,6 +117,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # its account's
     amount_g: Mapped[int] = mapped_column(BigInteger)
     # The transaction's created_at, copied: the partition key of both tables (PostgreSQL
     # partitions them by month), so that a month of the ledger is retired as a whole.

@@ -77,6 +77,7 @@ def tune_batch_transaction(s: Session) -> None:
         s.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
+
 @contextmanager
 def ball_insert_plan(s: Session) -> Iterator[None]:
     """Pin the plan of INSERT_BALLS on PostgreSQL: one range scan of
@@ -161,6 +162,7 @@ def _given_in_balls(days: int) -> str:
     return f"""(
          SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
          WHERE ({nights})
+           AND b.user_id = v.user_id
            AND b.kind = 'settlement' AND b.activity_type = v.activity_type)"""
 
 

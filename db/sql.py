@@ -36,19 +36,21 @@ Conflict = ColumnElement[bool] | TextClause  # the partial index's WHERE, as SQL
 
 
 def insert_ignore(session: Session, table: Table, rows: list[Row] | Row,
-                  index_elements: Sequence[str | Column[Any]],
+                  index_elements: Sequence[str | Column[Any]] | None,
                   index_where: Conflict | None = None,
                   returning: Sequence[Returned] = ()) -> Result[*tuple[Any, ...]]:
-    """INSERT ... ON CONFLICT (index_elements) DO NOTHING, on PostgreSQL and SQLite.
+    """INSERT ... ON CONFLICT (index_elements) DO NOTHING, on PostgreSQL and SQLite;
+    index_elements None: ON CONFLICT DO NOTHING (a conflict on any unique key).
 
     Returns the statement result; with `returning=(columns...)` its rows are the inserted ones
     (rows skipped by the conflict are not returned). Tell "inserted or not" by RETURNING, not by
     rowcount: psycopg reports -1 for an INSERT that SQLAlchemy gave an implicit RETURNING."""
     rows = rows if isinstance(rows, list) else [rows]
     if is_postgres(session) and len(rows) >= UNNEST_MIN_ROWS and _uniform(table, rows):
-        return _insert_from_json(session, table, rows, index_elements, index_where, returning)
+        return _insert_from_json(session, table, rows, index_elements, index_where, returning,
+                                 conflict=True)
     name = session.get_bind().dialect.name
-    key = (name, table.name, tuple(index_elements),
+    key = (name, table.name, None if index_elements is None else tuple(index_elements),
            None if index_where is None else str(index_where), tuple(c.key for c in returning))
     stmt = _INSERT_IGNORE.get(key)
     if stmt is None:  # built once per shape: steals, waterings and ledger accounts run it hot
@@ -81,9 +83,10 @@ def _uniform(table: Table, rows: list[Row]) -> bool:
 
 
 def _insert_from_json(session: Session, table: Table, rows: list[Row],
-                      index_elements: Sequence[str | Column[Any]],
+                      index_elements: Sequence[str | Column[Any]] | None,
                       index_where: Conflict | None,
-                      returning: Sequence[Returned]) -> Result[*tuple[Any, ...]]:
+                      returning: Sequence[Returned], conflict: bool = False
+                      ) -> Result[*tuple[Any, ...]]:
     dialect = session.get_bind().dialect
     columns = [table.c[k] for k in rows[0]]
     record = ", ".join(f'"{c.name}" {c.type.compile(dialect=dialect)}' for c in columns)
@@ -98,6 +101,8 @@ def _insert_from_json(session: Session, table: Table, rows: list[Row],
            f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record})")
     if index_elements:
         sql += f" ON CONFLICT ({target}){where} DO NOTHING"
+    elif conflict:
+        sql += " ON CONFLICT DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c.name}"' for c in returning)
     return session.execute(text(sql), {"rows": json.dumps(rows, default=_json_value)})
@@ -129,3 +134,18 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_CITUS: dict[str, bool] = {}
+
+
+def is_citus(session: Session) -> bool:
+    """Whether the database is a Citus coordinator (the citus extension is installed), asked
+    once per database URL."""
+    if not is_postgres(session):
+        return False
+    url = str(session.get_bind().engine.url)
+    if url not in _CITUS:
+        _CITUS[url] = session.scalar(
+            text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")) is not None
+    return _CITUS[url]

@@ -51,6 +51,24 @@ def is_postgres(engine) -> bool:
 
 
 @pytest.fixture
+def is_citus(engine) -> bool:
+    """The suite's database is a Citus coordinator (its schema distributed by 0026_citus)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")) is not None
+
+
+@pytest.fixture
+def not_on_citus(is_citus):
+    """Skip a test that checks what only one server can do; the test names why."""
+    def _skip(why: str) -> None:
+        if is_citus:
+            pytest.skip(f"Citus: {why}")
+    return _skip
+
+
+@pytest.fixture
 def connection(engine):
     conn = engine.connect()
     trans = conn.begin()

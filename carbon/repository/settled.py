@@ -88,7 +88,8 @@ def _balls_where(session: Session, user_id: int, first: date, last: date,
     # No outer bounds of the whole span: PostgreSQL then scanned it all, filtering by the
     # ranges, instead of one probe per range (the ranges alone prune the partitions).
     ranges = [Ball.id.between(*ball_ids.user_range(d, user_id, user_id)) for d in days]
-    return [Ball.kind == "settlement", or_(*ranges)]
+    # The user as well: the ranges imply it, but Citus routes the query to one shard by it.
+    return [Ball.kind == "settlement", Ball.user_id == user_id, or_(*ranges)]
 
 
 def settled_days(session: Session, user_id: int, first: date, last: date,

@@ -31,9 +31,16 @@ _EARLIEST_EXPIRY = timedelta(days=2)
 _IN_BATCH = and_(_B.id.between(bindparam("lo"), bindparam("hi")),
                  _B.settlement_batch_id == bindparam("bid"), _B.status == OPEN,
                  _B.expires_at <= bindparam("now"))
-_DUE_OF_BATCH = select(_B.id, _B.remaining_g).where(_IN_BATCH).with_for_update()
-_CLOSE_BATCH = (update(Ball.__table__).where(_IN_BATCH)
-                .values(status="expired", close_txn_id=bindparam("txn")))
+# Closed first, RETURNING what they held (one statement, no row locks read back: on Citus a
+# batch's balls are on every shard, where SELECT ... FOR UPDATE is refused), then named with
+# the ledger transaction that moved their grams.
+_EXPIRE_BATCH = (update(Ball.__table__).where(_IN_BATCH).values(status="expired")
+                 .returning(_B.id, _B.remaining_g))
+_NAME_TXN = (update(Ball.__table__)
+             .where(_B.id.between(bindparam("lo"), bindparam("hi")),
+                    _B.settlement_batch_id == bindparam("bid"), _B.status == "expired",
+                    _B.close_txn_id.is_(None))
+             .values(close_txn_id=bindparam("txn")))
 
 
 def expire_loose(uow: UnitOfWork, now: datetime, limit: int) -> tuple[int, int]:
@@ -86,11 +93,11 @@ def _candidates(s: Session, now: datetime) -> Sequence[Any]:
 def _expire_batch(s: Session, batch: Any, now: datetime) -> tuple[int, int]:
     lo, hi = ball_ids.user_range(batch.local_date, batch.first_user_id, batch.last_user_id)
     params = {"lo": lo, "hi": hi, "bid": batch.id, "now": now}
-    rows = s.execute(_DUE_OF_BATCH, params).all()
+    rows = s.execute(_EXPIRE_BATCH, params).all()
     grams = sum(r[1] for r in rows)
     if rows:
         txn = _move_to_expired(s, [r[0] for r in rows], grams, now)
-        s.execute(_CLOSE_BATCH, {**params, "txn": txn})
+        s.execute(_NAME_TXN, {"lo": lo, "hi": hi, "bid": batch.id, "txn": txn})
     s.execute(update(SettlementBatch).where(SettlementBatch.id == batch.id)
               .values(expired_at=now))
     return len(rows), grams

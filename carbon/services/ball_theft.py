@@ -42,7 +42,8 @@ class BallView:
 _B = Ball.__table__.c
 _COLUMNS = (_B.id, _B.user_id, _B.kind, _B.activity_type, _B.energy_g, _B.remaining_g,
             _B.stolen_g, _B.stealable, _B.status, _B.ripe_at, _B.expires_at)
-_BALL = select(*_COLUMNS).where(_B.id == bindparam("ball_id"))
+# With its owner: on Citus the owner is the ball's shard (a lock needs one shard).
+_BALL = select(*_COLUMNS).where(_B.user_id == bindparam("owner"), _B.id == bindparam("ball_id"))
 _BALL_LOCKED = _BALL.with_for_update()
 _TAKE = (update(Ball.__table__)
          .where(_B.id == bindparam("ball_id"), _B.user_id == bindparam("owner"),
@@ -53,10 +54,13 @@ _TAKE = (update(Ball.__table__)
                  stolen_g=_B.stolen_g + bindparam("amount")))
 
 
-def ball_for_theft(session: Session, ball_id: int, lock: bool = False) -> BallView | None:
-    """The ball's public fields; with lock=True the row stays locked (PostgreSQL) until the
-    transaction ends, so that the amount computed from it is still right when taken."""
-    row = session.execute(_BALL_LOCKED if lock else _BALL, {"ball_id": ball_id}).first()
+def ball_for_theft(session: Session, ball_id: int, owner_user_id: int,
+                   lock: bool = False) -> BallView | None:
+    """The ball's public fields if owner_user_id owns it; with lock=True the row stays locked
+    (PostgreSQL) until the transaction ends, so that the amount computed from it is still
+    right when taken."""
+    row = session.execute(_BALL_LOCKED if lock else _BALL,
+                          {"ball_id": ball_id, "owner": owner_user_id}).first()
     return BallView(*row) if row else None
 
 

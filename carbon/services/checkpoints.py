@@ -23,15 +23,18 @@ from db.partitions import add_months, month_start
 
 GRACE = timedelta(days=1)
 
+# The month's sums first, then each account's previous checkpoint added: on Citus the sums are
+# computed on the shards (entries live with their owner) and the lookup runs where the
+# checkpoints are, instead of a subquery per account shipped with the aggregate.
 _WRITE = text("""
 INSERT INTO ledger_checkpoints (account_id, month, closing_g)
-SELECT e.account_id, :month,
+SELECT m.account_id, :month,
        COALESCE((SELECT p.closing_g FROM ledger_checkpoints p
-                 WHERE p.account_id = e.account_id AND p.month < :month
-                 ORDER BY p.month DESC LIMIT 1), 0) + SUM(e.amount_g)
-FROM ledger_entries e
-WHERE e.created_at >= :lo AND e.created_at < :hi
-GROUP BY e.account_id
+                 WHERE p.account_id = m.account_id AND p.month < :month
+                 ORDER BY p.month DESC LIMIT 1), 0) + m.moved_g
+FROM (SELECT e.account_id, SUM(e.amount_g) AS moved_g FROM ledger_entries e
+      WHERE e.created_at >= :lo AND e.created_at < :hi
+      GROUP BY e.account_id) AS m
 """).bindparams(bindparam("lo", type_=UTCDateTime()), bindparam("hi", type_=UTCDateTime()))
 
 

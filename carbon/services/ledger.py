@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text, true, update
+from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from carbon.errors import InsufficientEnergy, LedgerUnbalanced
@@ -25,6 +25,7 @@ BALLS = "balls"  # system: energy sitting in open balls
 EXPIRED = "expired"  # system: energy of balls nobody collected in time
 _UNTRACKED = "ledger_untracked_accounts"
 _BALANCES = "ledger_posted_balances"
+_OWNERS = "ledger_account_owners"
 
 
 def account(session: Session, code: str, user_id: int | None = None,
@@ -34,7 +35,7 @@ def account(session: Session, code: str, user_id: int | None = None,
     System accounts (user_id None) track no balance unless told; user accounts always do."""
     found = repository.account_id(session, user_id, code)
     if found is not None:
-        return _remember(session, *found)
+        return _remember(session, *found, user_id)
     return _create(session, code, user_id, tracks_balance)
 
 
@@ -44,33 +45,41 @@ def accounts(session: Session, keys: list[tuple[str, int | None]]) -> list[int]:
     ids = []
     for code, user_id in keys:
         row = found.get((user_id, code))
-        ids.append(_remember(session, *row) if row else _create(session, code, user_id, None))
+        ids.append(_remember(session, *row, user_id) if row
+                   else _create(session, code, user_id, None))
     return ids
 
 
 def _create(session: Session, code: str, user_id: int | None,
             tracks_balance: bool | None) -> int:
     tracks = (user_id is not None) if tracks_balance is None else tracks_balance
-    row = {"user_id": user_id, "code": code, "tracks_balance": tracks, "balance_g": 0}
+    row = {"user_id": user_id, "owner_id": repository.owner_of(user_id), "code": code,
+           "tracks_balance": tracks, "balance_g": 0}
     table = LedgerAccount.__table__
-    returning = (table.c.id, table.c.tracks_balance)
-    if user_id is None:
-        made = insert_ignore(session, table, row, ["code"], index_where=text("user_id IS NULL"),
-                             returning=returning).first()
-    else:
-        made = insert_ignore(session, table, row, ["user_id", "code"], returning=returning).first()
+    made = insert_ignore(session, table, row, ["owner_id", "code"],
+                         returning=(table.c.id, table.c.tracks_balance)).first()
     # Nothing returned: a concurrent transaction created it first; read theirs.
     found = (made[0], bool(made[1])) if made else repository.account_id(session, user_id, code)
     assert found is not None
-    return _remember(session, *found)
+    return _remember(session, found[0], found[1], user_id)
 
 
-def _remember(session: Session, account_id: int, tracks_balance: bool) -> int:
+def _remember(session: Session, account_id: int, tracks_balance: bool,
+              user_id: int | None) -> int:
     """Note, for this session's transactions, the accounts whose balance is not kept, so that
-    posting to them costs no UPDATE (and takes no lock on a busy system row)."""
+    posting to them costs no UPDATE (and takes no lock on a busy system row), and every
+    account's owner (its shard key on Citus, written with each entry)."""
     if not tracks_balance:
         session.info.setdefault(_UNTRACKED, set()).add(account_id)
+    session.info.setdefault(_OWNERS, {})[account_id] = repository.owner_of(user_id)
     return account_id
+
+
+def _owner(session: Session, account_id: int) -> int:
+    owners = session.info.setdefault(_OWNERS, {})
+    if account_id not in owners:
+        owners[account_id] = repository.account_owner(session, account_id)
+    return owners[account_id]
 
 
 def available_account(session: Session, user_id: int) -> int:
@@ -85,7 +94,9 @@ def posted_balance(session: Session, account_id: int) -> int:
     """The balance of a tracked account as this session's last posting to it left it (the
     UPDATE returned it and its row stays locked until the transaction ends), else read."""
     known = session.info.get(_BALANCES, {}).pop(account_id, None)
-    return known if known is not None else repository.account_balance(session, account_id)
+    if known is not None:
+        return known
+    return repository.account_balance(session, account_id, _owner(session, account_id))
 
 
 def post(session: Session, kind: str, cause_type: str, cause_id: object,
@@ -101,7 +112,8 @@ def post(session: Session, kind: str, cause_type: str, cause_id: object,
     for account_id, amount in sorted(entries, key=lambda e: (e[1] > 0, e[0])):
         _apply(session, account_id, amount)
     session.execute(_NEW_ENTRY, [
-        {"transaction_id": txn_id, "account_id": a, "amount_g": amount, "created_at": now}
+        {"transaction_id": txn_id, "account_id": a, "owner_id": _owner(session, a),
+         "amount_g": amount, "created_at": now}
         for a, amount in entries
     ])
     return txn_id
@@ -112,7 +124,8 @@ _A = LedgerAccount.__table__.c
 _NEW_TXN = LedgerTransaction.__table__.insert().returning(LedgerTransaction.__table__.c.id)
 _NEW_ENTRY = LedgerEntry.__table__.insert()
 _ADD_TO_BALANCE = (update(LedgerAccount.__table__)
-                   .where(_A.id == bindparam("account_id"), _A.tracks_balance == true(),
+                   .where(_A.owner_id == bindparam("owner"), _A.id == bindparam("account_id"),
+                          _A.tracks_balance == true(),
                           _A.balance_g + bindparam("amount") >= 0)
                    .values(balance_g=_A.balance_g + bindparam("amount"))
                    .returning(_A.balance_g))
@@ -121,14 +134,16 @@ _ADD_TO_BALANCE = (update(LedgerAccount.__table__)
 def _apply(session: Session, account_id: int, amount: int) -> None:
     if amount == 0 or account_id in session.info.get(_UNTRACKED, ()):
         return
-    new_balance = session.execute(_ADD_TO_BALANCE, {"account_id": account_id,
+    owner = _owner(session, account_id)
+    new_balance = session.execute(_ADD_TO_BALANCE, {"owner": owner, "account_id": account_id,
                                                     "amount": amount}).scalar()
     if new_balance is not None:
         session.info.setdefault(_BALANCES, {})[account_id] = new_balance
         return
-    tracks = session.scalar(select(LedgerAccount.tracks_balance).where(LedgerAccount.id == account_id))
+    mine = (LedgerAccount.owner_id == owner, LedgerAccount.id == account_id)
+    tracks = session.scalar(select(LedgerAccount.tracks_balance).where(*mine))
     if tracks:
-        have = session.scalar(select(LedgerAccount.balance_g).where(LedgerAccount.id == account_id))
+        have = session.scalar(select(LedgerAccount.balance_g).where(*mine))
         raise InsufficientEnergy(f"This needs {-amount} g of energy but only {have} g is available.")
 
 

@@ -13,6 +13,7 @@ from carbon.domain.account import local_midnight_after
 from carbon.domain.settlement_days import days_due
 from carbon.models import SettlementRun
 from db import UnitOfWork
+from db.sql import is_citus
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,18 @@ SELECT tz FROM zones WHERE tz IS NOT NULL
 """)
 
 
+# Citus plans no recursive CTE over a distributed table without a filter on its shard key: the
+# coordinator walks the zones itself, each step a MIN that every shard answers by one probe.
+_NEXT_ZONE = text("SELECT MIN(timezone) FROM users WHERE timezone > :tz")
+
+
 def _user_zones(s: Session) -> list[str]:
-    return list(s.scalars(_USER_ZONES))
+    if not is_citus(s):
+        return list(s.scalars(_USER_ZONES))
+    zones: list[str] = []
+    while (tz := s.scalar(_NEXT_ZONE, {"tz": zones[-1] if zones else ""})) is not None:
+        zones.append(tz)
+    return zones
 
 
 def _last_completed(s: Session) -> dict[str, date]:

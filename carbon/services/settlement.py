@@ -34,7 +34,7 @@ from carbon.repository import settled
 from carbon.repository.events import hold_days
 from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
-from db.sql import insert_ignore, is_postgres
+from db.sql import insert_ignore, is_citus, is_postgres
 
 SETTLED, ALREADY_SETTLED, NOT_OVER = "settled", "already_settled", "not_over"
 
@@ -226,7 +226,8 @@ def _month(d: date) -> tuple[date, date]:
 
 def _insert_step_by_step(s: Session, insert: TextClause, params: dict, add_days: bool,
                          add_totals: bool) -> tuple[int, int]:
-    """SQLite: what PostgreSQL's one statement does, one statement per step."""
+    """SQLite and Citus: what PostgreSQL's one statement does, one statement per step (the
+    public CO2e counter included: no trigger counts settled CO2e any more)."""
     s.execute(insert, params)
     balls, energy_g, co2e_g = s.execute(sql.BATCH_TOTALS, params).one()
     if add_totals:
@@ -253,11 +254,13 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
     # by hand), writes there too: the roll-up will not come back for it.
     add_days = _at_or_before(day.local_date, marks.days_through)
     add_totals = _at_or_before(day.local_date, marks.through)
-    if is_postgres(s):
+    if is_postgres(s) and not is_citus(s):
         with sql.ball_insert_plan(s):
             statement = sql.one_statement(carbon, ball_days, add_days, add_totals)
             balls, energy_g, _ = s.execute(statement, params).one()
     else:
+        # SQLite, and Citus: there each step is one task per shard, run on the shards (the
+        # single statement's data-modifying CTE would pull every row to the coordinator).
         balls, energy_g = _insert_step_by_step(s, sql.insert_balls(carbon, ball_days), params,
                                                add_days, add_totals)
     balls, energy_g = int(balls), int(energy_g)

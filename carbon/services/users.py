@@ -12,8 +12,8 @@ from carbon.domain.account import USER_ID_RULE, is_valid_user_id, is_valid_zone
 from carbon.errors import InvalidInput, UserNotFound
 from carbon.models import User
 from carbon.repository import accounts as repository
+from carbon.services import public_counts
 from db import UnitOfWork
-from db.sql import insert_ignore
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def ensure_user(session: Session, external_id: str, timezone: str, now: datetime
 
 def ensure_users(session: Session, external_ids: list[str], timezone: str,
                  now: datetime) -> dict[str, UserRef]:
-    """Bulk version for event ingestion: one SELECT, and for the users not found one
-    INSERT ... ON CONFLICT (a concurrent creator wins quietly) and one SELECT of them."""
+    """Bulk version for event ingestion: one SELECT, and for the users not found their claim
+    (INSERT ... ON CONFLICT: a concurrent creator wins quietly), their rows and one SELECT."""
     unique = sorted(set(external_ids))
     if not unique:
         return {}
@@ -64,9 +64,8 @@ def ensure_users(session: Session, external_ids: list[str], timezone: str,
              for uid, ext, tz in repository.users_by_external_ids(session, unique)}
     missing = [e for e in unique if e not in found]
     if missing:
-        rows = [{"external_id": e, "timezone": timezone, "co2e_total_g": 0, "created_at": now}
-                for e in missing]
-        insert_ignore(session, User.__table__, rows, ["external_id"])
+        created = repository.create_users(session, missing, timezone, now)
+        public_counts.add(session, users=len(created))
         arrived = {ext: UserRef(uid, ext, tz)
                    for uid, ext, tz in repository.users_by_external_ids(session, missing)}
         for hook in ARRIVAL_HOOKS:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.sql import insert_ignore
+from db.sql import insert_ignore, is_citus
 from game.farm.models import (
     CharityProject,
     DonationRecord,
@@ -33,11 +33,17 @@ def ensure_farms(session: Session, user_ids: Iterable[int], now: datetime) -> No
 def lock_farms(session: Session, user_ids: Iterable[int], mode: str | None) -> dict[int, Farm]:
     """The farm rows of `user_ids`, locked in user id order (so that two transactions locking
     overlapping sets never wait on each other in a cycle). SQLite locks the whole database."""
-    stmt = (select(Farm).where(Farm.user_id.in_(sorted(set(user_ids)))).order_by(Farm.user_id)
-            .execution_options(populate_existing=True))
-    if mode is not None:
-        stmt = stmt.with_for_update(read=mode == LOCK_SHARE)
-    return {f.user_id: f for f in session.scalars(stmt)}
+    ids = sorted(set(user_ids))
+    # Citus locks rows of one shard per statement: one statement per farm, in the same order.
+    groups = [[uid] for uid in ids] if mode is not None and is_citus(session) else [ids]
+    farms: dict[int, Farm] = {}
+    for group in groups:
+        stmt = (select(Farm).where(Farm.user_id.in_(group)).order_by(Farm.user_id)
+                .execution_options(populate_existing=True))
+        if mode is not None:
+            stmt = stmt.with_for_update(read=mode == LOCK_SHARE)
+        farms.update((f.user_id, f) for f in session.scalars(stmt))
+    return farms
 
 
 def trough_of_current_meal(session: Session, user_id: int) -> int | None:

@@ -7,7 +7,10 @@ from game.stats.services import scanned_stats
 from tests.factories import UserFactory
 
 
-def test_public_stats_equal_the_scanned_figures(client, session, uow):
+def test_public_stats_equal_the_scanned_figures(client, session, uow, not_on_citus):
+    not_on_citus("the public counters are added by the services there (migration 0026 drops "
+                 "the triggers), and this test makes its user with a factory, which no counter "
+                 "follows")
     UserFactory(co2e_total_g=1234)
     body = client.get("/v1/public/stats").get_json()
     assert body == scanned_stats(uow) and body["co2e_total_g"] >= 1234

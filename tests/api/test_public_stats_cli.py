@@ -6,7 +6,11 @@ from game.stats.models import PublicCounterSlot
 from tests.factories import UserFactory
 
 
-def test_check_passes_then_fails_on_a_drifted_counter_and_recount_repairs_it(app, session):
+def test_check_passes_then_fails_on_a_drifted_counter_and_recount_repairs_it(app, session,
+                                                                           not_on_citus):
+    not_on_citus("the public counters are added by the services there (migration 0026 drops "
+                 "the triggers), and this test makes its user with a factory, which no counter "
+                 "follows")
     UserFactory(co2e_total_g=50)
     cli = app.test_cli_runner()
     ok = cli.invoke(args=["stats", "check"])

@@ -48,7 +48,8 @@ def test_a_connection_the_server_closed_in_the_pool_is_replaced(pg_engine, pings
     victim = backend_pid(pg_engine)
     killer = make_engine(database_url)
     with killer.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        # int: Citus adds a pg_terminate_backend(bigint, ...) beside PostgreSQL's (integer, ...)
+        conn.execute(text("SELECT pg_terminate_backend(CAST(:pid AS integer))"), {"pid": victim})
     killer.dispose()
     time.sleep(0.3)  # the server's goodbye reaches the pooled socket
     assert backend_pid(pg_engine) != victim  # served, on a new connection

@@ -24,6 +24,9 @@ from tests.factories.transparency import EVIDENCE, pending_order
 DAY = date(2026, 3, 9)
 NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
 AFTER_MIDNIGHT = datetime(2026, 3, 9, 16, 30, tzinfo=UTC)
+FACTORIES = ("the public counters are added by the services there (migration 0026 drops the "
+             "triggers), and this test makes users, events and projects with factories, which "
+             "no counter follows")
 
 
 def decide(session, uow, quantity, kind="tree", confirm=True):
@@ -33,7 +36,8 @@ def decide(session, uow, quantity, kind="tree", confirm=True):
     return decisions.reject(uow, project.partner_id, order.id, "flood", NOW)
 
 
-def test_the_counters_equal_the_full_scans_after_a_realistic_mix(session, uow):
+def test_the_counters_equal_the_full_scans_after_a_realistic_mix(session, uow, not_on_citus):
+    not_on_citus(FACTORIES)
     before = public_stats(uow)
     seed_methodology(uow)
     walkers = [UserFactory(timezone="Asia/Shanghai") for _ in range(3)]
@@ -59,7 +63,8 @@ def test_the_counters_equal_the_full_scans_after_a_realistic_mix(session, uow):
     assert after["co2e_total_g"] > before["co2e_total_g"]
 
 
-def test_confirming_an_order_again_does_not_count_its_trees_twice(session, uow):
+def test_confirming_an_order_again_does_not_count_its_trees_twice(session, uow, not_on_citus):
+    not_on_citus(FACTORIES)
     order, project = pending_order(session, uow, 4)
     decisions.confirm(uow, project.partner_id, order.id, EVIDENCE, NOW)
     once = public_stats(uow)
@@ -67,7 +72,8 @@ def test_confirming_an_order_again_does_not_count_its_trees_twice(session, uow):
     assert public_stats(uow) == once == scanned_stats(uow)
 
 
-def test_a_settled_day_settled_again_adds_no_co2e(session, uow):
+def test_a_settled_day_settled_again_adds_no_co2e(session, uow, not_on_citus):
+    not_on_citus(FACTORIES)
     seed_methodology(uow)
     ActivityEventFactory(user=UserFactory(timezone="Asia/Shanghai"), occurred_at=NOON)
     settle_day(uow, DAY, AFTER_MIDNIGHT)

@@ -16,9 +16,12 @@ ADD_USER = text("INSERT INTO users (external_id, timezone, co2e_total_g, created
                 "VALUES (:e, 'UTC', :g, now())")
 
 
-def test_a_writer_holding_a_slot_never_makes_another_wait(engine, committed_uow, is_postgres):
+def test_a_writer_holding_a_slot_never_makes_another_wait(engine, committed_uow, is_postgres,
+                                                          not_on_citus):
     if not is_postgres:
         pytest.skip("SQLite serializes every writer on its database lock; slots are moot")
+    not_on_citus("the counters' triggers are gone there (the services add to the counters) "
+                 "and this test inserts users with plain SQL, which no counter follows")
     with engine.connect() as holder:
         holder.execute(ADD_USER, {"e": "holder", "g": 10})  # its slot is locked until commit
         with engine.connect() as other:

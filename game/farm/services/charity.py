@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from carbon.errors import InvalidInput
-from carbon.services import lookups, outbox
+from carbon.services import lookups, outbox, public_counts
 from carbon.services.partners import find_partner_by_name
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
@@ -151,6 +151,7 @@ def donate(uow: UnitOfWork, user_id: int, project_id: int, eggs: int, now: datet
             _project(s, project_id)
             raise CharityProjectClosed(f"Charity project {project_id} is closed to donations.")
         after, project = added
+        public_counts.add(s, eggs=eggs)
         scene.farms[user_id].eggs_donated += eggs
         gift = EggDonation(user_id=user_id, project_id=project_id, eggs=eggs,
                            created_at=instant(scene.now_s))

@@ -12,8 +12,8 @@ from db.sql import rowcount
 from game.forest.models import GroupMember, PlantingOrder, Project
 
 
-def project(session: Session, project_id: int) -> Project | None:
-    return session.get(Project, project_id)
+def project(session: Session, project_id: int, lock: bool = False) -> Project | None:
+    return session.get(Project, project_id, with_for_update=lock or None)
 
 
 def project_of(session: Session, project_id: int) -> Project:

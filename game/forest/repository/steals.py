@@ -18,13 +18,14 @@ def add_steal(session: Session, ball_id: int, thief: int, owner: int, amount_g: 
     row = insert_ignore(session, Steal.__table__, {
         "ball_id": ball_id, "thief_user_id": thief, "owner_user_id": owner,
         "amount_g": amount_g, "created_at": now,
-    }, ["ball_id", "thief_user_id"], returning=(Steal.__table__.c.id,)).first()
+    }, None, returning=(Steal.__table__.c.id,)).first()  # the (ball, thief) key: its only one
     return row[0] if row else None
 
 
-def has_stolen(session: Session, ball_id: int, thief: int) -> bool:
+def has_stolen(session: Session, ball_id: int, thief: int, owner: int) -> bool:
     return session.scalar(select(Steal.id).where(
-        Steal.ball_id == ball_id, Steal.thief_user_id == thief)) is not None
+        Steal.owner_user_id == owner, Steal.ball_id == ball_id,
+        Steal.thief_user_id == thief)) is not None
 
 
 def stolen_by_thief(ball_id: ColumnElement[int]) -> Exists:
@@ -32,7 +33,9 @@ def stolen_by_thief(ball_id: ColumnElement[int]) -> Exists:
     ball `ball_id` (the (ball, thief) unique key), so the listing and the check are one
     SELECT."""
     steals = Steal.__table__.c
-    return exists().where(steals.ball_id == ball_id, steals.thief_user_id == bindparam("thief"))
+    # The owner (bound as :owner_id by the listing) keeps the subquery on the ball's shard.
+    return exists().where(steals.owner_user_id == bindparam("owner_id"),
+                          steals.ball_id == ball_id, steals.thief_user_id == bindparam("thief"))
 
 
 def add_watering(session: Session, giver: int, receiver: int, day: date, energy_g: int,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from carbon.services import ledger, outbox
+from carbon.services import ledger, outbox, public_counts
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
 from game.forest.domain import evidence_problems, planting_year, to_micro_degrees
@@ -53,8 +53,11 @@ def confirm(uow: UnitOfWork, partner_id: int, order_id: int, evidence: dict,
                        longitude_e6=to_micro_degrees(evidence["longitude"]),
                        plot=evidence["plot"], photo_urls=list(evidence["photo_urls"]),
                        note=evidence["note"]):
-            numbers = issue_for_order(s, order, repo.project_of(s, order.project_id),
-                                      planting_year(evidence["planted_at"]), now)
+            project = repo.project_of(s, order.project_id)
+            numbers = issue_for_order(s, order, project, planting_year(evidence["planted_at"]),
+                                      now)
+            if project.kind == "tree":
+                public_counts.add(s, trees=order.quantity)
             _tell_confirmed(s, order, partner_id, numbers, now)
             if order.group_id is not None:
                 group_repo.set_status(s, order.group_id, "ordered", "planted")

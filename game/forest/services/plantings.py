@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from carbon.services import ledger, outbox
 from db import UnitOfWork
 from db.paging import Key, Page, after_id, cut
+from db.sql import is_citus
 from game.forest.domain import MAX_ORDER_QUANTITY, from_micro_degrees
 from game.forest.errors import BudgetExhausted, InvalidQuantity, ProjectClosed, ProjectNotFound
 from game.forest.models import PlantingOrder, Project
@@ -56,7 +57,10 @@ def order_view(session: Session, o: PlantingOrder) -> OrderView:
 def open_project(session: Session, project_id: int, quantity: int) -> Project:
     """The project, if it could take `quantity` now (a read for a clear refusal; the guarded
     UPDATE in take_budget is what settles races)."""
-    p = repo.project(session, project_id)
+    # On Citus the project is a reference table: its row is locked first, on every node in one
+    # order, so that two planters queue there instead of meeting in a distributed deadlock
+    # between the order's and the budget's writes to the replicated tables.
+    p = repo.project(session, project_id, lock=is_citus(session))
     if p is None:
         raise ProjectNotFound(f"No planting project {project_id}.")
     refuse_if_unavailable(p, quantity)

@@ -87,8 +87,9 @@ def _refuse_unless_ripe_and_stealable(ball: ball_theft.BallView, ball_id: int,
         raise BallNotStealable(f"Ball {ball_id} came from watering and cannot be stolen.")
 
 
-def _refuse_second_steal(s: Session, ball_id: int, me_id: int, amount: int) -> None:
-    if amount > 0 or repo.has_stolen(s, ball_id, me_id):
+def _refuse_second_steal(s: Session, ball_id: int, me_id: int, owner: int,
+                         amount: int) -> None:
+    if amount > 0 or repo.has_stolen(s, ball_id, me_id, owner):
         raise AlreadyStolen(f"You already stole from ball {ball_id}: once per ball.")
     raise NothingLeftToSteal(f"Nothing left to steal in ball {ball_id}: thieves may take at "
                              "most half of a ball.")
@@ -111,7 +112,7 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
         s = uow.session
         owner = _victim(s, me_id, friend_external, now)
         # The row lock makes the amount computed below still true when it is taken.
-        ball = ball_theft.ball_for_theft(s, ball_id, lock=True)
+        ball = ball_theft.ball_for_theft(s, ball_id, owner, lock=True)
         if ball is None or ball.user_id != owner:
             raise BallNotFound(f"'{friend_external}' has no ball {ball_id}.")
         _refuse_unless_ripe_and_stealable(ball, ball_id, now)
@@ -119,7 +120,7 @@ def steal(uow: UnitOfWork, me_id: int, friend_external: str, ball_id: int,
         # The unique (ball, thief) key is the once-per-ball check: no read before it.
         steal_id = repo.add_steal(s, ball_id, me_id, owner, amount, now) if amount > 0 else None
         if steal_id is None:
-            _refuse_second_steal(s, ball_id, me_id, amount)
+            _refuse_second_steal(s, ball_id, me_id, owner, amount)
         balls, mine = ledger.accounts(s, [(ledger.BALLS, None), (ledger.AVAILABLE, me_id)])
         taken = ball_theft.take_from_ball(s, ball_id, owner, amount, mine, STEAL_CAUSE,
                                           steal_id, now, from_account=balls, thief_id=me_id)
