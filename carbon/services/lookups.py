@@ -67,11 +67,12 @@ def energy_from_balls(session: Session, user_ids: list[int], start: datetime,
     user_acct, balls_acct = aliased(LedgerAccount), aliased(LedgerAccount)
     stmt = (
         select(user_acct.user_id, func.sum(mine.amount_g))
-        .join(mine, mine.account_id == user_acct.id)
+        .join(mine, and_(mine.owner_id == user_acct.owner_id, mine.account_id == user_acct.id))
         .join(LedgerTransaction, LedgerTransaction.id == mine.transaction_id)
         .join(balls_side, and_(balls_side.transaction_id == mine.transaction_id,
                                balls_side.amount_g < 0))
-        .join(balls_acct, and_(balls_acct.id == balls_side.account_id,
+        .join(balls_acct, and_(balls_acct.owner_id == balls_side.owner_id,
+                               balls_acct.id == balls_side.account_id,
                                balls_acct.code == BALLS, balls_acct.user_id.is_(None)))
         .where(user_acct.user_id.in_(set(user_ids)), user_acct.code == AVAILABLE,
                mine.amount_g > 0, LedgerTransaction.created_at >= start,

@@ -90,7 +90,8 @@ def _issued_by_batch(s: Session) -> dict[int, int]:
     rows = s.execute(
         select(LedgerTransaction.cause_id, func.sum(LedgerEntry.amount_g))
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .join(LedgerAccount, and_(LedgerAccount.id == LedgerEntry.account_id,
+        .join(LedgerAccount, and_(LedgerAccount.owner_id == LedgerEntry.owner_id,
+                                  LedgerAccount.id == LedgerEntry.account_id,
                                   LedgerAccount.user_id.is_(None),
                                   LedgerAccount.code == ledger.BALLS))
         .where(LedgerTransaction.cause_type == "settlement_batch")

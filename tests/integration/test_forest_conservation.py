@@ -34,7 +34,8 @@ KINDS = ["offline_payment", "bus_ride", "metro_ride"]
 def system_sums(s) -> dict[str, int]:
     """code -> sum of entries, for the system accounts (their balance is their entries)."""
     rows = s.execute(select(LedgerAccount.code, func.sum(LedgerEntry.amount_g))
-                     .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+                     .join(LedgerEntry, (LedgerEntry.owner_id == LedgerAccount.owner_id)
+                           & (LedgerEntry.account_id == LedgerAccount.id))
                      .where(LedgerAccount.user_id.is_(None), LedgerAccount.tracks_balance.is_(False))
                      .group_by(LedgerAccount.code))
     return {code: int(total) for code, total in rows}
