@@ -9,7 +9,7 @@ import time_machine
 
 from carbon.models import ActivityEvent, LedgerEntry
 from carbon.services import retention
-from tests.api.test_forest_plantings_api import EVIDENCE, planter, project, rich_user  # noqa: F401
+from tests.api.test_forest_plantings_api import EVIDENCE, project, rich_user  # noqa: F401
 from tests.api.test_me_carbon import carol  # noqa: F401  (a fixture)
 from tests.conftest import NOW
 from tests.jobs.conftest import count
