@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -67,6 +68,16 @@ def background_backend(conn: psycopg.Connection) -> None:
     if os.environ.get("BENCH_LOCK"):
         with contextlib.suppress(PermissionError, ProcessLookupError):
             os.setpriority(os.PRIO_PROCESS, conn.info.backend_pid, 19)
+
+
+def month_spans(first, last):
+    """(a, b) for each calendar month's part of first..last, in order: a bench's history is
+    written month by month, each span landing in one monthly partition."""
+    a = first
+    while a <= last:
+        b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
+        yield a, b
+        a = b + timedelta(days=1)
 
 
 def free_port() -> int:

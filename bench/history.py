@@ -46,6 +46,7 @@ from common import (  # noqa: E402
     SERVER,
     background_backend,
     fresh_database,
+    month_spans,
     monthly_partitions,
     quiet_machine,
 )
@@ -135,16 +136,13 @@ def add_history(first: date, last: date, ball_days: int) -> float:
     balls_from = last - timedelta(days=ball_days - 1)
     with psycopg.connect(URL, autocommit=True) as conn:
         background_backend(conn)
-        a = first
-        while a <= last:
-            b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
+        for a, b in month_spans(first, last):
             if a < balls_from:
                 conn.execute(HISTORY_DAYS, {"a": a, "b": min(b, balls_from - timedelta(1))})
             if b >= balls_from:
                 conn.execute(HISTORY_BALLS, {"a": max(a, balls_from), "b": b})
                 conn.execute(HISTORY_RUNS, {"a": max(a, balls_from), "b": b})
             print(f"# history {a}..{b} at {time.perf_counter() - started:.0f} s", flush=True)
-            a = b + timedelta(days=1)
         conn.execute("VACUUM (ANALYZE) balls")
         conn.execute("VACUUM (ANALYZE) carbon_days")
     engine = make_engine(URL)

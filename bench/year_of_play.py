@@ -25,7 +25,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-from common import monthly_partitions
+from common import month_spans, monthly_partitions
 
 LEDGER_DAYS, BALL_DAYS, FEED_DAYS = 395, 60, 90
 KINDS = "(VALUES ('bus_ride', 30, 0), ('metro_ride', 52, 1), ('offline_payment', 50, 2))"
@@ -101,14 +101,6 @@ CROSS JOIN LATERAL (VALUES (%(issued)s, -132 * %(users)s::bigint),
 """
 
 
-def _months(first: date, last: date):
-    a = first
-    while a <= last:
-        b = min(last, (a.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(1))
-        yield a, b
-        a = b + timedelta(days=1)
-
-
 def _system_account(conn, code: str) -> int:
     conn.execute("INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g) "
                  "SELECT NULL, %s, false, 0 WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts "
@@ -129,7 +121,7 @@ def add_year(url: str, today: date, days: int = 365) -> float:
         conn.execute("INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g) "
                      "SELECT id, 'available', true, 0 FROM users ON CONFLICT DO NOTHING")
         ledger_first = max(first, today - timedelta(days=LEDGER_DAYS))
-        for a, b in _months(first, last):
+        for a, b in month_spans(first, last):
             span = {"a": a, "b": b}
             conn.execute(CARBON_DAYS, span)
             conn.execute(EARNED_DAYS, span)
