@@ -219,11 +219,6 @@ def _at_or_before(d: date, mark: date | None) -> bool:
     return mark is not None and d <= mark
 
 
-def _month(d: date) -> tuple[date, date]:
-    first = d.replace(day=1)
-    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
 def _insert_step_by_step(s: Session, insert: TextClause, params: dict, add_days: bool,
                          add_totals: bool) -> tuple[int, int]:
     """SQLite and Citus: what PostgreSQL's one statement does, one statement per step (the
@@ -248,7 +243,8 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
     # Under the shared lock: a roll-up waits for this batch, or this batch for the roll-up.
     marks = co2e_totals.watermarks_for_settlement(s)
     carbon, ball_days, allowance = sql.allowance_days(
-        day.local_date, marks.days_through, settled.started_dates(s, *_month(day.local_date)))
+        day.local_date, marks.days_through, settled.started_dates(
+            s, params["month_start"], params["next_month"] - timedelta(days=1)))
     params.update(allowance)
     # A night already copied into carbon_days, or rolled up into users' totals (settled late,
     # by hand), writes there too: the roll-up will not come back for it.
