@@ -61,7 +61,7 @@ VIEWERS = {"viewer-50": 50, "viewer-200": 200}
 HISTORY = """
 WITH t AS (
   INSERT INTO ledger_transactions (kind, cause_type, cause_id, created_at)
-  SELECT o.kind, 'bench', a.id || ':' || (10 + (a.id + d) %% 50),
+  SELECT o.kind, 'bench', a.id || ':' || (10 + (a.id + d) %% 50) || ':' || a.user_id,
          %(midnight)s::timestamptz - d * interval '1 day' + o.off
   FROM ledger_accounts a
   CROSS JOIN generate_series(%(first)s::int, %(last)s::int) AS d
@@ -71,11 +71,11 @@ WITH t AS (
   WHERE a.code = 'available' AND a.user_id IN (SELECT id FROM users
                                                WHERE external_id NOT LIKE 'viewer-%%')
   RETURNING id, cause_id, created_at)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
-SELECT id, split_part(cause_id, ':', 1)::bigint, split_part(cause_id, ':', 2)::bigint,
-       created_at FROM t
+INSERT INTO ledger_entries (transaction_id, account_id, owner_id, amount_g, created_at)
+SELECT id, split_part(cause_id, ':', 1)::bigint, split_part(cause_id, ':', 3)::bigint,
+       split_part(cause_id, ':', 2)::bigint, created_at FROM t
 UNION ALL
-SELECT id, %(balls)s, -split_part(cause_id, ':', 2)::bigint, created_at FROM t
+SELECT id, %(balls)s, 0, -split_part(cause_id, ':', 2)::bigint, created_at FROM t
 """
 # The same grouping as migration 0014's backfill.
 EARNED = """
@@ -116,8 +116,8 @@ def seed(url: str, others: int, now: datetime) -> int:
             for name in names:
                 cp.write_row((name, "Asia/Shanghai", 0, now))
         ids = dict(conn.execute("SELECT external_id, id FROM users").fetchall())
-        conn.execute("INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g) "
-                     "SELECT id, 'available', true, 0 FROM users")
+        conn.execute("INSERT INTO ledger_accounts (user_id, owner_id, code, tracks_balance, "
+                     "balance_g) SELECT id, id, 'available', true, 0 FROM users")
         balls = conn.execute("INSERT INTO ledger_accounts (user_id, code, tracks_balance, "
                              "balance_g) VALUES (NULL, 'balls', false, 0) RETURNING id"
                              ).fetchone()[0]

@@ -40,9 +40,9 @@ WITH t AS (
   INSERT INTO ledger_transactions (kind, cause_type, cause_id, created_at)
   SELECT 'collect', 'ball', g::text, %(now)s FROM generate_series(1, %(n)s) AS g
   RETURNING id, created_at)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
-SELECT id, %(available)s, 1, created_at FROM t
-UNION ALL SELECT id, %(balls)s, -1, created_at FROM t
+INSERT INTO ledger_entries (transaction_id, account_id, owner_id, amount_g, created_at)
+SELECT id, %(available)s, %(owner)s, 1, created_at FROM t
+UNION ALL SELECT id, %(balls)s, 0, -1, created_at FROM t
 """
 
 
@@ -56,12 +56,13 @@ def make_user(name: str, entries: int) -> None:
     with uow:
         s = uow.session
         user = ensure_user(s, name, "Asia/Shanghai", NOW)
-        available = ledger.available_account(s, user.id)
+        available, owner = ledger.available_account(s, user.id), user.id
         balls = ledger.account(s, ledger.BALLS)
         uow.commit()
     engine.dispose()
     with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute(FILL, {"now": NOW, "n": entries, "available": available, "balls": balls})
+        conn.execute(FILL, {"now": NOW, "n": entries, "available": available, "balls": balls,
+                            "owner": owner})
         conn.execute("UPDATE ledger_accounts SET balance_g = %s WHERE id = %s",
                      (entries, available))
         conn.execute("VACUUM ANALYZE")

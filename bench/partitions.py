@@ -42,8 +42,8 @@ FOREVER = {"RETAIN_EVENTS_DAYS": 100000, "RETAIN_LEDGER_MONTHS": 10000,
 USERS = """
 INSERT INTO users (id, external_id, timezone, co2e_total_g, created_at)
 SELECT g, 'u' || g, 'Asia/Shanghai', 0, '2025-01-01' FROM generate_series(1, :n) g;
-INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g)
-SELECT id, 'available', true, 0 FROM users;
+INSERT INTO ledger_accounts (user_id, owner_id, code, tracks_balance, balance_g)
+SELECT id, id, 'available', true, 0 FROM users;
 INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g)
 VALUES (NULL, 'issued', false, 0)
 """
@@ -56,12 +56,14 @@ SELECT 'bench', CAST(:d AS text) || '-' || id, id, 'walk', 5000, :d + time '04:0
 INSERT INTO event_keys (source, source_event_id, local_date, payload_hash)
 SELECT 'bench', CAST(:d AS text) || '-' || id, :d, md5(CAST(:d AS text) || id) FROM users;
 WITH t AS (INSERT INTO ledger_transactions (kind, cause_type, cause_id, created_at)
-           SELECT 'grant', 'bench', a.id, :d + time '04:00' AT TIME ZONE 'UTC'
+           SELECT 'grant', 'bench', a.id || ':' || a.user_id,
+                  :d + time '04:00' AT TIME ZONE 'UTC'
            FROM ledger_accounts a WHERE a.user_id IS NOT NULL
            RETURNING id, cause_id, created_at)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
-SELECT id, cause_id::bigint, 10, created_at FROM t
-UNION ALL SELECT id, (SELECT id FROM ledger_accounts WHERE user_id IS NULL), -10, created_at
+INSERT INTO ledger_entries (transaction_id, account_id, owner_id, amount_g, created_at)
+SELECT id, split_part(cause_id, ':', 1)::bigint, split_part(cause_id, ':', 2)::bigint, 10,
+       created_at FROM t
+UNION ALL SELECT id, (SELECT id FROM ledger_accounts WHERE user_id IS NULL), 0, -10, created_at
 FROM t;
 UPDATE ledger_accounts SET balance_g = balance_g + 10 WHERE user_id IS NOT NULL;
 INSERT INTO outbox_events (type, occurred_at, user_id, payload)

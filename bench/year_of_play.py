@@ -82,10 +82,11 @@ INSERT INTO ledger_transactions (id, kind, cause_type, cause_id, created_at)
 SELECT tx, 'collect', 'bench_year', user_id::text, at FROM year_collects
 """
 COLLECT_ENTRIES = """
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
-SELECT c.tx, e.account, e.amount, c.at
+INSERT INTO ledger_entries (transaction_id, account_id, owner_id, amount_g, created_at)
+SELECT c.tx, e.account, e.owner, e.amount, c.at
 FROM year_collects c JOIN ledger_accounts a ON a.user_id = c.user_id AND a.code = 'available'
-CROSS JOIN LATERAL (VALUES (%(balls)s, -132), (a.id, 132)) AS e(account, amount)
+CROSS JOIN LATERAL (VALUES (%(balls)s, 0::bigint, -132), (a.id, a.owner_id, 132))
+  AS e(account, owner, amount)
 ORDER BY c.at, c.tx
 """
 ISSUES = """
@@ -94,8 +95,8 @@ WITH tx AS (
     SELECT 'issue', 'bench_year', d::date::text, d - interval '1 hour'
     FROM generate_series(%(a)s::timestamptz, %(b)s::timestamptz, interval '1 day') AS d
     RETURNING id, created_at)
-INSERT INTO ledger_entries (transaction_id, account_id, amount_g, created_at)
-SELECT tx.id, e.account, e.amount, tx.created_at FROM tx
+INSERT INTO ledger_entries (transaction_id, account_id, owner_id, amount_g, created_at)
+SELECT tx.id, e.account, 0, e.amount, tx.created_at FROM tx
 CROSS JOIN LATERAL (VALUES (%(issued)s, -132 * %(users)s::bigint),
                            (%(balls)s, 132 * %(users)s::bigint)) AS e(account, amount)
 """
@@ -118,8 +119,9 @@ def add_year(url: str, today: date, days: int = 365) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
         issued, balls = _system_account(conn, "issued"), _system_account(conn, "balls")
-        conn.execute("INSERT INTO ledger_accounts (user_id, code, tracks_balance, balance_g) "
-                     "SELECT id, 'available', true, 0 FROM users ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO ledger_accounts (user_id, owner_id, code, tracks_balance, "
+                     "balance_g) SELECT id, id, 'available', true, 0 FROM users "
+                     "ON CONFLICT DO NOTHING")
         ledger_first = max(first, today - timedelta(days=LEDGER_DAYS))
         for a, b in month_spans(first, last):
             span = {"a": a, "b": b}
