@@ -30,6 +30,12 @@ SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 # run the same bench at once without dropping each other's database.
 SUFFIX = os.environ.get("BENCH_DB_SUFFIX", "")
 DB_SUFFIX = SUFFIX
+# A realistic mix of activity types (weights in percent): payments and rides dominate, bills
+# and tickets (capped per month) are rare. bench/ingest.py, settle.py and history.py draw from it.
+EVENT_MIX = [("offline_payment", 40), ("metro_ride", 14), ("bus_ride", 10), ("walk", 8),
+             ("e_invoice", 8), ("no_cutlery_order", 7), ("box_return", 4), ("etc_toll", 3),
+             ("utility_bill", 2), ("movie_ticket", 2), ("train_ticket", 1),
+             ("hospital_booking", 1)]
 
 
 def fresh_database(name: str) -> str:

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import (  # noqa: E402
     DB_SUFFIX,
+    EVENT_MIX,
     SERVER,
     background_backend,
     fresh_database,
@@ -64,17 +65,23 @@ URL = f"{SERVER}/{DB_NAME}{DB_SUFFIX}"
 FRESH_DAY = date(2026, 3, 9)
 UTC_OF_LOCAL_NOON = timedelta(hours=4)  # Asia/Shanghai
 
+# Each user's 5 events of the night drawn from EVENT_MIX (weights in percent) by a hash of
+# (user, date, k): about 6 % of events are of monthly-capped types (bills, tickets), so about a
+# quarter of the users have a monthly allowance to compute, as in bench/settle.py.
+# (Before 2026-12-02 every user had the same five types, a movie ticket among them: every
+# user's night computed a monthly allowance.)
 EVENTS = """
 INSERT INTO activity_events (source, source_event_id, user_id, activity_type, quantity,
                              occurred_at, local_date, attributes, payload_hash, received_at)
-SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, t.types[1 + (u.id * 7 + k * 13) %% 7],
-       CASE WHEN t.types[1 + (u.id * 7 + k * 13) %% 7] = 'walk' THEN 12000 ELSE 1 END,
+SELECT 'bench', u.id || '-' || %(d)s || '-' || k, u.id, p.kind,
+       CASE WHEN p.kind = 'walk' THEN 12000 ELSE 1 END,
        %(at)s + k * interval '1 minute', %(d)s, '{}', 'h', %(at)s
 FROM users u CROSS JOIN generate_series(0, 4) AS k
-CROSS JOIN (SELECT ARRAY['offline_payment', 'metro_ride', 'bus_ride', 'walk', 'e_invoice',
-                         'no_cutlery_order', 'movie_ticket'] AS types) AS t
+CROSS JOIN LATERAL (SELECT (%(types)s::text[])[1 + (hashtext(u.id || '-' || %(d)s || '-' || k)
+                                                    & 2147483647) %% 100] AS kind) AS p
 """
-# A movie ticket (capped per month) in a seventh of the events exercises the monthly allowance.
+TYPES = [kind for kind, weight in EVENT_MIX for _ in range(weight)]
+assert len(TYPES) == 100
 # History: 3 balls a user and night, collected, as settled nights leave them, or their
 # carbon_days rows once retired.
 # Ids as settlement makes them (carbon/ball_ids.py): day << 38 | user << 6 | rank.
@@ -123,7 +130,7 @@ def setup(users: int, last: date) -> None:
 def add_events(day: date) -> None:
     at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + UTC_OF_LOCAL_NOON
     with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute(EVENTS, {"d": day, "at": at})
+        conn.execute(EVENTS, {"d": day, "at": at, "types": TYPES})
         conn.execute("VACUUM (ANALYZE) activity_events")
         conn.execute("VACUUM (ANALYZE) users")
 

@@ -27,7 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import free_port, fresh_database, start_server  # noqa: E402
+from common import EVENT_MIX, free_port, fresh_database, start_server  # noqa: E402
 
 from api.core.auth import signature  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
@@ -38,10 +38,7 @@ DB_NAME = "canopy_bench_ingest"
 PATH = "/v1/partner/events"
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-ingest-server.log"
 BATCH = 1000
-# A realistic mix: payments and rides dominate, bills and tickets are rare.
-MIX = [("offline_payment", 40), ("metro_ride", 14), ("bus_ride", 10), ("walk", 8),
-       ("e_invoice", 8), ("no_cutlery_order", 7), ("box_return", 4), ("etc_toll", 3),
-       ("utility_bill", 2), ("movie_ticket", 2), ("train_ticket", 1), ("hospital_booking", 1)]
+MIX = EVENT_MIX
 COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occurred_at, local_date, "
            "attributes, payload_hash, dedupe_key, received_at")
 

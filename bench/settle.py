@@ -30,7 +30,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import DB_SUFFIX, SERVER, fresh_database, monthly_partitions  # noqa: E402
+from common import (  # noqa: E402
+    DB_SUFFIX,
+    EVENT_MIX,
+    SERVER,
+    fresh_database,
+    monthly_partitions,
+)
 
 from carbon.ball_ids import day_base  # noqa: E402
 from carbon.services.catalog import seed_default_methodology  # noqa: E402
@@ -43,11 +49,8 @@ URL = f"{SERVER}/{DB_NAME}{DB_SUFFIX}"
 DAY = date(2026, 3, 9)
 NOON = datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # noon in Shanghai on DAY
 SETTLE_AT = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 01:00 in Shanghai the next day
-# The same realistic mix as bench/ingest.py: payments and rides dominate, bills and tickets are
-# rare; each user's 5 events are drawn from it (about 3.5 balls per user).
-MIX = [("offline_payment", 40), ("metro_ride", 14), ("bus_ride", 10), ("walk", 8),
-       ("e_invoice", 8), ("no_cutlery_order", 7), ("box_return", 4), ("etc_toll", 3),
-       ("utility_bill", 2), ("movie_ticket", 2), ("train_ticket", 1), ("hospital_booking", 1)]
+# Each user's 5 events are drawn from the realistic mix (about 3.5 balls per user).
+MIX = EVENT_MIX
 EVENT_COLUMNS = ("source, source_event_id, user_id, activity_type, quantity, occurred_at, "
                  "local_date, attributes, payload_hash, dedupe_key, received_at")
 

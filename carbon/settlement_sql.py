@@ -277,9 +277,11 @@ ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
 ADD_CARBON_DAYS = _sql(_add_carbon_days(_BATCH_BALLS))
 
-# SQLite's public counters have one writer: slot 0 (game/stats/models.py).
+# The step-by-step path's public CO2e (SQLite, Citus): slot 0 (game/stats/models.py). The
+# column is qualified: PostgreSQL (Citus) finds a bare name ambiguous in DO UPDATE.
 COUNT_PUBLIC_CO2E = _sql("""
 INSERT INTO public_counters (slot, users, co2e_total_g, trees_planted, eggs_donated)
 VALUES (0, 0, :g, 0, 0)
-ON CONFLICT (slot) DO UPDATE SET co2e_total_g = co2e_total_g + excluded.co2e_total_g
+ON CONFLICT (slot) DO UPDATE
+SET co2e_total_g = public_counters.co2e_total_g + excluded.co2e_total_g
 """)
