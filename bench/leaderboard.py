@@ -20,8 +20,8 @@ same database and alternates between the two builds in every round, so that a sh
 load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
 fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), deletes
-the quarters the nightly maintenance would have deleted (`--no-purge`: keep them), and runs
-again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
+the quarters and days the nightly maintenance would have deleted (`--no-purge`: keep them),
+and runs again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
 """
 
 from __future__ import annotations
@@ -264,23 +264,23 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
                       f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
-def purge_quarters(url: str, now: datetime) -> tuple[int, float]:
+def purge_quarters(url: str, now: datetime) -> tuple[int, int, float]:
     """What the nightly maintenance does for the board (carbon.services.retention.maintain):
-    quarters older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
+    quarters and days older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
     from carbon.services import earnings
     from db import UnitOfWork, make_engine, make_session_factory
 
     engine = make_engine(url)
     started = time.perf_counter()
     with UnitOfWork(make_session_factory(engine)) as uow:
-        purged = earnings.purge_quarters(uow.session, now)
+        purged = earnings.purge_quarters(uow.session, now), earnings.purge_days(uow.session, now)
         uow.commit()
     seconds = time.perf_counter() - started
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            "VACUUM ANALYZE earned_quarters")
+            "VACUUM ANALYZE earned_quarters, earned_days")
     engine.dispose()
-    return purged, seconds
+    return *purged, seconds
 
 
 def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
@@ -343,7 +343,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--no-purge", action="store_true",
-                        help="keep the year's earned quarters (skip what the nightly "
+                        help="keep the year's earned quarters and days (skip what the nightly "
                              "maintenance deletes before the year-old runs)")
     parser.add_argument("--threads", type=int, default=None,
                         help="waitress threads per worker process (default: the server's)")
@@ -380,9 +380,9 @@ def main() -> None:
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
         if not args.no_purge:
-            purged, purge_s = purge_quarters(url, now)
-            print(f"maintenance earned_quarters_purged={purged} purge_s={purge_s:.1f}",
-                  flush=True)
+            quarters, days, purge_s = purge_quarters(url, now)
+            print(f"maintenance earned_quarters_purged={quarters} earned_days_purged={days} "
+                  f"purge_s={purge_s:.1f}", flush=True)
         explain_board(url, "year", args.explain_plan)
         measure(ports, pids, args, "year")
     finally:

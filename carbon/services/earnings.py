@@ -5,8 +5,9 @@ record_earned runs beside each ledger posting that takes energy out of the balls
 a user's available energy (collect, steal); board reads any window whose ends fall on a
 quarter hour (every local midnight today) from those totals in one statement, and falls back
 to the ledger otherwise. The ledger stays the truth: the totals can be rebuilt from it (see
-migration 0014). Quarters are kept QUARTERS_KEPT: purge_quarters drops older ones, which no
-day or week board reads, so that the table, and a board's cost, stays as it is fresh."""
+migration 0014). Quarters and days are kept QUARTERS_KEPT: purge_quarters and purge_days drop
+older ones, which no day or week board reads (an older window is read from the ledger), so
+that the tables, and a board's cost, stay as they are a week after a deployment starts."""
 
 from __future__ import annotations
 
@@ -94,11 +95,12 @@ def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> 
 
 
 def energy_earned(session: Session, user_ids: list[int], start: datetime,
-                  end: datetime) -> dict[int, int]:
-    """Grams each user earned in [start, end) (see board)."""
+                  end: datetime, now: datetime) -> dict[int, int]:
+    """Grams each user earned in [start, end) (see board; `now` says which days and quarters
+    are still kept)."""
     if not user_ids:
         return {}
-    rows = board(session, _LISTED, {"ids": sorted(set(user_ids))}, start, end)
+    rows = board(session, _LISTED, {"ids": sorted(set(user_ids))}, start, end, now)
     return {uid: g for uid, _, g in rows if g}
 
 
@@ -107,17 +109,17 @@ _LISTED = select(User.id.label("id")).where(
 
 
 def board(session: Session, members: Subquery, params: dict[str, Any], start: datetime | None,
-          end: datetime | None, now: datetime | None = None) -> list[tuple[int, str, int]]:
+          end: datetime | None, now: datetime) -> list[tuple[int, str, int]]:
     """(user id, external id, grams earned) of each user whose id the subquery `members`
     (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
     start is None, else in [start, end), the UTC days wholly inside from earned_days, the rest
     (under a day at each end) from earned_quarters. A window that starts before the quarters
-    kept at `now` (if given) is read from the ledger. Pass a module-level `members`: one
+    and days kept at `now` is read from the ledger. Pass a module-level `members`: one
     statement is built per subquery."""
     if start is None or end is None:
         return _rows(session, _board_statement(members, "total"), params)
     if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
-            or (now is not None and start < now - QUARTERS_KEPT):
+            or start < now - QUARTERS_KEPT:
         return _from_ledger(session, members, params, start, end)  # an odd historic offset
     first_day, last_day = _whole_days(start, end)
     window = _window_params(start, end, first_day, last_day)
@@ -226,4 +228,15 @@ def purge_quarters(session: Session, now: datetime) -> int:
     horizon = quarter_of(now - QUARTERS_KEPT)
     table = EarnedQuarter.__table__
     result = session.execute(delete(table).where(table.c.quarter < horizon))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_days(session: Session, now: datetime) -> int:
+    """Delete the earned days before the UTC day that holds `now` - QUARTERS_KEPT: a board
+    reads whole days only inside a window that starts after it (board); the number deleted.
+    Without it a year of days made every board's index probes deeper (bench/leaderboard.py).
+    Does not commit."""
+    horizon = (now - QUARTERS_KEPT).astimezone(UTC).date()
+    table = EarnedDay.__table__
+    result = session.execute(delete(table).where(table.c.day < horizon))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -3,12 +3,12 @@ ledger says, for every viewer's local day and week, whatever the friends' zones.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from carbon.earned_models import EarnedQuarter
+from carbon.earned_models import EarnedDay, EarnedQuarter
 from carbon.services import earnings, lookups, retention
 from carbon.services.balls import collect_ball
 from game.forest.domain import period_bounds
@@ -98,38 +98,46 @@ def test_a_window_off_the_quarter_hour_is_read_from_the_ledger(session, uow, peo
     at = datetime(2026, 3, 10, 4, 7, tzinfo=UTC)
     collect_ball(uow, owner.id, ripe_ball(session, owner.id, 40, ripe_at=at), at)
     odd = (at - timedelta(minutes=1), at + timedelta(minutes=1))
-    assert earnings.energy_earned(session, [owner.id], *odd) == {owner.id: 40}
+    assert earnings.energy_earned(session, [owner.id], *odd, at) == {owner.id: 40}
     assert earnings.energy_earned(session, [owner.id], at + timedelta(minutes=1),
-                                  at + timedelta(minutes=9)) == {}
+                                  at + timedelta(minutes=9), at) == {}
 
 
 def _quarters(session) -> list[int]:
     return list(session.scalars(select(EarnedQuarter.quarter).order_by(EarnedQuarter.quarter)))
 
 
+def _days(session) -> list[date]:
+    return list(session.scalars(select(EarnedDay.day).order_by(EarnedDay.day)))
+
+
 def test_the_purge_keeps_every_quarter_a_day_or_week_board_still_reads(session, uow, people):
-    """Earnings every 7 hours over 12 days, then the purge at the end: the old quarters go, and
-    every viewer's day and week board at that instant (and a day earlier, the purge having run
-    then) still equals the ledger."""
+    """Earnings every 7 hours over 12 days; then, at three instants of the last week in turn,
+    the nightly purge as it runs at that instant and every viewer's day and week board there:
+    each still equals the ledger, though older quarters and days are gone."""
     now = datetime(2026, 3, 15, 15, 30, tzinfo=UTC)  # Sunday 23:30 in Shanghai: a full week
     for n in range(12 * 24 // 7):
         at = now - timedelta(hours=7 * n, minutes=1)
         collect_ball(uow, people[n % 4].id, ripe_ball(session, people[n % 4].id, 10 + n,
                                                       ripe_at=at, activity_type=f"p{n}"), at)
     kept_from = earnings.quarter_of(now - earnings.QUARTERS_KEPT)
-    assert _quarters(session)[0] < kept_from  # something to purge
-    purged = earnings.purge_quarters(session, now)
-    assert purged > 0 and _quarters(session)[0] >= kept_from
+    days_from = (now - earnings.QUARTERS_KEPT).date()
+    assert _quarters(session)[0] < kept_from and _days(session)[0] < days_from  # to purge
     ids = [u.id for u in people]
     names = {u.id: u.external_id for u in people}
-    for viewer in people[:4]:
-        for at in (now, now - timedelta(days=1), now - timedelta(days=6, hours=23)):
+    purged = {"quarters": 0, "days": 0}
+    for at in (now - timedelta(days=6, hours=23), now - timedelta(days=1), now):
+        purged["quarters"] += earnings.purge_quarters(session, at)
+        purged["days"] += earnings.purge_days(session, at)
+        for viewer in people[:4]:
             for period in ("day", "week"):
                 start, end = period_bounds(period, at, viewer.timezone)
                 want = lookups.energy_from_balls(session, ids, start, end)
                 board = friends.leaderboard(uow, viewer.id, viewer.timezone, period, at)
                 got = {i["user_id"]: i["energy_g"] for i in board["items"]}
                 assert got == {names[u]: want.get(u, 0) for u in ids}, (viewer.timezone, at)
+    assert purged["quarters"] > 0 and _quarters(session)[0] >= kept_from
+    assert purged["days"] > 0 and _days(session)[0] == days_from
 
 
 def test_a_window_older_than_the_kept_quarters_is_read_from_the_ledger(session, uow, people):
@@ -152,3 +160,4 @@ def test_the_maintenance_job_purges_the_quarters(session, uow, people):
             "RETAIN_BALLS_DAYS": 400}
     report = retention.maintain(lambda: uow, at + timedelta(days=9), keep)
     assert report.figures()["earned_quarters_purged"] == 1 and _quarters(session) == []
+    assert report.figures()["earned_days_purged"] == 1 and _days(session) == []
