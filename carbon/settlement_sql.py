@@ -21,7 +21,7 @@ from sqlalchemy.types import TypeEngine
 
 from carbon.ball_ids import DAY_SHIFT, MAX_RANK, USER_SHIFT, day_base
 from db.base import UTCDateTime
-from db.sql import is_postgres
+from db.sql import is_citus, is_postgres
 
 _TYPES: dict[str, TypeEngine[Any]] = {
     "d": Date(), "month_start": Date(), "next_month": Date(), "tz": String(),
@@ -71,7 +71,11 @@ def explain(stmt: TextClause) -> TextClause:
 def tune_batch_transaction(s: Session) -> None:
     """PostgreSQL settings for this batch's transaction only (SET LOCAL): JIT would compile the
     big INSERT ... SELECT again in every batch for more than it saves; sorting and hashing a
-    batch's events fits in 64 MB instead of spilling to disk."""
+    batch's events fits in 64 MB instead of spilling to disk. On Citus the SET LOCALs of the
+    transaction (these and ball_insert_plan's) are sent to the workers too, where the shards'
+    statements are planned."""
+    if is_citus(s):
+        s.execute(text("SET LOCAL citus.propagate_set_commands = 'local'"))
     if is_postgres(s):
         s.execute(text("SET LOCAL jit = off"))
         s.execute(text("SET LOCAL work_mem = '64MB'"))

@@ -22,6 +22,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+# What every session on a Citus database runs with: joins of two distributed tables on another
+# column than both distribution columns (a ledger entry's account, a friend's balls) are
+# repartitioned instead of refused; one connection per worker for a transaction's multi-shard
+# commands, so that a reference table (partners, projects, plantings) may be written after a
+# multi-shard read in the same transaction, which Citus refuses after a parallel one (a
+# settlement batch's tasks then run one worker at a time per node; batches run in parallel by
+# settlement's workers). Set as the database's defaults by distribute_if_citus and on each new
+# connection by db.uow.make_engine (a connection opened before the migration has no defaults).
+SESSION_SETTINGS = {"citus.enable_repartition_joins": "on",
+                    "citus.multi_shard_modify_mode": "sequential"}
+
 # Shards of the user co-location group. 8 suits a development cluster of 2-3 workers; a
 # deployment picks a multiple of its largest planned worker count (citus_rebalance moves
 # whole shards, never splits them).
@@ -157,15 +168,9 @@ def distribute_if_citus(conn: Connection) -> bool:
     for fk in foreign_keys:
         if _allowed(fk):
             run(f"ALTER TABLE {fk.table} ADD CONSTRAINT {fk.name} {fk.definition}")
-    # Joins of two distributed tables on another column than both distribution columns
-    # (a ledger entry's account, a friend's balls) are repartitioned instead of refused.
     database = conn.scalar(text("SELECT current_database()"))
-    run(f'ALTER DATABASE "{database}" SET citus.enable_repartition_joins = on')
-    # One connection per worker for a transaction's multi-shard commands: a reference table
-    # (partners, projects, plantings) may then be written after a multi-shard read in the same
-    # transaction, which Citus refuses after a parallel one. A settlement batch's tasks then
-    # run one worker at a time per node; batches run in parallel by settlement's workers.
-    run(f'ALTER DATABASE "{database}" SET citus.multi_shard_modify_mode = sequential')
+    for name, setting in SESSION_SETTINGS.items():
+        run(f'ALTER DATABASE "{database}" SET {name} = {setting}')
     return True
 
 

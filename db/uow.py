@@ -9,6 +9,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from db.citus_layout import SESSION_SETTINGS
 from db.pool import lend_checked
 
 SQLITE_BUSY_TIMEOUT_MS = 30000  # when no statement timeout is given
@@ -39,9 +40,25 @@ def make_engine(url: str, *, connect_timeout_s: int | None = None,
         # Sent in the startup packet: no extra round trip, and it survives a pool reset.
         connect_args.setdefault("options", f"-c statement_timeout={statement_timeout_ms}")
     engine = create_engine(url, connect_args=connect_args, **kw)
+    event.listen(engine, "connect", _citus_session)
     if not kw.get("pool_pre_ping"):
         lend_checked(engine)  # what pool_pre_ping checks, without its round trip
     return engine
+
+
+# On a Citus coordinator, each new connection takes db.citus_layout.SESSION_SETTINGS (nothing
+# is set on a PostgreSQL without the extension). Committed: a rolled-back SET is undone.
+_CITUS_SESSION = ("SELECT set_config(s.name, s.setting, false) FROM (VALUES "
+                  + ", ".join(f"('{name}', '{setting}')"
+                              for name, setting in SESSION_SETTINGS.items())
+                  + ") AS s(name, setting) "
+                  "WHERE EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+
+
+def _citus_session(dbapi_conn: Any, _record: object) -> None:
+    with dbapi_conn.cursor() as cur:
+        cur.execute(_CITUS_SESSION)
+    dbapi_conn.commit()
 
 
 def _sqlite_pragmas(engine: Engine, busy_ms: int) -> None:

@@ -20,6 +20,7 @@ from carbon.services.balls import expire_balls
 from carbon.services.lookups import user_totals
 from carbon.services.settlement import _Day, settle_day
 from db import partition_ops
+from db.citus_layout import SHARD_COUNT
 from db.partitions import spec
 from game.stats.repository import counted
 from tests.conftest import NOW
@@ -189,7 +190,10 @@ def test_a_month_of_balls_is_retired_only_once_it_is_copied(uow, session):
     assert answers(uow, session, ann) == before
 
 
-def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_postgres):
+def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_postgres,
+                                                                     is_citus):
+    """On Citus: the plan shown is one shard's, the INSERT ... SELECT runs on every shard (one
+    task each) with the same pinned plan (tune_batch_transaction sends the SET LOCALs)."""
     if not is_postgres:
         pytest.skip("a PostgreSQL plan")
     started = {DAY - timedelta(days=i) for i in range(1, 9)}
@@ -202,5 +206,9 @@ def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_
         plan = "\n".join(r[0] for r in session.execute(
             sql.explain(sql.insert_balls(carbon, ball_days)), params))
     assert len(set(re.findall(r" on (balls\S*) b\b", plan))) == 1, plan
-    assert "Seq Scan" not in plan and "carbon_days" not in plan and "BitmapOr" in plan
+    assert "Seq Scan" not in plan and "carbon_days" not in plan and "Nested Loop" not in plan
+    if is_citus:
+        assert f"Task Count: {SHARD_COUNT}" in plan and "pull to coordinator" not in plan, plan
+    else:
+        assert "BitmapOr" in plan, plan
 
