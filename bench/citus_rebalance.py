@@ -9,8 +9,9 @@ bench/api_load.py's forest (users on a ring of friends, 3 ripe balls each) and s
 server (`python -m api.server.supervisor`) on the coordinator. Then an open-loop load of
 `--rate` requests/s of api_load.py's rush mix (friends' balls, my balls, steals: writes to
 balls, steals and the ledger's shards) runs in three phases: `--before` seconds; during
-db/citus/rebalance.sh (a third worker started and added, citus_rebalance_start, waited for);
-`--after` seconds. `--reads-only` sends READS (GET routes only) instead.
+db/citus/rebalance.sh (a third worker started and added, citus_rebalance_start, waited for),
+`--during` seconds from its start and on until it has ended; `--after` seconds.
+`--reads-only` sends READS (GET routes only) instead.
 
 Prints each phase's requests, errors and latencies per route; each error by phase, route,
 status and the first line of its answer; the tracebacks in the server's log; the ledger's
@@ -89,14 +90,16 @@ def load_class(args) -> type[api_load.Load]:
     return ReadLoad if args.reads_only else api_load.Load
 
 
-def run_phase(port: int, args, balls, seconds: float | None, seed: int,
+def run_phase(port: int, args, balls, seconds: float, seed: int,
               until: threading.Thread | None = None) -> tuple[api_load.Load, float]:
-    """The load for `seconds`, or in 2 s slices until `until` has ended; (load, seconds)."""
+    """The load for `seconds`, then in 2 s slices until `until` has ended; (load, seconds).
+    The first run is one open-loop schedule: a slice waits for its last answer before the
+    next starts, so requests blocked by a shard move would thin out the load of short slices."""
     load = load_class(args)(port, args.users, args.friends, balls)
     elapsed = 0.0
     while True:
-        elapsed += load.run(args.rate, 2.0 if until else seconds, seed, args.clients)
-        seed += 1
+        elapsed += load.run(args.rate, seconds, seed, args.clients)
+        seed, seconds = seed + 1, 2.0
         if until is None or not until.is_alive():
             return load, elapsed
 
@@ -112,6 +115,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--friends", type=int, default=10)
     parser.add_argument("--before", type=float, default=10)
+    parser.add_argument("--during", type=float, default=30,
+                        help="seconds of load from the rebalance's start (more while it runs)")
     parser.add_argument("--after", type=float, default=10)
     parser.add_argument("--workers-after", type=int, default=3)
     parser.add_argument("--mode", default="auto",
@@ -136,7 +141,7 @@ def grow_under_load(args, url: str, balls) -> tuple[list, dict]:
         load_class(args)(port, args.users, args.friends, balls).run_sequential(50, 98)  # warm-up
         phases = [("before", *run_phase(port, args, balls, args.before, 1))]
         thread, rebalance = rebalance_in_thread(args.workers_after, args.mode, args.timeout)
-        phases.append(("during", *run_phase(port, args, balls, None, 100, until=thread)))
+        phases.append(("during", *run_phase(port, args, balls, args.during, 100, until=thread)))
         thread.join()
         phases.append(("after", *run_phase(port, args, balls, args.after, 1000)))
     finally:
