@@ -88,6 +88,10 @@ def seed(url: str, users: int, friends: int, now: datetime) -> dict[int, list[in
                                 "FROM STDIN") as cp:
             for i in range(users):
                 cp.write_row((f"u-{i}", "Asia/Shanghai", 0, now))
+        # Their external ids claimed, as services.users.create_users claims them (on Citus
+        # user_external_ids is the only unique key of an external id).
+        conn.execute("INSERT INTO user_external_ids (external_id, user_id) "
+                     "SELECT external_id, id FROM users")
         ids = [r[0] for r in conn.execute("SELECT id FROM users ORDER BY id")]
         with conn.cursor().copy("COPY friendships (low_user_id, high_user_id, low_asked_at, "
                                 "high_asked_at, since) FROM STDIN") as cp:
@@ -226,6 +230,9 @@ class Load:
         self.port, self.users, self.friends, self.balls = port, users, friends, balls
         self.tokens = [make_token(SECRET, f"u-{i}", None, 2) for i in range(users)]
         self.results: dict[str, list[tuple[int, float]]] = {k: [] for k, _ in MIX}
+        # (kind, status, the answer's first bytes) of each error: what went wrong, not only
+        # how often.
+        self.failures: list[tuple[str, int, bytes]] = []
 
     def request_for(self, rng: random.Random) -> tuple[str, str, str, int]:
         kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
@@ -252,11 +259,15 @@ class Load:
             self.results[kind].append((SKIPPED, 0.0))
             return finished()
 
+        exchange: list[Exchange] = []  # empty if it fails inside its constructor
+
         def done(status: int) -> None:
             self.results[kind].append((status, time.perf_counter() - scheduled))
+            if not (200 <= status < 300 or status in REFUSALS):
+                self.failures.append((kind, status, exchange[0].head[:2000] if exchange else b""))
             finished()
 
-        Exchange(loop, self.port, self.http_request(method, path, me), done)
+        exchange.append(Exchange(loop, self.port, self.http_request(method, path, me), done))
 
     def run_sequential(self, count: int, seed: int) -> None:
         """One request at a time: each endpoint's service time without any queue."""

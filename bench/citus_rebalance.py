@@ -1,22 +1,24 @@
-"""Growing the cluster under load: a third worker and a rebalance while the API serves reads.
+"""Growing the cluster under load: a third worker and a rebalance while the API reads and writes.
 
     CITUS_PORT=9700 .venv/bin/python bench/citus_rebalance.py [--rate 20] [--users 2000]
-                                                              [--before 10] [--after 10]
+                    [--before 10] [--after 10] [--mode auto] [--reads-only] [--keep]
 
 Needs the local cluster (`make citus-up`). Creates the database canopy_bench_grow on the
-coordinator and two workers, migrates it, seeds bench/api_load.py's forest (users on a ring of
-friends, 3 ripe balls each) on the schema migration 0026_citus distributed, and starts the server (`python -m
-api.server.supervisor`) on the coordinator. Then an open-loop load of `--rate` requests/s runs in three
-phases: `--before` seconds; during db/citus/rebalance.sh (a third worker started and added,
-citus_rebalance_start, waited for); `--after` seconds. Prints each phase's requests, errors and
-latencies, and the shard placement per node before and after.
+coordinator and two workers, migrated to head (0026_citus distributes it), seeds
+bench/api_load.py's forest (users on a ring of friends, 3 ripe balls each) and starts the
+server (`python -m api.server.supervisor`) on the coordinator. Then an open-loop load of
+`--rate` requests/s of api_load.py's rush mix (friends' balls, my balls, steals: writes to
+balls, steals and the ledger's shards) runs in three phases: `--before` seconds; during
+db/citus/rebalance.sh (a third worker started and added, citus_rebalance_start, waited for),
+`--during` seconds from its start and on until it has ended; `--after` seconds.
+`--reads-only` sends READS (GET routes only) instead.
 
-The load is the GET routes that answer on the prototype schema (READS below): the application
-cannot write it yet (a steal creates the thief's ledger account with ON CONFLICT (user_id,
-code), which the distributed schema no longer has) and a friend's balls fail on a join that is
-not co-located (db/citus/README.md). Once the services write the distributed schema, --steals
-runs api_load.py's rush mix instead (friends' balls, my balls, steals) to show writes during the
-moves.
+Prints each phase's requests, errors and latencies per route; each error by phase, route,
+status and the first line of its answer; the tracebacks in the server's log; the ledger's
+reconcile; and the shard placement per node before and after. Unless --keep, the database is
+then dropped on every node: the third worker is in no other database's node list (node
+metadata is per database), so the cluster is back to its two workers for the others (the
+node's server itself runs on; db/citus/cluster.sh down stops every node).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,14 +38,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import api_load  # noqa: E402  bench/api_load.py: its seed, its load generator
-from citus_common import CITUS_PORT, distribute, fresh_cluster_database, placement, print_placement  # noqa: E402
+from citus_common import (  # noqa: E402
+    CITUS_PORT,
+    distribute,
+    drop_everywhere,
+    fresh_cluster_database,
+    placement,
+    print_placement,
+)
 from common import free_port, start_server  # noqa: E402
+
+from carbon.services.reconcile import reconcile  # noqa: E402
+from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 
 DB_NAME = "canopy_bench_grow"
 REBALANCE_SH = ROOT / "db" / "citus" / "rebalance.sh"
 LOG = Path(tempfile.gettempdir()) / "canopy-bench-grow-server.log"
-# The GET routes that answer on the prototype schema (a friend's balls and /v1/me/farm do not:
-# their joins are not co-located yet, db/citus/README.md), weighted like a phone's home screen.
+# GET routes only (--reads-only, and bench/citus_reads.py), weighted like a phone's home screen.
 READS = {"my_balls": ("/v1/me/balls", 30), "my_friends": ("/v1/me/friends", 20),
          "leaderboard": ("/v1/me/leaderboard?period=day", 20), "feed": ("/v1/me/feed", 10),
          "carbon": ("/v1/me/carbon", 10), "public_stats": ("/v1/public/stats", 10)}
@@ -56,11 +68,12 @@ class ReadLoad(api_load.Load):
         return kind, "GET", READS[kind][0], rng.randrange(self.users)
 
 
-def rebalance_in_thread(workers: int, mode: str) -> tuple[threading.Thread, dict]:
+def rebalance_in_thread(workers: int, mode: str, timeout: int) -> tuple[threading.Thread, dict]:
     """db/citus/rebalance.sh in a thread; the dict gets its output, return code and seconds."""
     result: dict = {}
     env = dict(os.environ, CITUS_PORT=str(CITUS_PORT), CITUS_DB=DB_NAME,
-               CITUS_WORKERS=str(workers), CITUS_TRANSFER_MODE=mode)
+               CITUS_WORKERS=str(workers), CITUS_TRANSFER_MODE=mode,
+               CITUS_REBALANCE_TIMEOUT=str(timeout))
 
     def run() -> None:
         started = time.perf_counter()
@@ -74,17 +87,19 @@ def rebalance_in_thread(workers: int, mode: str) -> tuple[threading.Thread, dict
 
 
 def load_class(args) -> type[api_load.Load]:
-    return api_load.Load if args.steals else ReadLoad
+    return ReadLoad if args.reads_only else api_load.Load
 
 
-def run_phase(port: int, args, balls, seconds: float | None, seed: int,
+def run_phase(port: int, args, balls, seconds: float, seed: int,
               until: threading.Thread | None = None) -> tuple[api_load.Load, float]:
-    """The load for `seconds`, or in 2 s slices until `until` has ended; (load, seconds)."""
+    """The load for `seconds`, then in 2 s slices until `until` has ended; (load, seconds).
+    The first run is one open-loop schedule: a slice waits for its last answer before the
+    next starts, so requests blocked by a shard move would thin out the load of short slices."""
     load = load_class(args)(port, args.users, args.friends, balls)
     elapsed = 0.0
     while True:
-        elapsed += load.run(args.rate, 2.0 if until else seconds, seed, args.clients)
-        seed += 1
+        elapsed += load.run(args.rate, seconds, seed, args.clients)
+        seed, seconds = seed + 1, 2.0
         if until is None or not until.is_alive():
             return load, elapsed
 
@@ -100,12 +115,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--friends", type=int, default=10)
     parser.add_argument("--before", type=float, default=10)
+    parser.add_argument("--during", type=float, default=30,
+                        help="seconds of load from the rebalance's start (more while it runs)")
     parser.add_argument("--after", type=float, default=10)
     parser.add_argument("--workers-after", type=int, default=3)
-    parser.add_argument("--mode", default="auto", help="shard_transfer_mode")
+    parser.add_argument("--mode", default="auto",
+                        help="shard_transfer_mode: auto (logical replication) or block_writes")
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="seconds the rebalance may take before it is stopped")
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--steals", action="store_true",
-                        help="api_load.py's whole mix, steals included (needs a writing app)")
+    parser.add_argument("--reads-only", action="store_true",
+                        help="GET routes only (READS) instead of api_load.py's rush mix")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database (and so the third worker in its node list)")
     return parser.parse_args()
 
 
@@ -118,8 +140,8 @@ def grow_under_load(args, url: str, balls) -> tuple[list, dict]:
     try:
         load_class(args)(port, args.users, args.friends, balls).run_sequential(50, 98)  # warm-up
         phases = [("before", *run_phase(port, args, balls, args.before, 1))]
-        thread, rebalance = rebalance_in_thread(args.workers_after, args.mode)
-        phases.append(("during", *run_phase(port, args, balls, None, 100, until=thread)))
+        thread, rebalance = rebalance_in_thread(args.workers_after, args.mode, args.timeout)
+        phases.append(("during", *run_phase(port, args, balls, args.during, 100, until=thread)))
         thread.join()
         phases.append(("after", *run_phase(port, args, balls, args.after, 1000)))
     finally:
@@ -128,9 +150,39 @@ def grow_under_load(args, url: str, balls) -> tuple[list, dict]:
     return phases, rebalance
 
 
+def first_line(answer: bytes) -> str:
+    """The status line and the problem's title/detail of an answer (or its first bytes)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    text = body.decode(errors="replace").replace("\n", " ")
+    return f"{status} {text[:160]}" if answer else "(no answer)"
+
+
+def print_failures(phases: list) -> None:
+    counts = Counter((label, kind, status, first_line(answer))
+                     for label, load, _ in phases for kind, status, answer in load.failures)
+    for (label, kind, status, line), n in sorted(counts.items()):
+        print(f"error {label} {kind} status={status} n={n}: {line}")
+
+
+def print_server_log() -> None:
+    """The exception each traceback in the server's log ends with (what a 500 came from)."""
+    ends: Counter = Counter()
+    in_traceback = False
+    for line in LOG.read_text(errors="replace").splitlines() if LOG.exists() else []:
+        if line.startswith("Traceback"):
+            in_traceback = True
+        elif in_traceback and not line.startswith((" ", "\t")):
+            ends[line[:200]] += 1
+            in_traceback = False
+    print(f"server log {LOG}: tracebacks={sum(ends.values())}")
+    for line, n in ends.most_common(10):
+        print(f"  {n} x {line}")
+
+
 def main() -> int:
     args = parse_args()
-    if not args.steals:
+    if args.reads_only:
         api_load.MIX = tuple((kind, weight) for kind, (_, weight) in READS.items())
     load_before = os.getloadavg()[0]
     url = fresh_cluster_database(DB_NAME, workers=2)
@@ -144,11 +196,20 @@ def main() -> int:
     for label, load, elapsed in phases:
         api_load.report(load, elapsed, label)
     print("errors: " + " ".join(f"{label}={count_errors(load)}" for label, load, _ in phases))
+    print_failures(phases)
+    print_server_log()
     print(f"rebalance.sh: exit={rebalance['code']} seconds={rebalance['seconds']:.1f}")
     print(rebalance["output"].rstrip())
     print_placement("before", before)
     print_placement("after", placement(url))
-    return 0 if rebalance["code"] == 0 and not sum(count_errors(p[1]) for p in phases) else 1
+    engine = make_engine(url)
+    problems = reconcile(UnitOfWork(make_session_factory(engine)))
+    engine.dispose()
+    print("reconcile=ok" if not problems else f"reconcile_problems={problems[:5]}")
+    if not args.keep:
+        drop_everywhere(DB_NAME, [CITUS_PORT + i for i in range(1, args.workers_after + 1)])
+    errors = sum(count_errors(p[1]) for p in phases)
+    return 0 if rebalance["code"] == 0 and not errors and not problems else 1
 
 
 if __name__ == "__main__":

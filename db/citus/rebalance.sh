@@ -8,13 +8,18 @@
 # Prints the shard placement per node before and after, and the seconds each step took.
 # Settings: CITUS_PORT (coordinator, default 9700), CITUS_DB (default canopy), CITUS_WORKERS,
 # CITUS_TRANSFER_MODE (auto | force_logical | block_writes; default auto: moves by logical
-# replication, so reads and writes go on; block_writes blocks writes to a shard while it moves).
+# replication, so reads and writes go on; block_writes blocks writes to a shard while it moves),
+# CITUS_REBALANCE_TIMEOUT (seconds, default 900: then the job is stopped and the script fails).
+# A logical move (auto) creates a replication slot on the source node, which waits for every
+# transaction older than itself on that PostgreSQL server, in any database: a long transaction
+# of another database on the same nodes (a test session) holds the move until it ends.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 CITUS_PORT=${CITUS_PORT:-9700}
 CITUS_DB=${CITUS_DB:-canopy}
 CITUS_WORKERS=${CITUS_WORKERS:-3}
 mode=${CITUS_TRANSFER_MODE:-auto}
+timeout=${CITUS_REBALANCE_TIMEOUT:-900}
 export CITUS_PORT CITUS_DB CITUS_WORKERS
 
 q() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 \
@@ -48,6 +53,17 @@ else
             scheduled) if [ $waited -ge 120 ]; then
                     echo "rebalance job $job still scheduled after $waited s: no background" \
                          "worker left (max_worker_processes; one Citus daemon per database)?" >&2
+                    q -tAc "SELECT citus_rebalance_stop()" >/dev/null
+                    exit 1
+                fi ;;
+            running) if [ $waited -ge "$timeout" ]; then
+                    q -c "SELECT task_id, status, command FROM pg_dist_background_task
+                          WHERE job_id = $job AND status <> 'done' ORDER BY task_id"
+                    q -c "SELECT a.pid, a.backend_type, a.wait_event_type, a.wait_event,
+                                 left(a.query, 80) AS query FROM pg_stat_activity a
+                          WHERE a.datname = current_database() AND a.state = 'active'
+                            AND a.wait_event_type = 'Lock'"
+                    echo "rebalance job $job still running after $waited s: stopped" >&2
                     q -tAc "SELECT citus_rebalance_stop()" >/dev/null
                     exit 1
                 fi ;;
