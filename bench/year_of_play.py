@@ -15,8 +15,10 @@ life cycle"), for every user already in the database, in one zone's local days b
 - carbon_days: the statement's 3 rows per user and day, for the whole period (kept forever),
   and co2e_rollup.days_through at its last day (the roll-up copied those nights' balls);
 - outbox_events: one energy_stolen feed item per user and night for the last 90 nights.
-Every month's partitions are created first (bench/common.py monthly_partitions). Raw events and
-idempotency keys are not generated: a night's settlement and the rush do not read old ones.
+Every month's partitions are created first (bench/common.py monthly_partitions); at the end the
+nightly maintenance runs once with the default retention, as the job would have every night
+(nightly_maintenance). Raw events and idempotency keys are not generated: a night's settlement
+and the rush do not read old ones.
 """
 
 from __future__ import annotations
@@ -148,4 +150,29 @@ def add_year(url: str, today: date, days: int = 365) -> float:
         for table in ("balls", "steals", "ledger_transactions", "ledger_entries",
                       "ledger_accounts", "earned_days", "carbon_days", "outbox_events"):
             conn.execute(f"VACUUM (ANALYZE) {table}")
+    nightly_maintenance(url, today)
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A year of WAL was just written in seconds, as no deployment does: without this, its
+        # checkpoint (and autovacuum's pass over the new rows) would land inside the rush.
+        conn.execute("VACUUM (ANALYZE)")
+        conn.execute("CHECKPOINT")
     return time.perf_counter() - started
+
+
+def nightly_maintenance(url: str, today: date) -> None:
+    """What the nightly maintenance job would have left after a year (retention.maintain with
+    the default retention, as of today's 03:00 UTC): ledger months checkpointed, the monthly
+    partitions past their retention dropped (a year of empty ball partitions would otherwise
+    stay, and each one is another index a user's ball listing probes), the leaderboard's old
+    days purged."""
+    from carbon.services import retention
+    from config import Config
+    from db import UnitOfWork, make_engine, make_session_factory
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    report = retention.maintain(lambda: UnitOfWork(factory),
+                                datetime.combine(today, datetime.min.time(), UTC)
+                                + timedelta(hours=3), Config().retention())
+    engine.dispose()
+    print(f"# year: nightly maintenance {report.figures()}", flush=True)
