@@ -83,26 +83,6 @@ def load(url: str, users: int, per_user: int) -> float:
         return time.perf_counter() - started
 
 
-def add_history(url: str, days: int) -> None:
-    """`days` earlier nights of d's month settled: 3 collected balls per user and night (ids
-    as settlement makes them) and the nights' settlement runs (bench/settle.py's history)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        for back in range(1, days + 1):
-            d = bench.DAY - timedelta(days=back)
-            at = bench.NOON - timedelta(days=back)
-            conn.execute(
-                "INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, "
-                "energy_g, remaining_g, stolen_g, collected_g, stealable, status, ripe_at, "
-                "expires_at, created_at) SELECT %(base)s + u.id * 64 + t.r, u.id, 'settlement', "
-                "t.k, %(d)s, 50, 50, 0, 0, 50, TRUE, 'collected', %(at)s, %(at)s, %(at)s "
-                "FROM users u CROSS JOIN (VALUES ('offline_payment', 0), ('metro_ride', 1), "
-                "('bus_ride', 2)) AS t(k, r)",
-                {"d": d, "base": ball_ids.day_base(d), "at": at})
-            conn.execute("INSERT INTO settlement_runs (local_date, timezone, started_at, "
-                         "completed_at) VALUES (%(d)s, %(tz)s, %(at)s, %(at)s)",
-                         {"d": d, "tz": ZONE, "at": at + timedelta(hours=13)})
-
-
 def batch_params(url: str, batch: int) -> tuple[bool, int, bool, bool, dict]:
     """What the first batch of the night gets, built as settlement._issue_batch builds it:
     (reads carbon_days, nights read from balls, adds carbon_days, adds totals, parameters)."""
@@ -187,7 +167,7 @@ def settle(url: str, batch: int, workers: int) -> dict:
 def run_case(workers: int, args, explain_first: bool) -> dict | None:
     url = fresh_cluster_database(DB_NAME, workers=2)
     copied = load(url, args.users, args.events_per_user)
-    add_history(url, args.history_days)
+    bench.add_history(args.history_days, url)
     distribute(url)  # ANALYZE
     print(f"copy: events={args.users * args.events_per_user} "
           f"events_per_s={args.users * args.events_per_user / copied:.0f}", flush=True)

@@ -92,11 +92,12 @@ def _event_rows(user_numbers: range, first_id: int, per_user: int):
                    f"h\t{key}\t{at}\n")
 
 
-def add_history(days: int) -> None:
+def add_history(days: int, url: str = URL) -> None:
     """`days` earlier local dates of 3 collected settlement balls per user (as settled nights
     leave them) and their settlement runs (the monthly allowance reads the balls of the dates
-    a settlement started), then VACUUM ANALYZE."""
-    with psycopg.connect(URL, autocommit=True) as conn:
+    a settlement started), then VACUUM ANALYZE. `url`: another database (bench/citus_settle.py's
+    on the cluster)."""
+    with psycopg.connect(url, autocommit=True) as conn:
         for back in range(1, days + 1):
             d = DAY - timedelta(days=back)
             conn.execute(

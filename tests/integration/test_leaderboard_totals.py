@@ -51,18 +51,25 @@ def play(session, uow, users) -> None:
         collect_ball(uow, owner.id, got["ball_id"], at)
 
 
+def _assert_boards_equal_the_ledger(session, uow, people, at) -> None:
+    """Every active viewer's day and week board at `at` says what the ledger says."""
+    ids = [u.id for u in people]
+    names = {u.id: u.external_id for u in people}
+    for viewer in people[:4]:
+        for period in ("day", "week"):
+            start, end = period_bounds(period, at, viewer.timezone)
+            want = lookups.energy_from_balls(session, ids, start, end)
+            board = friends.leaderboard(uow, viewer.id, viewer.timezone, period, at)
+            got = {i["user_id"]: i["energy_g"] for i in board["items"]}
+            assert got == {names[u]: want.get(u, 0) for u in ids}, (viewer.timezone, at)
+
+
 def test_the_board_equals_the_ledger_for_every_viewer_day_week_and_total(session, uow, people):
     play(session, uow, people)
     ids = [u.id for u in people]
     names = {u.id: u.external_id for u in people}
-    for viewer in people[:4]:
-        for at in INSTANTS + [i + timedelta(seconds=1) for i in INSTANTS]:
-            for period in ("day", "week"):
-                start, end = period_bounds(period, at, viewer.timezone)
-                want = lookups.energy_from_balls(session, ids, start, end)
-                board = friends.leaderboard(uow, viewer.id, viewer.timezone, period, at)
-                got = {i["user_id"]: i["energy_g"] for i in board["items"]}
-                assert got == {names[u]: want.get(u, 0) for u in ids}, (viewer.timezone, at)
+    for at in INSTANTS + [i + timedelta(seconds=1) for i in INSTANTS]:
+        _assert_boards_equal_the_ledger(session, uow, people, at)
     ever = lookups.energy_from_balls(session, ids, *EVER)
     board = friends.leaderboard(uow, people[0].id, "Asia/Shanghai", "total", INSTANTS[0])
     assert {i["user_id"]: i["energy_g"] for i in board["items"]} == {
@@ -123,19 +130,11 @@ def test_the_purge_keeps_every_quarter_a_day_or_week_board_still_reads(session, 
     kept_from = earnings.quarter_of(now - earnings.QUARTERS_KEPT)
     days_from = (now - earnings.QUARTERS_KEPT).date()
     assert _quarters(session)[0] < kept_from and _days(session)[0] < days_from  # to purge
-    ids = [u.id for u in people]
-    names = {u.id: u.external_id for u in people}
     purged = {"quarters": 0, "days": 0}
     for at in (now - timedelta(days=6, hours=23), now - timedelta(days=1), now):
         purged["quarters"] += earnings.purge_quarters(session, at)
         purged["days"] += earnings.purge_days(session, at)
-        for viewer in people[:4]:
-            for period in ("day", "week"):
-                start, end = period_bounds(period, at, viewer.timezone)
-                want = lookups.energy_from_balls(session, ids, start, end)
-                board = friends.leaderboard(uow, viewer.id, viewer.timezone, period, at)
-                got = {i["user_id"]: i["energy_g"] for i in board["items"]}
-                assert got == {names[u]: want.get(u, 0) for u in ids}, (viewer.timezone, at)
+        _assert_boards_equal_the_ledger(session, uow, people, at)
     assert purged["quarters"] > 0 and _quarters(session)[0] >= kept_from
     assert purged["days"] > 0 and _days(session)[0] == days_from
 
