@@ -7,14 +7,13 @@ Needs the local cluster (`make citus-up`). For each settlement worker count, a f
 on the cluster (migrated to head: 0026_citus distributes it, db/citus_layout.py) gets
 bench/settle.py's data: N users of Asia/Shanghai, N x events-per-user events of one local date
 (COPYed into the shards; its events/s is printed) and `--history-days` earlier nights of the
-same month settled (3 balls per user and night, and their settlement runs), so that the
-monthly allowance reads the balls of those nights as it does mid-month. Then settle_day
+same month settled (3 balls per user and night, and their settlement runs). Then settle_day
 settles the date (on Citus every batch takes the step-by-step path, settlement's
 `_insert_step_by_step`); its seconds and users/s are printed.
 
 Before the first settlement it prints the EXPLAIN of what a batch runs on the cluster, with
 the parameters the first batch gets (built as settlement builds them): the INSERT of the balls
-(settlement_sql.insert_balls, in full), then the batch's other statements (summary lines).
+(settlement_sql.INSERT_BALLS, in full), then the batch's other statements (summary lines).
 A batch's INSERT ... SELECT runs on the shards when the plan says "INSERT/SELECT method:
 pushdown" (or shows no method: one task per shard, "Task Count"); "pull to coordinator" or
 "repartition" would mean rows travel through the coordinator. The parameters are written in
@@ -29,7 +28,6 @@ import os
 import re
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -83,7 +81,7 @@ def load(url: str, users: int, per_user: int) -> float:
         return time.perf_counter() - started
 
 
-def batch_params(url: str, batch: int) -> tuple[bool, int, bool, bool, dict]:
+def batch_params(url: str, batch: int) -> tuple[bool, bool, dict]:
     """What the first batch of the night gets, built as settlement._issue_batch builds it:
     (reads carbon_days, nights read from balls, adds carbon_days, adds totals, parameters)."""
     with psycopg.connect(url) as conn:
@@ -92,18 +90,12 @@ def batch_params(url: str, batch: int) -> tuple[bool, int, bool, bool, dict]:
             "ORDER BY id LIMIT %s) AS b", (ZONE, batch)).fetchone()
         through, days_through = conn.execute(
             "SELECT through, days_through FROM co2e_rollup").fetchone() or (None, None)
-        day = settlement._Day(bench.DAY, ZONE, bench.SETTLE_AT)
-        params = day.params()
-        started = {d for (d,) in conn.execute(
-            "SELECT DISTINCT local_date FROM settlement_runs WHERE local_date BETWEEN %s AND %s",
-            (params["month_start"], params["next_month"] - timedelta(days=1)))}
+        params = settlement._Day(bench.DAY, ZONE, bench.SETTLE_AT).params()
     lo, hi = ball_ids.user_range(bench.DAY, first, last)
     params.update(first=first, last=last, bid=1, base=ball_ids.day_base(bench.DAY), lo=lo, hi=hi)
-    carbon, ball_days, allowance = sql.allowance_days(bench.DAY, days_through, started)
-    params.update(allowance)
     add_days = settlement._at_or_before(bench.DAY, days_through)
     add_totals = settlement._at_or_before(bench.DAY, through)
-    return carbon, ball_days, add_days, add_totals, params
+    return add_days, add_totals, params
 
 
 def literal(value) -> str:
@@ -136,14 +128,10 @@ def explain(url: str, statement, params: dict, label: str, full: bool) -> list[s
 
 
 def explain_batch(url: str, batch: int) -> None:
-    carbon, ball_days, add_days, add_totals, params = batch_params(url, batch)
-    print(f"# first batch: users {params['first']}..{params['last']}, carbon_days read: "
-          f"{carbon}, earlier nights read from balls: {ball_days}")
-    explain(url, sql.insert_balls(carbon, ball_days), params,
-            f"INSERT balls (insert_balls({carbon}, {ball_days}))", True)
-    # A night whose month was rolled up already reads the other days from carbon_days.
-    explain(url, sql.insert_balls(True, 0), params, "INSERT balls (insert_balls(True, 0))", False)
-    for name in ("BATCH_TOTALS", "ADD_CO2E_TOTALS", "ADD_CARBON_DAYS"):
+    add_days, add_totals, params = batch_params(url, batch)
+    print(f"# first batch: users {params['first']}..{params['last']}")
+    explain(url, sql.INSERT_BALLS, params, "INSERT balls (INSERT_BALLS)", True)
+    for name in ("ADD_CAPPED", "BATCH_TOTALS", "ADD_CO2E_TOTALS", "ADD_CARBON_DAYS"):
         explain(url, getattr(sql, name), params, f"{name} (summary)", False)
     explain(url, sql.COUNT_PUBLIC_CO2E, {**params, "g": 1}, "COUNT_PUBLIC_CO2E (summary)",
             False)

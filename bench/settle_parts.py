@@ -51,8 +51,7 @@ def literal_params(conn: psycopg.Connection) -> dict[str, str]:
     values = {"d": d, "tz": ZONE, "month_start": start,
               "next_month": (start + timedelta(days=32)).replace(day=1),
               "ripe": domain.ripe_at(d, ZONE), "exp": domain.expires_at(d, ZONE),
-              "now": bench.SETTLE_AT, "first": first, "last": last, "bid": 1,
-              **sql.month_days(d)}
+              "now": bench.SETTLE_AT, "first": first, "last": last, "bid": 1}
     return {k: "NULL" if v is None else v if isinstance(v, int) else f"'{v}'"
             for k, v in values.items()}
 

@@ -33,6 +33,27 @@ class CarbonDay(Base):
     co2e_g: Mapped[int] = mapped_column(BigInteger)
 
 
+class CappedMonth(Base):
+    """Grams of CO2e settlement gave a user for one activity type in one local month, kept for
+    the types that have a monthly cap in any methodology version (the others' rows would only
+    add to a night's writes). A batch adds its balls here in its own transaction; the monthly
+    allowance of a night is the cap minus this one row (one probe of the key), whatever the
+    day of the month and however many earlier nights were settled, in any order.
+
+    A type gets rows from the version that gives it its first monthly cap on
+    (carbon/repository/capped.py rebuilds the months that version can reach); rows are never
+    retired (one per capped user and type a month: a night settled late, by hand, still finds
+    its month's). The key starts with the month: a batch's upserts land in the current
+    month's end of the index."""
+
+    __tablename__ = "capped_months"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the month's first day
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    activity_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    co2e_g: Mapped[int] = mapped_column(BigInteger)
+
+
 class CO2eRollup(Base):
     """One row, two watermarks (NULL: none yet). users.co2e_total_g holds every settled night
     dated `through` or earlier; carbon_days holds every settled (date, user, type) dated

@@ -8,10 +8,8 @@ constants computed in Python, integer division (= floor, quantities are never ne
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -19,7 +17,8 @@ from sqlalchemy import BigInteger, Date, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from carbon.ball_ids import DAY_SHIFT, MAX_RANK, USER_SHIFT, day_base
+from carbon.ball_ids import USER_SHIFT
+from carbon.repository import capped
 from db.base import UTCDateTime
 from db.sql import is_citus, is_postgres
 
@@ -28,39 +27,13 @@ _TYPES: dict[str, TypeEngine[Any]] = {
     "first": BigInteger(), "last": BigInteger(), "after": BigInteger(), "n": BigInteger(),
     "bid": BigInteger(), "ripe": UTCDateTime(), "exp": UTCDateTime(), "now": UTCDateTime(),
     "base": BigInteger(), "lo": BigInteger(), "hi": BigInteger(),
-    **{f"m{i:02}": Date() for i in range(1, 32)},
-    **{f"b{i:02}": BigInteger() for i in range(1, 32)},
 }
-# The other dates of :d's month, NULL where the month is shorter (see _AGGREGATED).
-MONTH_DAYS = ", ".join(f":m{i:02}" for i in range(1, 32))
 
 
 def _sql(source: str) -> TextClause:
     stmt = text(source)
     names = set(re.findall(r"(?<!:):(\w+)", source)) & set(_TYPES)
     return stmt.bindparams(*(bindparam(n, type_=_TYPES[n]) for n in names))
-
-
-def month_days(d: date) -> dict[str, date | None]:
-    """:m01..:m31: the dates of d's month other than d itself, NULL beyond the month's end."""
-    days = [d.replace(day=i) if i <= monthrange(d.year, d.month)[1] else None
-            for i in range(1, 32)]
-    return {f"m{i:02}": None if day == d else day for i, day in enumerate(days, start=1)}
-
-
-def allowance_days(d: date, days_through: date | None,
-                   settled: set[date]) -> tuple[bool, int, dict[str, Any]]:
-    """Where the monthly allowance reads the other days of d's month: carbon_days for those
-    dated days_through or earlier (:m01..:m31, NULL for the others), the settlement balls for
-    the later ones that a settlement started (`settled`; :b01..:bNN their first ids).
-    (whether carbon_days is read, N, the parameters)."""
-    days = month_days(d)
-    carbon = {k: v if v is not None and days_through is not None and v <= days_through else None
-              for k, v in days.items()}
-    later = sorted(v for v in days.values()
-                   if v is not None and v in settled and (days_through is None or v > days_through))
-    return (any(v is not None for v in carbon.values()), len(later),
-            {**carbon, **{f"b{i:02}": day_base(v) for i, v in enumerate(later, start=1)}})
 
 
 def explain(stmt: TextClause) -> TextClause:
@@ -92,9 +65,9 @@ def ball_insert_plan(s: Session) -> Iterator[None]:
     ix_activity_events_local_date_user hash/merge-joined to the zone's users and the (tiny)
     methodology, not one index probe per user (row estimates of a batch are poor).
 
-    Seq scans are off because on the first night carbon_days is empty when the INSERT is
+    Seq scans are off because on the first night capped_months is empty when the INSERT is
     planned: the planner would then scan, for every monthly-capped (user, type), the very table
-    the batch is filling (quadratic) instead of probing pk_carbon_days."""
+    the batch is filling (quadratic) instead of probing pk_capped_months."""
     pg = is_postgres(s)
     if pg:
         s.execute(text("SET LOCAL enable_nestloop = off"))
@@ -146,56 +119,32 @@ WHERE e.local_date = :d AND e.user_id BETWEEN :first AND :last
 # spans two methodology versions the highest cap of those versions applies (an uncapped version
 # makes the day uncapped; a monthly cap wins over a daily one). A monthly cap subtracts what the
 # settlement of the other days of the same local month already gave (allowance_g), so the
-# month never exceeds the cap even if days are settled out of order. Days rolled up are read
-# from carbon_days (their balls may be retired), one probe of its date-first key per date
-# listed (a date range would scan every user's rows of the month); later days from the balls,
-# one primary-key range per date (the user's balls of that night); only the parts
-# `allowance_days` found dates for are in the SQL.
-_GIVEN_IN_DAYS = f"""(
-         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM carbon_days b
-         WHERE b.local_date IN ({MONTH_DAYS}) AND b.user_id = v.user_id
-           AND b.activity_type = v.activity_type)"""
+# month never exceeds the cap even if days are settled out of order: one probe of
+# capped_months' key (the batches of those days added their balls there), whatever the day of
+# the month and wherever those days' balls are now (carbon/repository/capped.py).
+_GIVEN = """(
+         SELECT COALESCE(SUM(g.co2e_g), 0) FROM capped_months g
+         WHERE g.month = :month_start AND g.user_id = v.user_id
+           AND g.activity_type = v.activity_type)"""
 
-
-def _given_in_balls(days: int) -> str:
-    """One subquery: an OR of the user's id range of each night, each with the date's whole id
-    range as constants (plan-time pruning to the month's partition, and a BitmapOr of one
-    short key range per night). With the month's bounds outside the OR the planner could
-    choose one scan of the whole month filtering every row; one subquery per night cost a
-    rescan each (3x the time of the OR at 9 nights, bench/history.py's database)."""
-    step, span = 1 << USER_SHIFT, 1 << DAY_SHIFT
-    nights = " OR ".join(f"""(b.id BETWEEN :b{i:02} + v.user_id * {step}
-                          AND :b{i:02} + v.user_id * {step} + {MAX_RANK}
-                AND b.id >= :b{i:02} AND b.id < :b{i:02} + {span})""" for i in range(1, days + 1))
-    return f"""(
-         SELECT CAST(COALESCE(SUM(b.co2e_g), 0) AS BIGINT) FROM balls b
-         WHERE ({nights})
-           AND b.user_id = v.user_id
-           AND b.kind = 'settlement' AND b.activity_type = v.activity_type)"""
-
-
-def _aggregated(carbon: bool, ball_days: int) -> str:
-    given = "".join([f" - {_GIVEN_IN_DAYS}" if carbon else "",
-                     f" - {_given_in_balls(ball_days)}" if ball_days else ""])
-    return f"""
+_AGGREGATED = f"""
 SELECT v.user_id, v.activity_type,
   CASE WHEN MAX(v.takes_max) = 1 THEN MAX(v.value_g)
        ELSE CAST(SUM(v.value_g) AS BIGINT) END AS raw_g,
   CASE WHEN COUNT(v.cap_g) < COUNT(*) THEN NULL
-       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g){given}
+       WHEN MAX(v.monthly) = 1 THEN MAX(v.cap_g) - {_GIVEN}
        ELSE MAX(v.cap_g) END AS allowance_g
 FROM ({_VALUED_EVENTS}) AS v
 GROUP BY v.user_id, v.activity_type
 """
 
 
-def _capped(carbon: bool, ball_days: int) -> str:
-    return f"""
+_CAPPED = f"""
 SELECT a.user_id, a.activity_type,
   CASE WHEN a.allowance_g IS NULL OR a.raw_g <= a.allowance_g THEN a.raw_g
        WHEN a.allowance_g > 0 THEN a.allowance_g
        ELSE 0 END AS g
-FROM ({_aggregated(carbon, ball_days)}) AS a
+FROM ({_AGGREGATED}) AS a
 """
 
 
@@ -205,8 +154,7 @@ FROM ({_aggregated(carbon, ball_days)}) AS a
 # ranks of a user's night are 0, 1, ... without gaps. No ON CONFLICT: the batch row claimed
 # first already excludes a second settlement of these users, so a ball that existed would be a
 # bug, and its rank-0 id then fails the batch loudly on the primary key.
-def _insert_balls(carbon: bool, ball_days: int) -> str:
-    return f"""
+_INSERT_BALLS = f"""
 INSERT INTO balls (id, user_id, kind, activity_type, local_date, co2e_g, energy_g, remaining_g,
                    stolen_g, collected_g, stealable, status, ripe_at, expires_at,
                    settlement_batch_id, created_at)
@@ -214,25 +162,17 @@ SELECT :base + c.user_id * {1 << USER_SHIFT}
          + ROW_NUMBER() OVER (PARTITION BY c.user_id ORDER BY c.activity_type) - 1,
        c.user_id, 'settlement', c.activity_type, :d, c.g, c.g, c.g, 0, 0, TRUE, 'open',
        :ripe, :exp, :bid, :now
-FROM ({_capped(carbon, ball_days)}) AS c
+FROM ({_CAPPED}) AS c
 WHERE c.g > 0
 """
-
-
-@cache
-def insert_balls(carbon: bool, ball_days: int) -> TextClause:
-    """The INSERT of a batch's balls, its monthly allowance read as `allowance_days` says."""
-    return _sql(_insert_balls(carbon, ball_days))
-
-
-# Every other day of the month read from carbon_days (as when all of it is rolled up).
-INSERT_BALLS = insert_balls(True, 0)
+INSERT_BALLS = _sql(_INSERT_BALLS)
 
 # PostgreSQL does a batch in one statement: the INSERT, then the batch's totals from its
 # RETURNING rows, adding its CO2e to the public counters (public_counters_add, migration 0013)
 # in the same aggregate row. The new balls are never read back (one statement, no second scan
-# of what was just written). A night after the roll-up's days_through writes nothing else:
-# the users' all-time CO2e and the statement read its balls (carbon/repository/settled.py).
+# of what was just written). A night after the roll-up's days_through writes nothing else but
+# its monthly-capped balls' running totals (capped_months): the users' all-time CO2e and the
+# statement read its balls (carbon/repository/settled.py).
 # A night at or before it (rare: settled late, by hand) also writes carbon_days, and adds to
 # users' CO2e totals if it is at or before `through`.
 # OFFSET 0 keeps PostgreSQL from pushing "c.g > 0" into the GROUP BY as a HAVING filter, which
@@ -258,10 +198,11 @@ SELECT :d, user_id, activity_type, co2e_g FROM {balls}"""
 
 
 @cache
-def one_statement(carbon: bool, ball_days: int, add_days: bool, add_totals: bool) -> TextClause:
+def one_statement(add_days: bool, add_totals: bool) -> TextClause:
     """PostgreSQL's batch: (balls, energy_g, the counters' void)."""
-    fenced = _insert_balls(carbon, ball_days).replace(_GROUPED, _GROUPED + "OFFSET 0\n")
-    extra = "".join([f"days AS ({_add_carbon_days('ins')}),\n" if add_days else "",
+    fenced = _INSERT_BALLS.replace(_GROUPED, _GROUPED + "OFFSET 0\n")
+    extra = "".join([f"capped AS ({capped.add_balls('ins')}),\n",
+                     f"days AS ({_add_carbon_days('ins')}),\n" if add_days else "",
                      f"added AS ({_add_co2e_totals('ins')}),\n" if add_totals else ""])
     return _sql(f"""
 WITH ins AS ({fenced}
@@ -284,6 +225,8 @@ SELECT COUNT(*), COALESCE(SUM(energy_g), 0), COALESCE(SUM(co2e_g), 0) FROM {_BAT
 ADD_CO2E_TOTALS = _sql(_add_co2e_totals(_BATCH_BALLS))
 
 ADD_CARBON_DAYS = _sql(_add_carbon_days(_BATCH_BALLS))
+
+ADD_CAPPED = _sql(capped.add_balls(_BATCH_BALLS))
 
 # The step-by-step path's public CO2e (SQLite, Citus): slot 0 (game/stats/models.py). The
 # column is qualified: PostgreSQL (Citus) finds a bare name ambiguous in DO UPDATE.

@@ -62,6 +62,7 @@ DISTRIBUTED: tuple[Distributed, ...] = (
     Distributed("earned_days", "user_id"),
     Distributed("earned_quarters", "user_id"),
     Distributed("earned_totals", "user_id"),
+    Distributed("capped_months", "user_id"),  # migration 0029 (LATER)
     Distributed("farms", "user_id"),
     Distributed("farm_feed_grants", "user_id"),
     Distributed("farm_feedings", "user_id"),
@@ -82,6 +83,10 @@ REFERENCE: tuple[str, ...] = (
     # Written once a month, read joined to the ledger's entries (on their shards).
     "ledger_checkpoints",
 )
+
+# Distributed tables created by a migration after 0026_citus: each distributes its own
+# (distribute_later_table); 0026 skips them on a database upgraded from before they existed.
+LATER: tuple[str, ...] = ("capped_months",)
 
 # Stay plain tables on the coordinator (listed so that a new table must be placed knowingly).
 LOCAL: tuple[str, ...] = (
@@ -162,15 +167,34 @@ def distribute_if_citus(conn: Connection) -> bool:
     for table in REFERENCE:
         run(f"SELECT create_reference_table('{table}')")
     for d in DISTRIBUTED:
-        shards = f", shard_count => {SHARD_COUNT}" if d.colocate_with in ("default", "none") else ""
-        run(f"SELECT create_distributed_table('{d.table}', '{d.column}', "
-            f"colocate_with => '{d.colocate_with}'{shards})")
+        if d.table not in LATER or _exists(conn, d.table):
+            run(_create_distributed(d))
     for fk in foreign_keys:
         if _allowed(fk):
             run(f"ALTER TABLE {fk.table} ADD CONSTRAINT {fk.name} {fk.definition}")
     database = conn.scalar(text("SELECT current_database()"))
     for name, setting in SESSION_SETTINGS.items():
         run(f'ALTER DATABASE "{database}" SET {name} = {setting}')
+    return True
+
+
+def _create_distributed(d: Distributed) -> str:
+    shards = f", shard_count => {SHARD_COUNT}" if d.colocate_with in ("default", "none") else ""
+    return (f"SELECT create_distributed_table('{d.table}', '{d.column}', "
+            f"colocate_with => '{d.colocate_with}'{shards})")
+
+
+def _exists(conn: Connection, table: str) -> bool:
+    return conn.scalar(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}) is True
+
+
+def distribute_later_table(conn: Connection, table: str) -> bool:
+    """Distribute `table` (one of LATER, just created by its migration) where 0026_citus
+    distributed the schema: the citus extension is there and users is distributed already."""
+    if not has_citus(conn):
+        return False
+    (d,) = [d for d in DISTRIBUTED if d.table == table and table in LATER]
+    conn.execute(text(_create_distributed(d)))
     return True
 
 

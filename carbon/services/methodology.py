@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from carbon.domain.account import date_in_calendar, latest_date
 from carbon.errors import Conflict, InvalidInput, UnknownActivityType
 from carbon.models import ActivityType, MethodologyVersion
+from carbon.repository import capped, settled
 from db import UnitOfWork
 from db.paging import Key, Page, cut
 
@@ -194,11 +195,27 @@ def add_version(uow: UnitOfWork, key: str, spec: VersionSpec, now: datetime) -> 
                            f"({latest.effective_from.isoformat()}).")
         if latest is not None:
             latest.effective_to = start
+        first_monthly_cap = spec.cap_period == "month" and not s.scalar(
+            select(MethodologyVersion.id).where(MethodologyVersion.activity_type == key,
+                                                MethodologyVersion.cap_period == "month")
+            .limit(1))
         s.add(_version(key, spec, start, now))
         s.flush()
+        if first_monthly_cap:
+            _start_monthly_totals(s, key, start, now)
         view = _view(s, t)
         uow.commit()
     return view
+
+
+def _start_monthly_totals(s: Session, key: str, start: datetime, now: datetime) -> None:
+    """The type's first monthly cap: settlement keeps its running monthly totals from now on,
+    and the months the version can reach get theirs counted from what is settled already.
+    The roll-up row's exclusive lock waits for the batches in flight (they hold it shared) and
+    holds the next ones until this commits, so that none is counted twice or missed."""
+    settled.watermarks(s, lock="update")
+    first, last = capped.months_a_version_reaches(start, now)
+    capped.rebuild(s, first, last, key)
 
 
 def set_active(uow: UnitOfWork, key: str, active: bool) -> TypeView:

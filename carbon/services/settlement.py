@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import TextClause, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from carbon import ball_ids
@@ -30,7 +30,6 @@ from carbon.backoff import Backoff
 from carbon.domain import account as domain
 from carbon.errors import InvalidInput
 from carbon.models import SettlementBatch, SettlementRun, User
-from carbon.repository import settled
 from carbon.repository.events import hold_days
 from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
@@ -88,8 +87,7 @@ class _Day:
         start = domain.month_start(d)
         next_month = (start + timedelta(days=32)).replace(day=1)
         return {"d": d, "tz": tz, "month_start": start, "next_month": next_month,
-                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now,
-                **sql.month_days(d)}
+                "ripe": domain.ripe_at(d, tz), "exp": domain.expires_at(d, tz), "now": self.now}
 
 
 def settle_day(uow: UnitOfWork, local_date: date, now: datetime,
@@ -219,11 +217,12 @@ def _at_or_before(d: date, mark: date | None) -> bool:
     return mark is not None and d <= mark
 
 
-def _insert_step_by_step(s: Session, insert: TextClause, params: dict, add_days: bool,
+def _insert_step_by_step(s: Session, params: dict, add_days: bool,
                          add_totals: bool) -> tuple[int, int]:
     """SQLite and Citus: what PostgreSQL's one statement does, one statement per step (the
     public CO2e counter included: no trigger counts settled CO2e any more)."""
-    s.execute(insert, params)
+    s.execute(sql.INSERT_BALLS, params)
+    s.execute(sql.ADD_CAPPED, params)
     balls, energy_g, co2e_g = s.execute(sql.BATCH_TOTALS, params).one()
     if add_totals:
         s.execute(sql.ADD_CO2E_TOTALS, params)
@@ -240,25 +239,21 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
     lo, hi = ball_ids.user_range(day.local_date, first, last)
     params = {**day.params(), "first": first, "last": last, "bid": batch_id,
               "base": ball_ids.day_base(day.local_date), "lo": lo, "hi": hi}
-    # Under the shared lock: a roll-up waits for this batch, or this batch for the roll-up.
+    # Under the shared lock: a roll-up waits for this batch, or this batch for the roll-up
+    # (and for a version that starts a type's monthly cap: methodology.add_version).
     marks = co2e_totals.watermarks_for_settlement(s)
-    carbon, ball_days, allowance = sql.allowance_days(
-        day.local_date, marks.days_through, settled.started_dates(
-            s, params["month_start"], params["next_month"] - timedelta(days=1)))
-    params.update(allowance)
     # A night already copied into carbon_days, or rolled up into users' totals (settled late,
     # by hand), writes there too: the roll-up will not come back for it.
     add_days = _at_or_before(day.local_date, marks.days_through)
     add_totals = _at_or_before(day.local_date, marks.through)
     if is_postgres(s) and not is_citus(s):
         with sql.ball_insert_plan(s):
-            statement = sql.one_statement(carbon, ball_days, add_days, add_totals)
+            statement = sql.one_statement(add_days, add_totals)
             balls, energy_g, _ = s.execute(statement, params).one()
     else:
         # SQLite, and Citus: there each step is one task per shard, run on the shards (the
         # single statement's data-modifying CTE would pull every row to the coordinator).
-        balls, energy_g = _insert_step_by_step(s, sql.insert_balls(carbon, ball_days), params,
-                                               add_days, add_totals)
+        balls, energy_g = _insert_step_by_step(s, params, add_days, add_totals)
     balls, energy_g = int(balls), int(energy_g)
     if energy_g:
         # One issue transaction for the whole batch, not one per ball.

@@ -190,25 +190,21 @@ def test_a_month_of_balls_is_retired_only_once_it_is_copied(uow, session):
     assert answers(uow, session, ann) == before
 
 
-def test_the_monthly_allowance_probes_one_partition_of_balls_by_key(session, is_postgres,
-                                                                     is_citus):
-    """On Citus: the plan shown is one shard's, the INSERT ... SELECT runs on every shard (one
-    task each) with the same pinned plan (tune_batch_transaction sends the SET LOCALs)."""
+def test_the_monthly_allowance_is_one_probe_of_capped_months_whatever_the_day(
+        session, is_postgres, is_citus):
+    """No read of the month's earlier nights, in balls or in carbon_days: their batches added
+    to capped_months. On Citus: the plan shown is one shard's, the INSERT ... SELECT runs on
+    every shard (one task each) with the same pinned plan (tune_batch_transaction sends the
+    SET LOCALs)."""
     if not is_postgres:
         pytest.skip("a PostgreSQL plan")
-    started = {DAY - timedelta(days=i) for i in range(1, 9)}
-    carbon, ball_days, allowance = sql.allowance_days(DAY, None, started)
-    assert (carbon, ball_days) == (False, 8)
     params = {**_Day(DAY, "Asia/Shanghai", NOW).params(), "first": 1, "last": 20_000,
-              "bid": 1, "base": ball_ids.day_base(DAY), **allowance}
+              "bid": 1, "base": ball_ids.day_base(DAY)}
     sql.tune_batch_transaction(session)
     with sql.ball_insert_plan(session):
-        plan = "\n".join(r[0] for r in session.execute(
-            sql.explain(sql.insert_balls(carbon, ball_days)), params))
-    assert len(set(re.findall(r" on (balls\S*) b\b", plan))) == 1, plan
-    assert "Seq Scan" not in plan and "carbon_days" not in plan and "Nested Loop" not in plan
+        plan = "\n".join(r[0] for r in session.execute(sql.explain(sql.INSERT_BALLS), params))
+    assert re.search(r"Index (Only )?Scan using pk_capped_months\S* on capped_months", plan), plan
+    assert not re.search(r" on balls\S* b\b", plan) and "carbon_days" not in plan, plan
+    assert "Seq Scan" not in plan and "Nested Loop" not in plan, plan
     if is_citus:
         assert f"Task Count: {SHARD_COUNT}" in plan and "pull to coordinator" not in plan, plan
-    else:
-        assert "BitmapOr" in plan, plan
-

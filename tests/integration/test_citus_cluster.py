@@ -40,7 +40,8 @@ def test_every_table_is_where_the_layout_puts_it(session):
     assert "settlement_batches" not in placed  # claimed with SKIP LOCKED: a coordinator table
 
 
-@pytest.mark.parametrize("statement", ["INSERT_BALLS", "ADD_CARBON_DAYS", "ADD_CO2E_TOTALS"])
+@pytest.mark.parametrize("statement", ["INSERT_BALLS", "ADD_CAPPED", "ADD_CARBON_DAYS",
+                                       "ADD_CO2E_TOTALS"])
 def test_a_batch_statement_runs_as_one_task_per_shard_without_pulling_rows(session, statement):
     day = settlement._Day(DAY, "Asia/Shanghai", datetime(2026, 3, 10, 4, tzinfo=UTC))
     lo, hi = user_range(DAY, 1, 20_000)
