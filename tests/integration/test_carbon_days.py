@@ -4,6 +4,7 @@ public figures answer the same before the roll-up, after it, and once the balls 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,7 +16,7 @@ from carbon import settlement_sql as sql
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import ActivityEvent, Ball
 from carbon.services import co2e_totals
-from carbon.services.account import STATEMENT_MAX_DAYS, carbon_statement
+from carbon.services.account import STATEMENT_MAX_DAYS, carbon_statement, statement_document
 from carbon.services.balls import expire_balls
 from carbon.services.lookups import user_totals
 from carbon.services.settlement import _Day, settle_day
@@ -208,3 +209,36 @@ def test_the_monthly_allowance_is_one_probe_of_capped_months_whatever_the_day(
     assert "Seq Scan" not in plan and "Nested Loop" not in plan, plan
     if is_citus:
         assert f"Task Count: {SHARD_COUNT}" in plan and "pull to coordinator" not in plan, plan
+
+
+def _document_says(uow, user, first: date, last: date) -> None:
+    st = carbon_statement(uow, user.id, first, last)
+    doc = statement_document(uow, user.id, first, last)
+    assert json.loads(doc.days_json) == [
+        {"date": d.date.isoformat(), "co2e_g": d.co2e_g, "by_type": d.by_type} for d in st.days]
+    assert json.loads(doc.months_json) == [{"month": m, "co2e_g": g} for m, g in st.months]
+    assert json.loads(doc.by_type_json) == st.by_type
+    assert (doc.total_co2e_g, doc.all_time_co2e_g) == (st.total_co2e_g, st.all_time_co2e_g)
+
+
+def test_the_statement_document_says_what_the_statement_says(uow, session):
+    """On PostgreSQL the document is read and encoded by one statement; it must say exactly
+    what the rows say, from carbon_days and from balls, across months, and when empty."""
+    ann, bob = UserFactory(), UserFactory()
+    nights = {date(2026, 2, 27): {"metro_ride": 2, "bus_ride": 1}, date(2026, 3, 2):
+              {"movie_ticket": 1}, date(2026, 3, 31): {"metro_ride": 1},
+              date(2026, 4, 2): {"bus_ride": 2, "e_invoice": 1}}
+    for day, kinds in nights.items():
+        for kind, count in kinds.items():
+            events(ann, kind, count, at=on(day))
+        settle_day(uow, day, NOW + timedelta(days=40))
+    for first, last in ((date(2026, 2, 1), date(2026, 4, 30)), (DAY, DAY)):
+        _document_says(uow, ann, first, last)
+        _document_says(uow, bob, first, last)
+    assert co2e_totals.roll_up(uow, APRIL_9) >= 1  # February and March into carbon_days
+    assert watermarks(session)[1] == date(2026, 3, 31)
+    _document_says(uow, ann, date(2026, 2, 1), date(2026, 4, 30))
+    _document_says(uow, ann, date(2026, 3, 31), date(2026, 4, 2))  # both sources
+    doc = statement_document(uow, bob.id, date(2026, 2, 1), date(2026, 4, 30))
+    assert (doc.days_json, doc.months_json, doc.by_type_json, doc.total_co2e_g) == (
+        "[]", "[]", "{}", 0)
