@@ -215,6 +215,19 @@ def wal_by_relation(conn, a: str, b: str) -> dict[str, float]:
                                                                       {"a": a, "b": b})}
 
 
+WAL_COMPRESSION = os.environ.get("BENCH_WAL_COMPRESSION", "")
+
+
+def settle_env() -> dict[str, str]:
+    """The settling process's environment: BENCH_WAL_COMPRESSION=lz4 (or pglz, zstd) sets
+    wal_compression for its sessions only (PGOPTIONS; the bench connects as a superuser),
+    which compresses the full-page images a page's first change after a checkpoint writes."""
+    env = dict(os.environ)
+    if WAL_COMPRESSION:
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c wal_compression={WAL_COMPRESSION}"
+    return env
+
+
 def settle_night(day: date, batch: int, workers: int) -> dict:
     """Settle `day` in a child process after a CHECKPOINT; its seconds and the WAL written."""
     with psycopg.connect(URL, autocommit=True) as conn:
@@ -224,7 +237,7 @@ def settle_night(day: date, batch: int, workers: int) -> dict:
         before = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         out = subprocess.run([sys.executable, __file__, "--settle-only", day.isoformat(),
                               "--batch", str(batch), "--workers", str(workers)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, env=settle_env())
         if out.returncode:
             sys.exit(f"settlement failed:\n{out.stderr}")
         after, flushed = conn.execute(
@@ -290,6 +303,7 @@ def run(users: int, history_days: int, requests: int, batch: int, workers: int,
     print(f"night_{history_days + 1} users={users} balls={night['balls']} "
           f"seconds={night['seconds']:.2f} wal_mb={night['wal_mb']:.1f} "
           f"db_wal_mb={night['db_wal_mb']:.1f} statement_ms={later_ms:.2f}")
+    print(f"# wal_compression of the settling sessions: {WAL_COMPRESSION or 'server default'}")
     print(f"ratios settle_seconds={night['seconds'] / fresh['seconds']:.2f} "
           f"settle_wal={night['wal_mb'] / fresh['wal_mb']:.2f} "
           f"settle_db_wal={night['db_wal_mb'] / fresh['db_wal_mb']:.2f} "
