@@ -60,3 +60,13 @@ def test_a_bad_range_is_a_422_problem(client, carol, query):
         resp = client.get(f"/v1/me/carbon?{query}", headers=carol)
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
     assert resp.get_json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["from=2000-01-01&to=2000-12-31", "from=2026-03-03&to=2026-03-03"])
+def test_a_range_without_settled_days_is_an_empty_statement(client, carol, query):
+    with time_machine.travel(NOW, tick=False):
+        resp = client.get(f"/v1/me/carbon?{query}", headers=carol)
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    body = resp.get_json()
+    assert (body["days"], body["months"], body["by_type"], body["total_co2e_g"]) == ([], [], {}, 0)
+    assert body["all_time_co2e_g"] == 62
