@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from carbon import ball_ids
 from carbon.history_models import CappedMonth
 from carbon.models import Ball
+from carbon.repository import capped
 from carbon.services import methodology
 from carbon.services.catalog import seed_default_methodology
 from carbon.services.settlement import settle_day
@@ -93,6 +94,26 @@ def test_a_version_that_starts_a_monthly_cap_counts_the_nights_settled_before_it
     settle_day(uow, later, NOW + timedelta(days=2))
     assert energy(session, ann, later, "metro_ride") == 32  # 500 - 468
     assert capped_rows(session) == {(date(2026, 3, 1), ann.id, "metro_ride"): 500}
+
+
+def test_a_first_monthly_cap_from_a_month_not_begun_anywhere_recounts_nothing(uow, session):
+    """What a large deployment does: the version reaches no month that holds a settled night,
+    so nothing is read; the month it starts in is counted from its first night."""
+    seed_methodology(uow)
+    ann = UserFactory()
+    events(ann, "metro_ride", 3, date(2026, 3, 2))
+    settle_day(uow, date(2026, 3, 2), NOW)
+    start = datetime(2026, 4, 2, tzinfo=UTC)
+    assert capped.months_a_version_reaches(start, NOW) == (date(2026, 4, 1), date(2026, 3, 1))
+    methodology.add_version(uow, "metro_ride", methodology.VersionSpec(
+        start, 52, 1, cap_g=300, cap_period="month"), NOW)
+    assert capped_rows(session) == {}
+    april = [date(2026, 4, 2), date(2026, 4, 3)]
+    for day in april:
+        events(ann, "metro_ride", 4, day)  # 208 g a night
+        settle_day(uow, day, NOW + timedelta(days=30))
+    assert [energy(session, ann, day, "metro_ride") for day in april] == [208, 92]
+    assert capped_rows(session) == {(date(2026, 4, 1), ann.id, "metro_ride"): 300}
 
 
 def test_a_second_monthly_version_recounts_nothing(uow, session):
