@@ -11,6 +11,7 @@ Errors waitress answers itself (a malformed request line, headers too large) are
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -113,6 +114,15 @@ def build_server(app, sock: socket.socket, config) -> DeadlineServer:
                           body_timeout=config.BODY_TIMEOUT_S)
 
 
+def settle_heap() -> None:
+    """Move what the app built at import (about 180,000 objects) out of the garbage
+    collector's sight: a full collection that walked them paused a request for about 90 ms
+    whenever it came; after gc.freeze() it walks only what was allocated since (well under a
+    millisecond). The startup garbage is collected first, so that none of it is kept."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(fd: int) -> None:
     settings = Config()
     settings.check()  # a bad CANOPY_LOG_LEVEL is said as such, not as a ValueError
@@ -123,6 +133,7 @@ def serve(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     # The access lines come from the app (api/core/request_log.py), with the request id and caller.
     server = build_server(app, sock, config)
+    settle_heap()
     parent, stop_at = os.getppid(), []
     # On SIGTERM: accept nothing new, answer what was read, for at most the graceful timeout.
     signal.signal(signal.SIGTERM,

@@ -47,3 +47,18 @@ def test_the_socket_is_bound_to_the_host_asked_for():
         assert sock.getsockname()[0] == "127.0.0.2"
     finally:
         sock.close()
+
+
+def test_a_worker_hides_what_it_built_at_startup_from_the_collector():
+    import gc
+
+    from api.server.worker import settle_heap
+
+    gc.unfreeze()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 1000  # the imported modules, functions, classes...
+        gc.collect()
+        assert gc.get_freeze_count() > 1000  # a full collection leaves them frozen
+    finally:
+        gc.unfreeze()
