@@ -15,7 +15,7 @@ from carbon import ball_ids
 from carbon.history_models import CappedMonth
 from carbon.models import Ball
 from carbon.repository import capped
-from carbon.services import methodology
+from carbon.services import methodology, settlement
 from carbon.services.catalog import seed_default_methodology
 from carbon.services.settlement import settle_day
 from db import UnitOfWork
@@ -168,3 +168,32 @@ def test_the_upgrade_counts_every_settled_month_from_carbon_days_and_balls(old_d
         rows = {(str(m), t): g for m, t, g in conn.execute(text(
             "SELECT month, activity_type, co2e_g FROM capped_months WHERE user_id = 1"))}
     assert rows == {("2026-02-01", "movie_ticket"): 720, ("2026-03-01", "movie_ticket"): 900}
+
+
+def test_a_batch_that_dies_after_its_upsert_leaves_no_total_and_its_retry_counts_once(
+        uow, session, monkeypatch):
+    """The upsert, the balls and the ledger are one transaction: a batch killed after the
+    month's total was written (here: its ledger posting fails) leaves nothing, and the rerun
+    counts its night once (a doubled total would cut the next night's allowance)."""
+    seed_methodology(uow)
+    ann = UserFactory()
+    first, second = date(2026, 3, 2), date(2026, 3, 3)
+    events(ann, "movie_ticket", 6, first)
+    real, calls = settlement.ledger.post, []
+
+    def dies_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the process died after the batch's upsert")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(settlement.ledger, "post", dies_once)
+    with pytest.raises(RuntimeError):
+        settle_day(uow, first, NOW)
+    assert capped_rows(session) == {} and energy(session, ann, first, "movie_ticket") is None
+    settle_day(uow, first, NOW)
+    assert capped_rows(session) == {(date(2026, 3, 1), ann.id, "movie_ticket"): 1080}
+    events(ann, "movie_ticket", 6, second)
+    settle_day(uow, second, NOW)
+    assert energy(session, ann, second, "movie_ticket") == 720  # 1,800 a month - 1,080
+    assert capped_rows(session) == {(date(2026, 3, 1), ann.id, "movie_ticket"): 1800}
