@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.partitions import LOCK_NAMESPACE, REGISTRY, Spec, add_months, ball_id_bounds
-from db.sql import rowcount
+from db.sql import is_citus, rowcount
 from db.uow import UnitOfWork
 
 AHEAD_MONTHS = 3
@@ -148,9 +148,35 @@ def _oldest_in_default(s: Session, spec: Spec) -> date | None:
     return None if oldest is None else spec.period(oldest)
 
 
+# The locks a table's partition DDL needs, taken in the order the traffic takes them: first
+# the tables its foreign keys refer to (SHARE ROW EXCLUSIVE: creating or dropping a partition
+# adds or drops its copies of those keys), then the table (ACCESS EXCLUSIVE). Taken as the DDL
+# went, the table came first and a deadlock followed: settlement holds ledger_accounts while
+# it inserts ledger_entries, and the partition of ledger_entries being created held
+# ledger_entries while it waited for ledger_accounts. Now this run waits for the referred-to
+# tables while it holds nothing a writer waits for (under lock_timeout, as before).
+_REFERENCED = text("""
+SELECT DISTINCT CAST(c.confrelid AS regclass)::text FROM pg_constraint c
+WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = to_regclass(:t)
+  AND c.confrelid <> c.conrelid
+ORDER BY 1""")
+
+
+def take_ddl_locks(s: Session, spec: Spec) -> None:
+    """The locks of the table's partition DDL, in the traffic's order (above). PostgreSQL; on
+    Citus the DDL takes its locks as it goes, as before."""
+    if is_citus(s):
+        return
+    referenced = list(s.scalars(_REFERENCED, {"t": spec.table}))
+    if referenced:
+        s.execute(text(f"LOCK TABLE {', '.join(referenced)} IN SHARE ROW EXCLUSIVE MODE"))
+    s.execute(text(f"LOCK TABLE {spec.table} IN ACCESS EXCLUSIVE MODE"))
+
+
 def create_partition(s: Session, spec: Spec, start: date) -> int:
     """Create the period's partition; rows the default partition holds in its range move into
     it in this transaction. Returns how many moved."""
+    take_ddl_locks(s, spec)
     lo, hi = spec.literals(start)
     t, col = spec.table, spec.column
     s.execute(text(f"CREATE TEMP TABLE partition_moving (LIKE {t}) ON COMMIT DROP"))
@@ -171,6 +197,7 @@ def _retire(s: Session, spec: Spec, today: date, keep: int, row: TableReport) ->
         end = spec.next(start)
         if end > cutoff or not _ready(s, spec, start):
             break
+        take_ddl_locks(s, spec)
         s.execute(text(f"ALTER TABLE {spec.table} DETACH PARTITION {name}"))
         s.execute(text(f"DROP TABLE {name}"))
         if spec.after_retire:

@@ -251,3 +251,38 @@ def test_the_run_logs_each_table_it_changed_and_its_figures(session, uow, uow_fa
     assert {"activity_events", "ledger_entries", "outbox_events"} <= tables
     months = [line["month"] for line in lines if line["event"] == "ledger month checkpointed"]
     assert months[0] == "2026-03-01" and len(months) == 12
+
+
+def test_a_partition_waits_for_a_writer_of_the_table_its_keys_refer_to(engine, database_url):
+    """Settlement's order: ledger_accounts, then ledger_entries. Maintenance creating a
+    ledger_entries partition meanwhile waits for the writer, and both finish; when the DDL
+    locked ledger_entries first, the writer's next step deadlocked with it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's partition DDL and locks")
+    with database_at(engine, database_url, "head") as db:
+        sessions = make_session_factory(db)
+        reports: list[partition_ops.Report] = []
+        keep = {"RETAIN_LEDGER_MONTHS": 1000}
+        with db.connect() as writer:
+            tx = writer.begin()
+            writer.execute(text("LOCK TABLE ledger_accounts IN ROW EXCLUSIVE MODE"))
+            run = threading.Thread(target=lambda: reports.append(partition_ops.maintain(
+                lambda: UnitOfWork(sessions), date(2031, 1, 15), keep,
+                registry=(spec("ledger_entries"),))))
+            run.start()
+            waiting = 0
+            for _ in range(200):  # until the maintenance waits for ledger_accounts
+                waiting = writer.scalar(text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                    "AND relation = to_regclass('ledger_accounts')"))
+                if waiting:
+                    break
+                threading.Event().wait(0.02)
+            # What inserting the batch's entries takes; it would wait on the new partition's DDL.
+            writer.execute(text("LOCK TABLE ledger_entries IN ROW EXCLUSIVE MODE"))
+            tx.commit()
+            run.join(timeout=60)
+    assert waiting == 1
+    (table,) = reports[0].tables
+    assert table.skipped is None
+    assert table.created == [f"ledger_entries_p2031{m:02}" for m in (1, 2, 3, 4)]
