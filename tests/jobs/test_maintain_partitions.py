@@ -253,12 +253,15 @@ def test_the_run_logs_each_table_it_changed_and_its_figures(session, uow, uow_fa
     assert months[0] == "2026-03-01" and len(months) == 12
 
 
-def test_a_partition_waits_for_a_writer_of_the_table_its_keys_refer_to(engine, database_url):
+def test_a_partition_waits_for_a_writer_of_the_table_its_keys_refer_to(engine, database_url,
+                                                                       not_on_citus):
     """Settlement's order: ledger_accounts, then ledger_entries. Maintenance creating a
     ledger_entries partition meanwhile waits for the writer, and both finish; when the DDL
     locked ledger_entries first, the writer's next step deadlocked with it."""
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's partition DDL and locks")
+    not_on_citus("ledger_entries keeps no foreign key to ledger_accounts there (0026 drops "
+                 "it), so its partition DDL waits for no writer of ledger_accounts")
     with database_at(engine, database_url, "head") as db:
         sessions = make_session_factory(db)
         reports: list[partition_ops.Report] = []
