@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbon.errors import InsufficientEnergy, LedgerUnbalanced
@@ -56,8 +57,16 @@ def _create(session: Session, code: str, user_id: int | None,
     row = {"user_id": user_id, "owner_id": repository.owner_of(user_id), "code": code,
            "tracks_balance": tracks, "balance_g": 0}
     table = LedgerAccount.__table__
-    made = insert_ignore(session, table, row, ["owner_id", "code"],
-                         returning=(table.c.id, table.c.tracks_balance)).first()
+    # ON CONFLICT arbitrates (owner_id, code) only: a concurrent transaction that created the
+    # same account first may instead meet this insert on another of its unique keys ((user_id,
+    # code), or code among system accounts on PostgreSQL), which raises once it commits; two
+    # first settlements at once failed so. In a savepoint, that is the same as DO NOTHING.
+    try:
+        with session.begin_nested():
+            made = insert_ignore(session, table, row, ["owner_id", "code"],
+                                 returning=(table.c.id, table.c.tracks_balance)).first()
+    except IntegrityError:
+        made = None
     # Nothing returned: a concurrent transaction created it first; read theirs.
     found = (made[0], bool(made[1])) if made else repository.account_id(session, user_id, code)
     assert found is not None
