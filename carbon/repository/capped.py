@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from carbon import ball_ids
+from carbon.domain.account import month_start
+from db.partitions import add_months
 
 # The types whose settled CO2e capped_months keeps: those with a monthly cap in any version.
 TRACKED = "SELECT t.activity_type FROM methodology_versions t WHERE t.cap_period = 'month'"
@@ -84,30 +86,16 @@ GROUP BY b.user_id, b.activity_type{_ADD}"""),
 _ALL, _ONE = _statements(False), _statements(True)
 
 
-def month_of(d: date) -> date:
-    return d.replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
-
-
-def _days_through(conn: Connection | Session) -> date | None:
-    value = conn.execute(text("SELECT days_through FROM co2e_rollup")).scalar()
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def rebuild(conn: Connection | Session, first: date, last: date,
+def rebuild(conn: Connection | Session, first: date, last: date, through: date | None,
             activity_type: str | None = None) -> None:
     """Recount capped_months for every month from first's to last's, for `activity_type` or
-    every tracked type. The balls after days_through are read by their id range (the month's
-    partitions only); balls older than the date-and-user ids are all at or before it
-    (migration 0028)."""
-    through = _days_through(conn)
+    every tracked type, `through` being the roll-up's days_through as the caller read it. The
+    balls after it are read by their id range (the month's partitions only); balls older than
+    the date-and-user ids are all at or before it (migration 0028)."""
     statements = _ALL if activity_type is None else _ONE
-    month = month_of(first)
+    month = month_start(first)
     while month <= last:
-        after = next_month(month)
+        after = add_months(month, 1)
         balls_from = month if through is None or through < month else through + timedelta(days=1)
         params = {"m": month, "next": after, "through": through,
                   "lo": ball_ids.day_base(min(balls_from, after)),
@@ -122,4 +110,5 @@ def months_a_version_reaches(start: datetime, now: datetime) -> tuple[date, date
     """The local months a version starting at `start` can cap that may hold settled nights at
     `now`: from the month of start's earliest local date (UTC-12) to the latest local date
     that can have been settled (UTC+14). Empty (first > last) when it starts months ahead."""
-    return month_of(start.date() - timedelta(days=1)), month_of(now.date() + timedelta(days=1))
+    return (month_start(start.date() - timedelta(days=1)),
+            month_start(now.date() + timedelta(days=1)))

@@ -200,9 +200,3 @@ def unsettled_into_users_g(session: Session, marks: Watermarks) -> int:
     total += session.scalar(select(func.coalesce(func.sum(Ball.co2e_g), 0)).where(
         Ball.kind == "settlement", Ball.id >= low)) or 0
     return int(total)
-
-
-def started_dates(session: Session, first: date, last: date) -> set[date]:
-    """The local dates of first..last that a settlement started (any zone)."""
-    return set(session.scalars(select(SettlementRun.local_date).distinct()
-                               .where(SettlementRun.local_date.between(first, last))))

@@ -213,9 +213,9 @@ def _start_monthly_totals(s: Session, key: str, start: datetime, now: datetime) 
     and the months the version can reach get theirs counted from what is settled already.
     The roll-up row's exclusive lock waits for the batches in flight (they hold it shared) and
     holds the next ones until this commits, so that none is counted twice or missed."""
-    settled.watermarks(s, lock="update")
+    marks = settled.watermarks(s, lock="update")
     first, last = capped.months_a_version_reaches(start, now)
-    capped.rebuild(s, first, last, key)
+    capped.rebuild(s, first, last, marks.days_through, key)
 
 
 def set_active(uow: UnitOfWork, key: str, active: bool) -> TypeView:

@@ -44,12 +44,13 @@ def upgrade() -> None:
     distribute_later_table(conn, 'capped_months')
     first, last = conn.execute(text(
         "SELECT MIN(local_date), MAX(local_date) FROM settlement_runs")).one()
+    through = conn.execute(text("SELECT days_through FROM co2e_rollup")).scalar()
     if first is not None:
-        capped.rebuild(conn, _date(first), _date(last))
+        capped.rebuild(conn, _date(first), _date(last), _date(through))
 
 
-def _date(value: date | str) -> date:  # SQLite answers ISO text
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _date(value: date | str | None) -> date | None:  # SQLite answers ISO text
+    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
 
 
 def downgrade() -> None:
