@@ -83,7 +83,7 @@ def load(url: str, users: int, per_user: int) -> float:
 
 def batch_params(url: str, batch: int) -> tuple[bool, bool, dict]:
     """What the first batch of the night gets, built as settlement._issue_batch builds it:
-    (reads carbon_days, nights read from balls, adds carbon_days, adds totals, parameters)."""
+    (adds carbon_days, adds totals, parameters)."""
     with psycopg.connect(url) as conn:
         first, last = conn.execute(
             "SELECT MIN(id), MAX(id) FROM (SELECT id FROM users WHERE timezone = %s "

@@ -56,7 +56,7 @@ from common import (  # noqa: E402
 from api import create_app  # noqa: E402
 from api.core.auth import make_token  # noqa: E402
 from carbon.services import co2e_totals  # noqa: E402
-from carbon.services.catalog import seed_default_methodology  # noqa: E402
+from carbon.services.catalog import DEFAULT_TYPES, seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
 from config import Config  # noqa: E402
 from db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
@@ -114,8 +114,10 @@ ORDER BY 1, 2, 3
 # night never touches them, they make the table and its key a year deep. The grams are not
 # those of the history's balls (which are of three daily-capped types only): what is measured
 # is what reading and writing this table costs.
-MONTHLY_CAPS = "(VALUES ('utility_bill', 262, 2620), ('movie_ticket', 180, 1800), " \
-               "('train_ticket', 136, 1360), ('hospital_booking', 277, 1385)) AS c(k, f, cap)"
+# The default methodology's monthly-capped types of EVENT_MIX: (key, grams per event, cap).
+MONTHLY_CAPS = "(VALUES {}) AS c(k, f, cap)".format(", ".join(
+    f"('{t.key}', {t.factor_num // t.factor_den}, {t.cap_g})" for t in DEFAULT_TYPES
+    if t.cap_period == "month" and t.key in dict(EVENT_MIX)))
 HISTORY_CAPPED = f"""
 INSERT INTO capped_months (month, user_id, activity_type, co2e_g)
 SELECT m::date, u.id, c.k, c.cap
