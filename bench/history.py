@@ -55,6 +55,7 @@ from common import (  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.core.auth import make_token  # noqa: E402
+from carbon import settlement_sql  # noqa: E402
 from carbon.services import co2e_totals  # noqa: E402
 from carbon.services.catalog import DEFAULT_TYPES, seed_default_methodology  # noqa: E402
 from carbon.services.settlement import settle_day  # noqa: E402
@@ -221,11 +222,13 @@ WAL_COMPRESSION = os.environ.get("BENCH_WAL_COMPRESSION", "")
 
 
 def settle_env() -> dict[str, str]:
-    """The settling process's environment: BENCH_WAL_COMPRESSION=lz4 (or pglz, zstd) sets
-    wal_compression for its sessions only (PGOPTIONS; the bench connects as a superuser),
-    which compresses the full-page images a page's first change after a checkpoint writes."""
+    """The settling process's environment. BENCH_WAL_COMPRESSION unset: settlement's own choice
+    (carbon/settlement_sql.py WAL_COMPRESSION: lz4 for its transactions where the server leaves
+    wal_compression off and the role may set it; the bench connects as a superuser). "off":
+    settlement leaves the server's setting alone. lz4, pglz or zstd: the settling sessions
+    start with it (PGOPTIONS), which settlement then leaves alone."""
     env = dict(os.environ)
-    if WAL_COMPRESSION:
+    if WAL_COMPRESSION not in ("", "off"):
         env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c wal_compression={WAL_COMPRESSION}"
     return env
 
@@ -254,6 +257,8 @@ def settle_night(day: date, batch: int, workers: int) -> dict:
 
 
 def settle_only(day: date, batch: int, workers: int) -> None:
+    if WAL_COMPRESSION == "off":
+        settlement_sql.WAL_COMPRESSION = ()
     engine = make_engine(URL)
     uow = UnitOfWork(make_session_factory(engine))
     started = time.perf_counter()
@@ -261,7 +266,8 @@ def settle_only(day: date, batch: int, workers: int) -> None:
     report = settle_day(uow, day, at, batch_users=batch, workers=workers)
     seconds = time.perf_counter() - started
     engine.dispose()
-    print(json.dumps({"seconds": seconds, "balls": report.balls}))
+    chosen = next(iter(settlement_sql._wal_methods.values()), None)
+    print(json.dumps({"seconds": seconds, "balls": report.balls, "wal_method": chosen}))
 
 
 def statement_ms(users: int, day: date, requests: int) -> float:
@@ -305,7 +311,9 @@ def run(users: int, history_days: int, requests: int, batch: int, workers: int,
     print(f"night_{history_days + 1} users={users} balls={night['balls']} "
           f"seconds={night['seconds']:.2f} wal_mb={night['wal_mb']:.1f} "
           f"db_wal_mb={night['db_wal_mb']:.1f} statement_ms={later_ms:.2f}")
-    print(f"# wal_compression of the settling sessions: {WAL_COMPRESSION or 'server default'}")
+    print(f"# wal_compression of the settling sessions: BENCH_WAL_COMPRESSION="
+          f"{WAL_COMPRESSION or '(unset)'}, settlement set {night.get('wal_method')} "
+          f"(fresh night: {fresh.get('wal_method')}) where the server's was off")
     print(f"ratios settle_seconds={night['seconds'] / fresh['seconds']:.2f} "
           f"settle_wal={night['wal_mb'] / fresh['wal_mb']:.2f} "
           f"settle_db_wal={night['db_wal_mb'] / fresh['db_wal_mb']:.2f} "

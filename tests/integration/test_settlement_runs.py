@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from carbon import settlement_sql
@@ -226,3 +226,31 @@ def test_a_worker_that_fails_stops_nothing_else_and_the_run_resumes(committed_uo
         assert s.scalar(select(func.count()).select_from(Ball)) == 12
         assert s.scalar(select(SettlementRun.completed_at)) == NOW
     assert reconcile(committed_uow) == []
+
+
+def _compressing_server(session, is_postgres) -> None:
+    if not is_postgres or settlement_sql.is_citus(session):
+        pytest.skip("PostgreSQL's wal_compression, set by a batch on plain PostgreSQL only")
+    if session.scalar(text("SHOW wal_compression")) != "off":
+        pytest.skip("this server compresses its WAL already: a batch leaves it alone")
+    if session.scalar(text("SHOW is_superuser")) != "on":
+        pytest.skip("the test role may not set wal_compression")
+
+
+def test_a_batch_compresses_its_full_page_images_for_its_own_transaction(session, is_postgres):
+    _compressing_server(session, is_postgres)
+    known = session.scalar(text(
+        "SELECT enumvals FROM pg_settings WHERE name = 'wal_compression'"))
+    expected = next(m for m in settlement_sql.WAL_COMPRESSION if m in known)
+    settlement_sql.tune_batch_transaction(session)
+    assert session.scalar(text("SHOW wal_compression")) == expected
+    session.rollback()  # SET LOCAL: the next transaction has the server's setting again
+    assert session.scalar(text("SHOW wal_compression")) == "off"
+
+
+def test_a_role_that_may_not_set_wal_compression_settles_without_it(session, is_postgres):
+    _compressing_server(session, is_postgres)
+    session.execute(text("SET LOCAL ROLE pg_read_all_settings"))  # no SET on the parameter
+    settlement_sql.tune_batch_transaction(session)  # no error: the transaction goes on
+    assert session.scalar(text("SHOW wal_compression")) == "off"
+    assert session.scalar(text("SHOW work_mem")) == "64MB"
