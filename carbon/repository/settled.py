@@ -135,9 +135,12 @@ SELECT
    FROM (SELECT to_char(day, 'YYYY-MM') AS m, SUM(g) AS g FROM days GROUP BY 1) AS x),
   (SELECT CAST(json_object_agg(t, g ORDER BY t) AS text)
    FROM (SELECT t, SUM(g) AS g FROM r GROUP BY t) AS y),
-  (SELECT COALESCE(SUM(g), 0) FROM r)
+  (SELECT COALESCE(SUM(g), 0) FROM r),
+  (SELECT COALESCE(SUM(g), 0) FROM r WHERE day > CAST(:through AS date)),
+  (SELECT co2e_total_g FROM users WHERE id = :u)
 """).columns(column("days", Text), column("months", Text), column("by_type", Text),
-             column("total", BigInteger))
+             column("total", BigInteger), column("after_through", BigInteger),
+             column("rolled_up", BigInteger))
 
 
 @dataclass(frozen=True)
@@ -146,17 +149,21 @@ class StatementJson:
     months: str
     by_type: str
     total_g: int
+    # The user's all-time CO2e when the dates asked hold every settled night after the
+    # roll-up's `through` (users.co2e_total_g + those nights, read by the same statement),
+    # else None: the caller asks co2e_totals.all_time_g.
+    all_time_g: int | None = None
 
 
 def statement_json(session: Session, user_id: int, first: date, last: date,
-                   days_through: date | None) -> StatementJson | None:
+                   marks: Watermarks) -> StatementJson | None:
     """What settled_days reads, as the statement's JSON, on PostgreSQL (not Citus, where the
     rows are read and encoded by the caller); None elsewhere."""
     if not is_postgres(session) or is_citus(session):
         return None
-    old, new = split(first, last, days_through)
+    old, new = split(first, last, marks.days_through)
     dates = _dates(*old) if old is not None else []
-    span_first, span_last = settled_span(session) if new is not None else (None, None)
+    span_first, span_last = settled_span(session)
     lows: list[int] = []
     highs: list[int] = []
     if new is not None and span_first is not None and span_last is not None:
@@ -164,9 +171,15 @@ def statement_json(session: Session, user_id: int, first: date, last: date,
             low, high = ball_ids.user_range(d, user_id, user_id)
             lows.append(low)
             highs.append(high)
-    days, months, by_type, total = session.execute(_STATEMENT_JSON, {
-        "dates": dates, "u": user_id, "lows": lows, "highs": highs}).one()
-    return StatementJson(days or "[]", months or "[]", by_type or "{}", int(total))
+    days, months, by_type, total, after, rolled_up = session.execute(_STATEMENT_JSON, {
+        "dates": dates, "u": user_id, "lows": lows, "highs": highs,
+        "through": marks.through}).one()
+    # co2e_totals.all_time_g's nights: after `through`, up to the last one settled.
+    settled_last = max(filter(None, (marks.days_through, span_last)), default=None)
+    holds_all = (marks.through is not None and first <= marks.through + timedelta(days=1)
+                 and (settled_last is None or last >= settled_last))
+    return StatementJson(days or "[]", months or "[]", by_type or "{}", int(total),
+                         int(rolled_up or 0) + int(after) if holds_all else None)
 
 
 def settled_g(session: Session, user_id: int, first: date, last: date,

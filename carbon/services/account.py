@@ -105,7 +105,7 @@ def statement_document(uow: UnitOfWork, user_id: int, from_date: date,
     with uow.reading():
         s = uow.session
         marks = settled.watermarks(s)
-        found = settled.statement_json(s, user_id, from_date, to_date, marks.days_through)
+        found = settled.statement_json(s, user_id, from_date, to_date, marks)
         if found is None:
             st = _statement(from_date, to_date, settled.settled_days(
                 s, user_id, from_date, to_date, marks.days_through), 0)
@@ -114,7 +114,8 @@ def statement_document(uow: UnitOfWork, user_id: int, from_date: date,
                              "by_type": d.by_type} for d in st.days]),
                 json.dumps([{"month": m, "co2e_g": g} for m, g in st.months]),
                 json.dumps(st.by_type), st.total_co2e_g)
-        all_time = co2e_totals.all_time_g(s, user_id)
+        all_time = (found.all_time_g if found.all_time_g is not None
+                    else co2e_totals.all_time_g(s, user_id))
     return StatementDocument(from_date, to_date, found.days, found.months, found.by_type,
                              found.total_g, all_time)
 

@@ -15,6 +15,7 @@ from carbon import ball_ids
 from carbon import settlement_sql as sql
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import ActivityEvent, Ball
+from carbon.repository import settled as settled_repo
 from carbon.services import co2e_totals
 from carbon.services.account import STATEMENT_MAX_DAYS, carbon_statement, statement_document
 from carbon.services.balls import expire_balls
@@ -239,6 +240,36 @@ def test_the_statement_document_says_what_the_statement_says(uow, session):
     assert watermarks(session)[1] == date(2026, 3, 31)
     _document_says(uow, ann, date(2026, 2, 1), date(2026, 4, 30))
     _document_says(uow, ann, date(2026, 3, 31), date(2026, 4, 2))  # both sources
+    _document_says(uow, ann, date(2026, 4, 2), date(2026, 4, 2))  # after `through` + 1
+    _document_says(uow, ann, date(2026, 2, 1), date(2026, 3, 31))  # before the last night
     doc = statement_document(uow, bob.id, date(2026, 2, 1), date(2026, 4, 30))
     assert (doc.days_json, doc.months_json, doc.by_type_json, doc.total_co2e_g) == (
         "[]", "[]", "{}", 0)
+
+
+def test_a_statement_holding_every_night_after_the_roll_up_reads_the_all_time_total_too(
+        uow, session, is_postgres):
+    """On PostgreSQL a statement whose dates hold every night settled after the roll-up's
+    `through` sums those nights itself (users.co2e_total_g + them): the same all-time CO2e
+    as co2e_totals.all_time_g, without its statements; other ranges leave it to them."""
+    if not is_postgres or sql.is_citus(session):
+        pytest.skip("the statement's one PostgreSQL statement (plain PostgreSQL only)")
+    ann = UserFactory()
+    for day in (date(2026, 3, 2), date(2026, 3, 31), date(2026, 4, 2), date(2026, 4, 5)):
+        events(ann, "metro_ride", 2, at=on(day))
+        settle_day(uow, day, NOW + timedelta(days=40))
+    assert co2e_totals.roll_up(uow, APRIL_9) >= 1  # March: through = March 31
+    with uow.reading():
+        marks = settled_repo.watermarks(uow.session)
+        expected = co2e_totals.all_time_g(uow.session, ann.id)
+        for first, last, folded in ((date(2026, 4, 1), date(2026, 4, 5), True),
+                                    (date(2025, 4, 6), date(2026, 4, 5), True),
+                                    (date(2026, 3, 31), date(2026, 4, 30), True),
+                                    (date(2026, 4, 2), date(2026, 4, 5), False),
+                                    (date(2026, 4, 1), date(2026, 4, 4), False)):
+            found = settled_repo.statement_json(uow.session, ann.id, first, last, marks)
+            assert found is not None
+            assert found.all_time_g == (expected if folded else None), (first, last)
+    assert expected == 4 * 2 * 52 and marks.through == date(2026, 3, 31)
+    for first, last in ((date(2026, 4, 1), date(2026, 4, 5)), (date(2026, 4, 2), date(2026, 4, 5))):
+        _document_says(uow, ann, first, last)
