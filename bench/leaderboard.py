@@ -20,8 +20,9 @@ same database and alternates between the two builds in every round, so that a sh
 load hits both alike. EXPLAIN (ANALYZE, BUFFERS) figures of the board's statement are printed
 fresh and after the year. Then adds a year of the same activity (INSERT ... SELECT
 generate_series into the ledger, then the earned totals grouped from it, both timed), deletes
-the quarters and days the nightly maintenance would have deleted and rebuilds their keys, as
-a year of nightly purges leaves them (`--no-purge`: keep them), and runs again. Last, for scale, times the ledger sum the board used to run for the 200 friends.
+the quarters the nightly maintenance would have deleted and rebuilds their key, as a year of
+nightly purges leaves it (`--no-purge`: keep them), and runs again. Last, for scale, times the
+ledger sum the board used to run for the 200 friends.
 """
 
 from __future__ import annotations
@@ -87,12 +88,10 @@ WHERE ua.code = 'available' AND e.amount_g > 0 AND EXISTS (
   AND b.account_id = %(balls)s AND b.amount_g < 0)
 """
 REBUILD_TOTALS = [
-    "TRUNCATE earned_days, earned_quarters, earned_totals",
-    f"INSERT INTO earned_days SELECT user_id, (created_at AT TIME ZONE 'UTC')::date, "
-    f"SUM(amount_g) FROM ({EARNED}) x GROUP BY 1, 2",
+    "TRUNCATE earned_quarters, earned_totals",
     f"INSERT INTO earned_quarters SELECT user_id, floor(extract(epoch FROM created_at) / 900), "
     f"SUM(amount_g) FROM ({EARNED}) x GROUP BY 1, 2",
-    "INSERT INTO earned_totals SELECT user_id, SUM(earned_g) FROM earned_days GROUP BY 1",
+    "INSERT INTO earned_totals SELECT user_id, SUM(earned_g) FROM earned_quarters GROUP BY 1",
 ]
 OLD_BOARD = """
 SELECT ua.user_id, SUM(e.amount_g) FROM ledger_accounts ua
@@ -264,27 +263,26 @@ def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> No
                       f"loadavg_1min={os.getloadavg()[0]:.2f}", flush=True)
 
 
-def purge_quarters(url: str, now: datetime) -> tuple[int, int, float]:
+def purge_quarters(url: str, now: datetime) -> tuple[int, float]:
     """What the nightly maintenance does for the board (carbon.services.retention.maintain):
-    quarters and days older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
+    quarters older than earnings.QUARTERS_KEPT deleted; rows deleted and seconds."""
     from carbon.services import earnings
     from db import UnitOfWork, make_engine, make_session_factory
 
     engine = make_engine(url)
     started = time.perf_counter()
     with UnitOfWork(make_session_factory(engine)) as uow:
-        purged = earnings.purge_quarters(uow.session, now), earnings.purge_days(uow.session, now)
+        purged = earnings.purge_quarters(uow.session, now)
         uow.commit()
     seconds = time.perf_counter() - started
     # The year was written at once and purged once; a deployment purges every night, so its
     # keys never hold more than QUARTERS_KEPT: rebuilt, they are that size (not the year's).
     with engine.connect() as conn:
         autocommit = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("earned_quarters", "earned_days"):
-            autocommit.exec_driver_sql(f"REINDEX TABLE {table}")
-            autocommit.exec_driver_sql(f"VACUUM ANALYZE {table}")
+        autocommit.exec_driver_sql("REINDEX TABLE earned_quarters")
+        autocommit.exec_driver_sql("VACUUM ANALYZE earned_quarters")
     engine.dispose()
-    return *purged, seconds
+    return purged, seconds
 
 
 def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> None:
@@ -384,9 +382,9 @@ def main() -> None:
               f"ledger_transactions={txns} ledger_s={ledger_s:.1f} totals_s={totals_s:.1f}",
               flush=True)
         if not args.no_purge:
-            quarters, days, purge_s = purge_quarters(url, now)
-            print(f"maintenance earned_quarters_purged={quarters} earned_days_purged={days} "
-                  f"purge_s={purge_s:.1f}", flush=True)
+            quarters, purge_s = purge_quarters(url, now)
+            print(f"maintenance earned_quarters_purged={quarters} purge_s={purge_s:.1f}",
+                  flush=True)
         explain_board(url, "year", args.explain_plan)
         measure(ports, pids, args, "year")
     finally:

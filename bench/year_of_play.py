@@ -11,7 +11,8 @@ life cycle"), for every user already in the database, in one zone's local days b
 - balls: 3 collected settlement balls per user and night for the last 60 nights (older ones are
   retired with their month), ids as settlement makes them (carbon/ball_ids.py);
 - steals: each user stole once a night from the next user's first ball (same 60 nights);
-- earned_days: a row per user and day (the leaderboard's totals), for the whole period;
+- earned_quarters: the quarter hour of each user's collect (the leaderboard's totals), for the
+  whole period (the maintenance then keeps the last 8 days);
 - carbon_days: the statement's 3 rows per user and day, for the whole period (kept forever),
   and co2e_rollup.days_through at its last day (the roll-up copied those nights' balls);
 - outbox_events: one energy_stolen feed item per user and night for the last 90 nights.
@@ -59,9 +60,10 @@ FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d CROSS JOIN
 CROSS JOIN {KINDS} AS t(k, g, r)
 ORDER BY 1, 2, 3
 """
-EARNED_DAYS = """
-INSERT INTO earned_days (user_id, day, earned_g)
-SELECT u.id, d::date, 132 FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d
+EARNED_QUARTERS = """
+INSERT INTO earned_quarters (user_id, quarter, earned_g)
+SELECT u.id, floor(extract(epoch FROM d + interval '23 hours') / 900), 132
+FROM generate_series(%(a)s::date, %(b)s::date, interval '1 day') AS d
 CROSS JOIN users u ORDER BY 1, 2
 """
 FEED = """
@@ -128,7 +130,7 @@ def add_year(url: str, today: date, days: int = 365) -> float:
         for a, b in month_spans(first, last):
             span = {"a": a, "b": b}
             conn.execute(CARBON_DAYS, span)
-            conn.execute(EARNED_DAYS, span)
+            conn.execute(EARNED_QUARTERS, span)
             if b >= ledger_first:
                 at = {"a": datetime.combine(max(a, ledger_first), datetime.min.time(), UTC)
                       + timedelta(hours=1),
@@ -148,7 +150,7 @@ def add_year(url: str, today: date, days: int = 365) -> float:
         conn.execute("UPDATE ledger_accounts SET balance_g = balance_g + 132 * %s "
                      "WHERE code = 'available' AND user_id IS NOT NULL", (nights,))
         for table in ("balls", "steals", "ledger_transactions", "ledger_entries",
-                      "ledger_accounts", "earned_days", "carbon_days", "outbox_events"):
+                      "ledger_accounts", "earned_quarters", "carbon_days", "outbox_events"):
             conn.execute(f"VACUUM (ANALYZE) {table}")
     nightly_maintenance(url, today)
     with psycopg.connect(url, autocommit=True) as conn:

@@ -1,30 +1,19 @@
 """Energy earned out of balls, kept beside the ledger so that a leaderboard reads a few rows
 per user instead of summing their ledger history.
 
-A grain is UTC-aligned so that any viewer's local day or week is a union of grains: full UTC
-days come from earned_days, the edges of the window from 15-minute earned_quarters (every
-zone's UTC offset today is a multiple of 15 minutes, so local midnights fall on a quarter)."""
+A grain is UTC-aligned so that any viewer's local day or week is a union of grains: 15-minute
+earned_quarters (every zone's UTC offset today is a multiple of 15 minutes, so local midnights
+fall on a quarter), kept 8 days; earned_totals for all time. (Per-UTC-day rows, earned_days,
+were dropped by migration 0030: one key range of quarters per user reads fewer pages.)"""
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import BigInteger, Date, ForeignKey
+from sqlalchemy import BigInteger, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
 
 QUARTER_SECONDS = 900
-
-
-class EarnedDay(Base):
-    """Grams a user earned in one UTC day."""
-
-    __tablename__ = "earned_days"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    earned_g: Mapped[int] = mapped_column(BigInteger)
 
 
 class EarnedQuarter(Base):

@@ -59,7 +59,6 @@ DISTRIBUTED: tuple[Distributed, ...] = (
     Distributed("ledger_accounts", "owner_id"),
     Distributed("ledger_entries", "owner_id"),
     Distributed("idempotency_keys", "user_id"),
-    Distributed("earned_days", "user_id"),
     Distributed("earned_quarters", "user_id"),
     Distributed("earned_totals", "user_id"),
     Distributed("capped_months", "user_id"),  # migration 0029 (LATER)

@@ -5,13 +5,13 @@ record_earned runs beside each ledger posting that takes energy out of the balls
 a user's available energy (collect, steal); board reads any window whose ends fall on a
 quarter hour (every local midnight today) from those totals in one statement, and falls back
 to the ledger otherwise. The ledger stays the truth: the totals can be rebuilt from it (see
-migration 0014). Quarters and days are kept QUARTERS_KEPT: purge_quarters and purge_days drop
-older ones, which no day or week board reads (an older window is read from the ledger), so
-that the tables, and a board's cost, stay as they are a week after a deployment starts."""
+migration 0014). Quarters are kept QUARTERS_KEPT: purge_quarters drops older ones, which no
+day or week board reads (an older window is read from the ledger), so that the table, and a
+board's cost, stay as they are a week after a deployment starts."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -28,18 +28,17 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from carbon.earned_models import QUARTER_SECONDS, EarnedDay, EarnedQuarter, EarnedTotal
+from carbon.earned_models import QUARTER_SECONDS, EarnedQuarter, EarnedTotal
 from carbon.models import User
 from carbon.services.lookups import energy_from_balls
 
-_TABLES = (EarnedDay.__table__, EarnedQuarter.__table__, EarnedTotal.__table__)
-# A day or week board reads quarters only from the start of the viewer's local week, never
+_TABLES = (EarnedQuarter.__table__, EarnedTotal.__table__)
+# A day or week board reads quarters from the start of the viewer's local day or week, never
 # more than 7 days back; one more day of margin for the purge.
 QUARTERS_KEPT = timedelta(days=8)
 
@@ -53,11 +52,11 @@ def quarter_of(instant: datetime) -> int:
 def _upserts(dialect_name: str) -> tuple:
     """INSERT ... ON CONFLICT DO UPDATE SET earned_g = earned_g + excluded.earned_g, per table,
     built once per dialect: a concurrent first earning of the same grain adds, never fails.
-    PostgreSQL runs the three as one statement (data-modifying CTEs): one round trip in the
+    PostgreSQL runs the two as one statement (a data-modifying CTE): one round trip in the
     rush's steals. Their order inside it does not matter: only the earner's own transactions
     write these rows, and those already queue on the earner's ledger account row."""
     if dialect_name == "postgresql":
-        return (text(_PG_ALL_THREE),)
+        return (text(_PG_BOTH),)
     out = []
     for table in _TABLES:
         stmt = sqlite.insert(table)
@@ -67,10 +66,8 @@ def _upserts(dialect_name: str) -> tuple:
     return tuple(out)
 
 
-_PG_ALL_THREE = """
-WITH d AS (INSERT INTO earned_days (user_id, day, earned_g) VALUES (:user_id, :day, :earned_g)
-           ON CONFLICT (user_id, day) DO UPDATE SET earned_g = earned_days.earned_g + excluded.earned_g),
-     q AS (INSERT INTO earned_quarters (user_id, quarter, earned_g)
+_PG_BOTH = """
+WITH q AS (INSERT INTO earned_quarters (user_id, quarter, earned_g)
            VALUES (:user_id, :quarter, :earned_g) ON CONFLICT (user_id, quarter)
            DO UPDATE SET earned_g = earned_quarters.earned_g + excluded.earned_g)
 INSERT INTO earned_totals (user_id, earned_g) VALUES (:user_id, :earned_g)
@@ -79,25 +76,24 @@ ON CONFLICT (user_id) DO UPDATE SET earned_g = earned_totals.earned_g + excluded
 
 
 def record_earned(session: Session, user_id: int, grams: int, now: datetime) -> None:
-    """Add `grams` the user just earned to their day, quarter and total. Does not commit; call
+    """Add `grams` the user just earned to their quarter and total. Does not commit; call
     it after the posting that credits the user's account (which locks that account's row)."""
     if grams <= 0:
         return
     row: dict[str, object] = {"user_id": user_id, "earned_g": grams}
-    day: dict[str, object] = {"day": now.astimezone(UTC).date()}
     quarter: dict[str, object] = {"quarter": quarter_of(now)}
     upserts = _upserts(session.get_bind().dialect.name)
     if len(upserts) == 1:
-        session.execute(upserts[0], {**row, **day, **quarter})
+        session.execute(upserts[0], {**row, **quarter})
         return
-    for stmt, grain in zip(upserts, (day, quarter, {}), strict=True):
+    for stmt, grain in zip(upserts, (quarter, {}), strict=True):
         session.execute(stmt, {**row, **grain})
 
 
 def energy_earned(session: Session, user_ids: list[int], start: datetime,
                   end: datetime, now: datetime) -> dict[int, int]:
-    """Grams each user earned in [start, end) (see board; `now` says which days and quarters
-    are still kept)."""
+    """Grams each user earned in [start, end) (see board; `now` says which quarters are
+    still kept)."""
     if not user_ids:
         return {}
     rows = board(session, _LISTED, {"ids": sorted(set(user_ids))}, start, end, now)
@@ -112,19 +108,20 @@ def board(session: Session, members: Subquery, params: dict[str, Any], start: da
           end: datetime | None, now: datetime) -> list[tuple[int, str, int]]:
     """(user id, external id, grams earned) of each user whose id the subquery `members`
     (a column `id`, its parameters in `params`) selects, in one statement: ever earned when
-    start is None, else in [start, end), the UTC days wholly inside from earned_days, the rest
-    (under a day at each end) from earned_quarters. A window that starts before the quarters
-    and days kept at `now` is read from the ledger. Pass a module-level `members`: one
-    statement is built per subquery."""
+    start is None, else in [start, end), from earned_quarters. A window that starts before the
+    quarters kept at `now` (or off the quarter hour) is read from the ledger. Pass a
+    module-level `members`: one statement is built per subquery."""
     if start is None or end is None:
         return _rows(session, _board_statement(members, "total"), params)
-    if start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
-            or start < now - QUARTERS_KEPT:
+    if not _kept(start, end, now):
         return _from_ledger(session, members, params, start, end)  # an odd historic offset
-    first_day, last_day = _whole_days(start, end)
-    window = _window_params(start, end, first_day, last_day)
-    kind = "window" if first_day < last_day else "quarters"  # no whole UTC day inside
-    return _rows(session, _board_statement(members, kind), {**params, **window})
+    return _rows(session, _board_statement(members, "quarters"), {**params, **_window(start, end)})
+
+
+def _kept(start: datetime, end: datetime, now: datetime) -> bool:
+    """Whether [start, end) is whole quarters that earned_quarters still holds at `now`."""
+    return not (start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS
+                or start < now - QUARTERS_KEPT)
 
 
 def _rows(session: Session, stmt: Select[*tuple[Any, ...]], params: dict[str, Any]) -> list[tuple[int, str, int]]:
@@ -140,48 +137,26 @@ def _from_ledger(session: Session, members: Subquery, params: dict[str, Any], st
     return [(uid, ext, earned.get(uid, 0)) for uid, ext in users]
 
 
-def _window_params(start: datetime, end: datetime, first_day: date,
-                   last_day: date) -> dict[str, Any]:
-    return {"first_day": first_day, "last_day": last_day, "q0": quarter_of(start),
-            "q3": quarter_of(end), "q1": quarter_of(_midnight(first_day)),
-            "q2": quarter_of(_midnight(last_day))}
-
-
-def _whole_days(start: datetime, end: datetime) -> tuple[date, date]:
-    """[first, last): the UTC days that lie wholly inside [start, end)."""
-    first = start.astimezone(UTC).date()
-    if _midnight(first) < start:
-        first += timedelta(days=1)
-    return first, max(first, end.astimezone(UTC).date())
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
+def _window(start: datetime, end: datetime) -> dict[str, Any]:
+    return {"q0": quarter_of(start), "q3": quarter_of(end)}
 
 
 @cache
 def _board_statement(members: Subquery, kind: str) -> Select[*tuple[Any, ...]]:
-    """One correlated sum per member over the union of its index ranges: the whole days, then
-    the quarters of each edge. Each range is a probe of a primary key that carries earned_g
-    (INCLUDE on PostgreSQL, migration 0027): index-only, no heap page, no bitmap."""
-    u, d, q = User.__table__.c, EarnedDay.__table__.c, EarnedQuarter.__table__.c
-    t = EarnedTotal.__table__.c
+    """One correlated sum per member: its total, or one range of earned_quarters' primary key,
+    which carries earned_g (INCLUDE on PostgreSQL, migration 0027): index-only, no heap page,
+    no bitmap. A week is at most 672 quarters of a member's (a few leaf pages), typically two
+    dozen on one page: one descent per member. (The whole UTC days inside a window were read
+    from earned_days, the edges from quarters: three descents per member, 6 buffers against 2
+    in bench/leaderboard.py.)"""
+    u, q, t = User.__table__.c, EarnedQuarter.__table__.c, EarnedTotal.__table__.c
     earned: ColumnElement[Any]
     if kind == "total":
         earned = (select(t.earned_g).where(t.user_id == u.id)).scalar_subquery()
-    elif kind == "quarters":  # e.g. a day east of UTC: one index range per user
+    else:
         earned = select(func.sum(q.earned_g)).where(
             q.user_id == u.id, q.quarter >= bindparam("q0"),
             q.quarter < bindparam("q3")).scalar_subquery()
-    else:
-        ranges = union_all(
-            select(d.earned_g.label("g")).where(
-                d.user_id == u.id, d.day >= bindparam("first_day"),
-                d.day < bindparam("last_day")).correlate(User.__table__),
-            *(select(q.earned_g).where(q.user_id == u.id, q.quarter >= bindparam(low),
-                                       q.quarter < bindparam(high)).correlate(User.__table__)
-              for low, high in (("q0", "q1"), ("q2", "q3")))).subquery("ranges")
-        earned = select(func.sum(ranges.c.g)).scalar_subquery()
     return select(u.id, u.external_id, func.coalesce(earned, 0).label("earned_g")).join(
         members, members.c.id == u.id)
 
@@ -197,13 +172,10 @@ def ranked_json(session: Session, members: Subquery, params: dict[str, Any],
         return None
     if start is None or end is None:
         kind, window = "total", {}
-    elif start.timestamp() % QUARTER_SECONDS or end.timestamp() % QUARTER_SECONDS \
-            or start < now - QUARTERS_KEPT:
+    elif not _kept(start, end, now):
         return None
     else:
-        first_day, last_day = _whole_days(start, end)
-        window = _window_params(start, end, first_day, last_day)
-        kind = "window" if first_day < last_day else "quarters"
+        kind, window = "quarters", _window(start, end)
     doc = session.execute(_ranked_json_statement(members, kind),
                           {**params, **window, "ranked_me": me_id}).scalar_one()
     return str(doc)
@@ -222,21 +194,10 @@ def _ranked_json_statement(members: Subquery, kind: str) -> Select[tuple[Any]]:
 
 
 def purge_quarters(session: Session, now: datetime) -> int:
-    """Delete the quarters older than QUARTERS_KEPT before `now` (no board reads them: a
-    longer window comes from earned_days and the ledger); the number deleted. Does not
-    commit."""
+    """Delete the quarters older than QUARTERS_KEPT before `now` (no board reads them: an
+    older window comes from the ledger); the number deleted. Without it a year of quarters
+    made every board's key ranges deeper (bench/leaderboard.py). Does not commit."""
     horizon = quarter_of(now - QUARTERS_KEPT)
     table = EarnedQuarter.__table__
     result = session.execute(delete(table).where(table.c.quarter < horizon))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def purge_days(session: Session, now: datetime) -> int:
-    """Delete the earned days before the UTC day that holds `now` - QUARTERS_KEPT: a board
-    reads whole days only inside a window that starts after it (board); the number deleted.
-    Without it a year of days made every board's index probes deeper (bench/leaderboard.py).
-    Does not commit."""
-    horizon = (now - QUARTERS_KEPT).astimezone(UTC).date()
-    table = EarnedDay.__table__
-    result = session.execute(delete(table).where(table.c.day < horizon))
     return int(getattr(result, "rowcount", 0) or 0)

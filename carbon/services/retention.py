@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from carbon.services.checkpoints import write_checkpoints
-from carbon.services.earnings import purge_days, purge_quarters
+from carbon.services.earnings import purge_quarters
 from db import UnitOfWork, partition_ops
 
 
@@ -18,24 +18,22 @@ class MaintenanceReport:
     checkpointed: list[date]
     partitions: partition_ops.Report
     earned_quarters_purged: int = 0
-    earned_days_purged: int = 0
 
     def figures(self) -> dict:
         return {"checkpointed": len(self.checkpointed), **self.partitions.figures(),
-                "earned_quarters_purged": self.earned_quarters_purged,
-                "earned_days_purged": self.earned_days_purged}
+                "earned_quarters_purged": self.earned_quarters_purged}
 
 
 def maintain(uow_factory: Callable[[], UnitOfWork], now: datetime,
              keep: Mapping[str, int]) -> MaintenanceReport:
     """Checkpoints first: a ledger month may be retired only once it is checkpointed. Last,
-    the leaderboard's quarters and days that no board reads any more."""
+    the leaderboard's quarters that no board reads any more."""
     months = write_checkpoints(uow_factory(), now)
     partitions = partition_ops.maintain(uow_factory, now.date(), keep)
     with uow_factory() as uow:
-        quarters, days = purge_quarters(uow.session, now), purge_days(uow.session, now)
+        quarters = purge_quarters(uow.session, now)
         uow.commit()
-    return MaintenanceReport(months, partitions, quarters, days)
+    return MaintenanceReport(months, partitions, quarters)
 
 
 def status(uow: UnitOfWork) -> list[dict]:

@@ -1,16 +1,18 @@
 """Migration 0014 upgrades a database that already holds a ledger: the earned totals it
-creates say what the ledger says (collects and steals only)."""
+creates say what the ledger says (collects and steals only). Migration 0030 drops the per-day
+totals (the board reads quarters), and its downgrade writes them back from the quarters."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import bindparam, text
+from alembic import command
+from sqlalchemy import bindparam, inspect, text
 
 from carbon.earned_models import QUARTER_SECONDS
 from db.base import UTCDateTime
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from tests.migrations import database_at
 
 LAST_SECOND = datetime(2026, 3, 9, 23, 59, 59, tzinfo=UTC)
@@ -55,17 +57,42 @@ def test_upgrading_a_database_with_a_ledger_backfills_the_earned_totals(old_data
     with old_database.begin() as conn:
         fill_ledger(conn)
     with old_database.begin() as conn:
-        upgrade(str(old_database.url), "head", connection=conn)
+        upgrade(str(old_database.url), "0029_capped_months", connection=conn)
+    day = _earned_days(old_database)
     with old_database.connect() as conn:
-        days = conn.execute(text("SELECT user_id, day, earned_g FROM earned_days "
-                                 "ORDER BY user_id, day")).all()
         quarters = conn.execute(text("SELECT user_id, quarter, earned_g FROM earned_quarters "
                                      "ORDER BY user_id, quarter")).all()
         totals = conn.execute(text("SELECT user_id, earned_g FROM earned_totals "
                                    "ORDER BY user_id")).all()
-    day = [(u, d if isinstance(d, date) else date.fromisoformat(d), g) for u, d, g in days]
     assert day == [(1, date(2026, 3, 9), 30), (1, date(2026, 3, 10), 7),
                    (2, date(2026, 3, 10), 5)]
     q = int(MIDNIGHT.timestamp()) // QUARTER_SECONDS
     assert [tuple(r) for r in quarters] == [(1, q - 1, 30), (1, q, 7), (2, q, 5)]
     assert [tuple(r) for r in totals] == [(1, 37), (2, 5)]
+
+
+def _earned_days(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT user_id, day, earned_g FROM earned_days "
+                                 "ORDER BY user_id, day")).all()
+    return [(u, d if isinstance(d, date) else date.fromisoformat(d), g) for u, d, g in rows]
+
+
+def _tables(engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_the_per_day_totals_go_at_0030_and_come_back_from_the_quarters(old_database):
+    with old_database.begin() as conn:
+        fill_ledger(conn)
+    with old_database.begin() as conn:
+        upgrade(str(old_database.url), "0029_capped_months", connection=conn)
+    days = _earned_days(old_database)
+    assert len(days) == 3
+    with old_database.begin() as conn:
+        upgrade(str(old_database.url), "head", connection=conn)
+    assert "earned_days" not in _tables(old_database)
+    assert {"earned_quarters", "earned_totals"} <= _tables(old_database)
+    with old_database.begin() as conn:
+        command.downgrade(alembic_config(str(old_database.url), conn), "0029_capped_months")
+    assert _earned_days(old_database) == days

@@ -3,12 +3,12 @@ ledger says, for every viewer's local day and week, whatever the friends' zones.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from carbon.earned_models import EarnedDay, EarnedQuarter
+from carbon.earned_models import EarnedQuarter
 from carbon.services import earnings, lookups, retention
 from carbon.services.balls import collect_ball
 from game.forest.domain import period_bounds
@@ -114,29 +114,22 @@ def _quarters(session) -> list[int]:
     return list(session.scalars(select(EarnedQuarter.quarter).order_by(EarnedQuarter.quarter)))
 
 
-def _days(session) -> list[date]:
-    return list(session.scalars(select(EarnedDay.day).order_by(EarnedDay.day)))
-
-
 def test_the_purge_keeps_every_quarter_a_day_or_week_board_still_reads(session, uow, people):
     """Earnings every 7 hours over 12 days; then, at three instants of the last week in turn,
     the nightly purge as it runs at that instant and every viewer's day and week board there:
-    each still equals the ledger, though older quarters and days are gone."""
+    each still equals the ledger, though older quarters are gone."""
     now = datetime(2026, 3, 15, 15, 30, tzinfo=UTC)  # Sunday 23:30 in Shanghai: a full week
     for n in range(12 * 24 // 7):
         at = now - timedelta(hours=7 * n, minutes=1)
         collect_ball(uow, people[n % 4].id, ripe_ball(session, people[n % 4].id, 10 + n,
                                                       ripe_at=at, activity_type=f"p{n}"), at)
     kept_from = earnings.quarter_of(now - earnings.QUARTERS_KEPT)
-    days_from = (now - earnings.QUARTERS_KEPT).date()
-    assert _quarters(session)[0] < kept_from and _days(session)[0] < days_from  # to purge
-    purged = {"quarters": 0, "days": 0}
+    assert _quarters(session)[0] < kept_from  # to purge
+    purged = 0
     for at in (now - timedelta(days=6, hours=23), now - timedelta(days=1), now):
-        purged["quarters"] += earnings.purge_quarters(session, at)
-        purged["days"] += earnings.purge_days(session, at)
+        purged += earnings.purge_quarters(session, at)
         _assert_boards_equal_the_ledger(session, uow, people, at)
-    assert purged["quarters"] > 0 and _quarters(session)[0] >= kept_from
-    assert purged["days"] > 0 and _days(session)[0] == days_from
+    assert purged > 0 and _quarters(session)[0] >= kept_from
 
 
 def test_a_window_older_than_the_kept_quarters_is_read_from_the_ledger(session, uow, people):
@@ -159,4 +152,4 @@ def test_the_maintenance_job_purges_the_quarters(session, uow, people):
             "RETAIN_BALLS_DAYS": 400}
     report = retention.maintain(lambda: uow, at + timedelta(days=9), keep)
     assert report.figures()["earned_quarters_purged"] == 1 and _quarters(session) == []
-    assert report.figures()["earned_days_purged"] == 1 and _days(session) == []
+    assert "earned_days_purged" not in report.figures()  # the table is gone (migration 0030)
