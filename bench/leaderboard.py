@@ -298,11 +298,8 @@ def explain_board(url: str, label: str, whole_plan: bool, runs: int = 20) -> Non
 
     now = datetime.now(UTC)
     start, end = period_bounds("week", now, "Asia/Shanghai")
-    first_day, last_day = earnings._whole_days(start, end)
-    q = earnings.quarter_of
-    params = {"first_day": first_day, "last_day": last_day, "q0": q(start), "q3": q(end),
-              "q1": q(earnings._midnight(first_day)), "q2": q(earnings._midnight(last_day))}
-    stmt = earnings._ranked_json_statement(_ME_AND_FRIENDS, "window")  # what the app runs
+    params = earnings._window(start, end)
+    stmt = earnings._ranked_json_statement(_ME_AND_FRIENDS, "quarters")  # what the app runs
     engine = make_engine(url)
     with engine.connect() as conn:
         params["me"] = params["ranked_me"] = conn.execute(
