@@ -53,11 +53,16 @@ def fill_ledger(conn) -> None:
                       {"t": txn_id, "a": target, "g": grams}])
 
 
-def test_upgrading_a_database_with_a_ledger_backfills_the_earned_totals(old_database):
-    with old_database.begin() as conn:
+def _filled_at_0029(engine) -> None:
+    """The ledger filled at 0007, then upgraded to the last revision with earned_days."""
+    with engine.begin() as conn:
         fill_ledger(conn)
-    with old_database.begin() as conn:
-        upgrade(str(old_database.url), "0029_capped_months", connection=conn)
+    with engine.begin() as conn:
+        upgrade(str(engine.url), "0029_capped_months", connection=conn)
+
+
+def test_upgrading_a_database_with_a_ledger_backfills_the_earned_totals(old_database):
+    _filled_at_0029(old_database)
     day = _earned_days(old_database)
     with old_database.connect() as conn:
         quarters = conn.execute(text("SELECT user_id, quarter, earned_g FROM earned_quarters "
@@ -83,10 +88,7 @@ def _tables(engine) -> set[str]:
 
 
 def test_the_per_day_totals_go_at_0030_and_come_back_from_the_quarters(old_database):
-    with old_database.begin() as conn:
-        fill_ledger(conn)
-    with old_database.begin() as conn:
-        upgrade(str(old_database.url), "0029_capped_months", connection=conn)
+    _filled_at_0029(old_database)
     days = _earned_days(old_database)
     assert len(days) == 3
     with old_database.begin() as conn:
