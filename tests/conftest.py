@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from db import UnitOfWork, make_engine
 from db.base import Base
 from db.migrate import upgrade
+from game.stats.models import SLOTS
 
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # noon in Shanghai, a Tuesday
 
@@ -112,6 +113,10 @@ def _empty_all_tables(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # The counters' slots as migration 0013 leaves them (a row each, zero): with none,
+            # two writers could pick the same new slot and one would wait for the other.
+            conn.execute(text(f"INSERT INTO public_counters (slot) "
+                              f"SELECT generate_series(0, {SLOTS - 1})"))
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
