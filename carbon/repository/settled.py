@@ -49,6 +49,12 @@ def settled_span(session: Session) -> tuple[date | None, date | None]:
     return first, last
 
 
+def last_settled(marks: Watermarks, span_last: date | None) -> date | None:
+    """The last night any reader of settled CO2e may find: days_through or the last date a
+    settlement started (settled_span), whichever is later."""
+    return max(filter(None, (marks.days_through, span_last)), default=None)
+
+
 def _dates(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -175,7 +181,7 @@ def statement_json(session: Session, user_id: int, first: date, last: date,
         "dates": dates, "u": user_id, "lows": lows, "highs": highs,
         "through": marks.through}).one()
     # co2e_totals.all_time_g's nights: after `through`, up to the last one settled.
-    settled_last = max(filter(None, (marks.days_through, span_last)), default=None)
+    settled_last = last_settled(marks, span_last)
     holds_all = (marks.through is not None and first <= marks.through + timedelta(days=1)
                  and (settled_last is None or last >= settled_last))
     return StatementJson(days or "[]", months or "[]", by_type or "{}", int(total),

@@ -40,8 +40,7 @@ def all_time_g(session: Session, user_id: int) -> int:
     marks = settled.watermarks(session)
     first = (marks.through + timedelta(days=1) if marks.through is not None
              else _first_settled(session))
-    last = max(filter(None, (marks.days_through, settled.settled_span(session)[1])),
-               default=None)
+    last = settled.last_settled(marks, settled.settled_span(session)[1])
     if first is None or last is None or last < first:
         return int(base)
     return int(base) + settled.settled_g(session, user_id, first, last, marks.days_through,
