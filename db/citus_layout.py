@@ -62,6 +62,7 @@ DISTRIBUTED: tuple[Distributed, ...] = (
     Distributed("earned_quarters", "user_id"),
     Distributed("earned_totals", "user_id"),
     Distributed("capped_months", "user_id"),  # migration 0029 (LATER)
+    Distributed("carbon_months", "user_id"),  # migration 0031 (LATER); empty on Citus
     Distributed("farms", "user_id"),
     Distributed("farm_feed_grants", "user_id"),
     Distributed("farm_feedings", "user_id"),
@@ -85,7 +86,7 @@ REFERENCE: tuple[str, ...] = (
 
 # Distributed tables created by a migration after 0026_citus: each distributes its own
 # (distribute_later_table); 0026 skips them on a database upgraded from before they existed.
-LATER: tuple[str, ...] = ("capped_months",)
+LATER: tuple[str, ...] = ("capped_months", "carbon_months")
 
 # Stay plain tables on the coordinator (listed so that a new table must be placed knowingly).
 LOCAL: tuple[str, ...] = (

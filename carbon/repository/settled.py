@@ -5,7 +5,9 @@ Takes a Session, never commits.
 carbon_days is read by probes of its date-first key (one per date: a date range would scan
 every user's rows), the balls by one primary-key range per date (ball_ids.user_range: a user's
 settlement balls of one night are adjacent ids), so the cost is the number of days asked,
-never the number of users or the age of the deployment.
+never the number of users or the age of the deployment. On plain PostgreSQL the statement
+reads each whole month it holds up to months_through as one rendered row (carbon_months,
+statement_months.py) instead of its dates' probes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from carbon import ball_ids
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import Ball, SettlementRun
+from carbon.repository import statement_months
 from db.sql import is_citus, is_postgres
 
 SLOT = 1
@@ -30,16 +33,19 @@ MAX_PROBES = 400
 class Watermarks:
     through: date | None  # users.co2e_total_g holds every settled night up to here
     days_through: date | None  # carbon_days holds every settled night up to here
+    # carbon_months holds every whole month up to here (statement_months; plain PostgreSQL)
+    months_through: date | None = None
 
 
 def watermarks(session: Session, lock: str | None = None) -> Watermarks:
     """The roll-up's row; `lock` "share" (settlement: a roll-up cannot pass meanwhile) or
     "update" (the roll-up itself) on PostgreSQL."""
-    stmt = select(CO2eRollup.through, CO2eRollup.days_through).where(CO2eRollup.slot == SLOT)
+    stmt = select(CO2eRollup.through, CO2eRollup.days_through,
+                  CO2eRollup.months_through).where(CO2eRollup.slot == SLOT)
     if lock is not None and is_postgres(session):
         stmt = stmt.with_for_update(read=lock == "share")
     row = session.execute(stmt).first()
-    return Watermarks(None, None) if row is None else Watermarks(row[0], row[1])
+    return Watermarks(None, None) if row is None else Watermarks(row[0], row[1], row[2])
 
 
 def settled_span(session: Session) -> tuple[date | None, date | None]:
@@ -115,11 +121,12 @@ def settled_days(session: Session, user_id: int, first: date, last: date,
 
 
 # PostgreSQL: the statement of one user's dates, read and encoded by one statement (no row
-# reaches Python): the carbon_days dates as one array (one probe each of the date-first key),
-# the balls' id ranges of the later dates as two arrays joined to the ball key (one range scan
-# each), then the days, months and types as JSON text. Fixed text with three array parameters:
-# prepared once per connection, where an IN list of 300 dates and 60 BETWEENs was rendered,
-# sent and parsed again for every request.
+# reaches Python): the whole months rendered in carbon_months (statement_months) as one array
+# (one probe each; their days' JSON is spliced in as rendered), the other carbon_days dates as
+# one array (one probe each of the date-first key), the balls' id ranges of the later dates as
+# two arrays joined to the ball key (one range scan each), then the days, months and types as
+# JSON text. Fixed text with array parameters: prepared once per connection, where an IN list
+# of 300 dates and 60 BETWEENs was rendered, sent and parsed again for every request.
 _STATEMENT_JSON = text("""
 WITH r AS (
   SELECT d.local_date AS day, d.activity_type AS t, d.co2e_g AS g FROM carbon_days d
@@ -133,16 +140,31 @@ WITH r AS (
     OFFSET 0) AS b
 ), days AS (
   SELECT day, SUM(g) AS g, json_object_agg(t, g ORDER BY t) AS by_type FROM r GROUP BY day
+), m AS (
+  SELECT c.month, c.co2e_g, c.by_type, c.days FROM carbon_months c
+  WHERE c.month = ANY(CAST(:months AS date[])) AND c.user_id = :u
 )
 SELECT
-  (SELECT CAST(json_agg(json_build_object('date', day, 'co2e_g', g, 'by_type', by_type)
-                        ORDER BY day) AS text) FROM days),
-  (SELECT CAST(json_agg(json_build_object('month', m, 'co2e_g', g) ORDER BY m) AS text)
-   FROM (SELECT to_char(day, 'YYYY-MM') AS m, SUM(g) AS g FROM days GROUP BY 1) AS x),
+  (SELECT '[' || string_agg(piece, ', ' ORDER BY k) || ']' FROM (
+     SELECT day AS k,
+            CAST(json_build_object('date', day, 'co2e_g', g, 'by_type', by_type) AS text) AS piece
+     FROM days
+     UNION ALL
+     SELECT month, substr(days, 2, length(days) - 2) FROM m) AS p),
+  (SELECT CAST(json_agg(json_build_object('month', mo, 'co2e_g', g) ORDER BY mo) AS text)
+   FROM (SELECT to_char(day, 'YYYY-MM') AS mo, SUM(g) AS g FROM days GROUP BY 1
+         UNION ALL
+         SELECT to_char(month, 'YYYY-MM'), co2e_g FROM m) AS x),
   (SELECT CAST(json_object_agg(t, g ORDER BY t) AS text)
-   FROM (SELECT t, SUM(g) AS g FROM r GROUP BY t) AS y),
-  (SELECT COALESCE(SUM(g), 0) FROM r),
-  (SELECT COALESCE(SUM(g), 0) FROM r WHERE day > CAST(:through AS date)),
+   FROM (SELECT t, SUM(g) AS g FROM (
+           SELECT t, g FROM r
+           UNION ALL
+           SELECT e.key, CAST(e.value AS bigint)
+           FROM m CROSS JOIN LATERAL json_each_text(CAST(m.by_type AS json)) AS e) AS z
+         GROUP BY t) AS y),
+  (SELECT COALESCE(SUM(g), 0) FROM r) + (SELECT COALESCE(SUM(co2e_g), 0) FROM m),
+  (SELECT COALESCE(SUM(g), 0) FROM r WHERE day > CAST(:through AS date))
+    + (SELECT COALESCE(SUM(co2e_g), 0) FROM m WHERE month > CAST(:through AS date)),
   (SELECT co2e_total_g FROM users WHERE id = :u)
 """).columns(column("days", Text), column("months", Text), column("by_type", Text),
              column("total", BigInteger), column("after_through", BigInteger),
@@ -168,7 +190,10 @@ def statement_json(session: Session, user_id: int, first: date, last: date,
     if not is_postgres(session) or is_citus(session):
         return None
     old, new = split(first, last, marks.days_through)
-    dates = _dates(*old) if old is not None else []
+    months = statement_months.covered(first, last, marks.months_through, marks.through)
+    rendered = set(months)
+    dates = ([d for d in _dates(*old) if d.replace(day=1) not in rendered]
+             if old is not None else [])
     span_first, span_last = settled_span(session)
     lows: list[int] = []
     highs: list[int] = []
@@ -178,7 +203,7 @@ def statement_json(session: Session, user_id: int, first: date, last: date,
             lows.append(low)
             highs.append(high)
     days, months, by_type, total, after, rolled_up = session.execute(_STATEMENT_JSON, {
-        "dates": dates, "u": user_id, "lows": lows, "highs": highs,
+        "dates": dates, "u": user_id, "lows": lows, "highs": highs, "months": months,
         "through": marks.through}).one()
     # co2e_totals.all_time_g's nights: after `through`, up to the last one settled.
     settled_last = last_settled(marks, span_last)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from carbon import ball_ids
 from carbon.history_models import CarbonDay, CO2eRollup
 from carbon.models import User
-from carbon.repository import settled
+from carbon.repository import settled, statement_months
 from carbon.repository.settled import SLOT, Watermarks
 from db import UnitOfWork
-from db.sql import rowcount
+from db.sql import is_citus, is_postgres, rowcount
 
 # A month is rolled up once it ended this many days ago: nights are settled within hours, and
 # one settled later than that (by hand) writes carbon_days and adds to users itself
@@ -106,9 +106,14 @@ def _roll_up_month(uow: UnitOfWork, now: datetime) -> bool:
                                     "hi": ball_ids.day_base(last + timedelta(days=1))})
             days_through = last
         s.execute(_ADD_MONTH, {"first": first, "last": last})
+        # The month's statements, rendered once (plain PostgreSQL: what reads them).
+        months_through = (statement_months.render_through(s, marks.months_through, last)
+                          if is_postgres(s) and not is_citus(s) else None)
+        values = {"through": last, "days_through": days_through,
+                  "months_through": months_through}
         moved = rowcount(s.execute(update(CO2eRollup).where(CO2eRollup.slot == SLOT)
-                                   .values(through=last, days_through=days_through)))
+                                   .values(**values)))
         if not moved:  # the migration's row is gone (a restore, a hand-cleaned table)
-            s.add(CO2eRollup(slot=SLOT, through=last, days_through=days_through))
+            s.add(CO2eRollup(slot=SLOT, **values))
         uow.commit()
     return True

@@ -30,6 +30,7 @@ from carbon.backoff import Backoff
 from carbon.domain import account as domain
 from carbon.errors import InvalidInput
 from carbon.models import SettlementBatch, SettlementRun, User
+from carbon.repository import statement_months
 from carbon.repository.events import hold_days
 from carbon.services import co2e_totals, ledger
 from db import UnitOfWork
@@ -250,6 +251,9 @@ def _issue_batch(s: Session, day: _Day, batch_id: int, first: int, last: int) ->
         with sql.ball_insert_plan(s):
             statement = sql.one_statement(add_days, add_totals)
             balls, energy_g, _ = s.execute(statement, params).one()
+        if _at_or_before(day.local_date, marks.months_through):
+            # A night of a month whose statements are rendered: render them again.
+            statement_months.render(s, statement_months.month_of(day.local_date), (first, last))
     else:
         # SQLite, and Citus: there each step is one task per shard, run on the shards (the
         # single statement's data-modifying CTE would pull every row to the coordinator).

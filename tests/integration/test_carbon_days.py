@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 
 from carbon import ball_ids
 from carbon import settlement_sql as sql
-from carbon.history_models import CarbonDay, CO2eRollup
+from carbon.history_models import CarbonDay, CarbonMonth, CO2eRollup
 from carbon.models import ActivityEvent, Ball
 from carbon.repository import settled as settled_repo
 from carbon.services import co2e_totals
@@ -273,3 +273,82 @@ def test_a_statement_holding_every_night_after_the_roll_up_reads_the_all_time_to
     assert expected == 4 * 2 * 52 and marks.through == date(2026, 3, 31)
     for first, last in ((date(2026, 4, 1), date(2026, 4, 5)), (date(2026, 4, 2), date(2026, 4, 5))):
         _document_says(uow, ann, first, last)
+
+
+def _rendered(session) -> dict[tuple[date, int], tuple[int, dict, list]]:
+    session.expire_all()
+    return {(m, u): (g, json.loads(t), json.loads(d)) for m, u, g, t, d in session.execute(
+        select(CarbonMonth.month, CarbonMonth.user_id, CarbonMonth.co2e_g, CarbonMonth.by_type,
+               CarbonMonth.days))}
+
+
+@pytest.fixture
+def plain_postgres(session, is_postgres):
+    if not is_postgres or sql.is_citus(session):
+        pytest.skip("carbon_months is written and read on plain PostgreSQL only")
+
+
+def test_the_roll_up_renders_its_month_and_statements_read_it(uow, session, plain_postgres):
+    """Each user's month is rendered by the roll-up; a statement holding whole rendered months
+    says what one reading every day says, with partial months on either side."""
+    ann, bob = UserFactory(), UserFactory()
+    nights = {date(2026, 2, 27): {"metro_ride": 2, "bus_ride": 1},
+              date(2026, 3, 2): {"movie_ticket": 1, "bus_ride": 1},
+              date(2026, 3, 31): {"metro_ride": 1}, date(2026, 4, 2): {"bus_ride": 2}}
+    events(bob, "bus_ride", 1, at=on(date(2026, 3, 2)))
+    for day, kinds in nights.items():
+        for kind, count in kinds.items():
+            events(ann, kind, count, at=on(day))
+        settle_day(uow, day, NOW + timedelta(days=40))
+    assert co2e_totals.roll_up(uow, APRIL_9) == 2
+    rendered = _rendered(session)
+    assert sorted(rendered) == [(date(2026, 2, 1), ann.id), (date(2026, 3, 1), ann.id),
+                                (date(2026, 3, 1), bob.id)]
+    st = carbon_statement(uow, ann.id, date(2026, 3, 1), date(2026, 3, 31))
+    assert rendered[(date(2026, 3, 1), ann.id)] == (
+        st.total_co2e_g, st.by_type,
+        [{"date": d.date.isoformat(), "co2e_g": d.co2e_g, "by_type": d.by_type} for d in st.days])
+    session.expire_all()
+    assert session.scalar(select(CO2eRollup.months_through)) == date(2026, 3, 31)
+    for first, last in ((date(2026, 2, 1), date(2026, 4, 30)), (date(2026, 2, 15), date(2026, 3, 31)),
+                        (date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 2, 27), date(2026, 4, 2)),
+                        (date(2025, 4, 3), date(2026, 4, 2)), (date(2026, 3, 2), date(2026, 3, 30))):
+        _document_says(uow, ann, first, last)
+        _document_says(uow, bob, first, last)
+    # What is rendered is what is read: March's days are no longer probed in carbon_days.
+    session.execute(delete(CarbonDay).where(CarbonDay.user_id == bob.id))
+    doc = statement_document(uow, bob.id, date(2026, 2, 1), date(2026, 4, 30))
+    assert json.loads(doc.days_json) == [
+        {"date": "2026-03-02", "co2e_g": 80, "by_type": {"bus_ride": 80}}]
+
+
+def test_a_late_night_of_a_rendered_month_renders_it_again(uow, session, plain_postgres):
+    ann, bob = UserFactory(), UserFactory()
+    for user in (ann, bob):
+        events(user, "metro_ride", 1)
+    settle_day(uow, DAY, NOW)
+    assert co2e_totals.roll_up(uow, APRIL_9) == 1
+    events(ann, "bus_ride", 2, at=on(date(2026, 3, 20)))
+    settle_day(uow, date(2026, 3, 20), datetime(2026, 4, 20, tzinfo=UTC), batch_users=1)
+    rendered = _rendered(session)
+    assert rendered[(date(2026, 3, 1), ann.id)][0] == 52 + 160
+    assert rendered[(date(2026, 3, 1), bob.id)][0] == 52
+    _document_says(uow, ann, date(2026, 3, 1), date(2026, 3, 31))
+    _document_says(uow, ann, date(2025, 3, 21), date(2026, 3, 20))
+
+
+def test_a_roll_up_renders_every_month_not_rendered_yet(uow, session, plain_postgres):
+    """months_through unset (a database whose watermarks were set by hand, or restored): the
+    next roll-up renders every month carbon_days holds up to its own."""
+    ann = UserFactory()
+    for day, grams in ((date(2026, 1, 5), 3), (date(2026, 2, 10), 5)):
+        session.add(CarbonDay(local_date=day, user_id=ann.id, activity_type="walk", co2e_g=grams))
+    session.execute(delete(CO2eRollup))
+    session.add(CO2eRollup(slot=1, through=date(2026, 2, 28), days_through=date(2026, 2, 28)))
+    session.flush()
+    events(ann, "metro_ride", 1)
+    settle_day(uow, DAY, NOW)
+    assert co2e_totals.roll_up(uow, APRIL_9) == 1
+    assert {m: g for (m, _), (g, _, _) in _rendered(session).items()} == {
+        date(2026, 1, 1): 3, date(2026, 2, 1): 5, date(2026, 3, 1): 52}
+    _document_says(uow, ann, date(2025, 12, 1), date(2026, 3, 31))
