@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from functools import partial
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from carbon.errors import CanopyError
 from carbon.services.partners import create_partner
 from carbon.services.users import ensure_user
 from db import UnitOfWork
+from game.farm.errors import ChickenBusy
 from game.farm.models import CharityProject, DonationRecord, EggDonation, Farm, Feeding
+from game.farm.services import scene
 from game.farm.services.charity import donate
 from game.farm.services.chicken import chase, farm_state, feed, visit
 from game.farm.services.quiz import answer_quiz
@@ -112,3 +117,51 @@ def test_visits_chases_and_feedings_racing_never_deadlock_and_conserve_feed(fact
     views = {u: farm_state(UnitOfWork(factory), u, later) for u in users}
     earned, accounted = feed_accounts(UnitOfWork(factory), views)
     assert earned == accounted == 4 * 720
+
+
+def test_a_chicken_that_moved_before_its_farm_was_held_releases_its_locks_before_retrying(
+        factory, monkeypatch):
+    """Visit a -> d reads a's chicken at home, then a's visit to b commits before the farms
+    are held: the scene holds {a, d} and finds the chicken at b. Meanwhile b -> d holds b and
+    waits for d. Locking b while still holding d would close a cycle (a deadlock); the scene
+    rolls back to its savepoint (releasing a and d) and takes {a, b, d} in order instead."""
+    a, b, c, d = farmers(factory, 4, store_g=720)
+    for x, y in ((a, b), (a, d), (b, d)):
+        for user, friend in ((x, y), (y, x)):
+            request_friend(UnitOfWork(factory), user, f"racer-{friend - a}", NOW)
+    for owner in (b, d):
+        feed(UnitOfWork(factory), owner, NOW)
+    t = NOW + timedelta(seconds=600)
+    read = scene.repo.trough_of_current_meal
+    calls = {"n": 0}
+    other: list[threading.Thread] = []
+    outcomes: dict[str, object] = {}
+
+    def b_to_d() -> None:
+        try:
+            outcomes["b"] = visit(UnitOfWork(factory), b, f"racer-{d - a}", t)
+        except Exception as exc:  # a refusal is fine; a deadlock is what this test is about
+            outcomes["b"] = exc
+
+    def instrumented(session, user_id):
+        if (threading.current_thread() is threading.main_thread() and user_id == a
+                and not calls.get("inside")):
+            calls["n"] += 1
+            if calls["n"] == 1:  # before the farms are held: a's chicken goes to b
+                calls["inside"] = 1
+                visit(UnitOfWork(factory), a, f"racer-{b - a}", t)
+                calls["inside"] = 0
+                return None
+            if calls["n"] == 2:  # holding a and d: b -> d takes b and waits for d
+                other.append(threading.Thread(target=b_to_d))
+                other[0].start()
+                time.sleep(1)
+        return read(session, user_id)
+
+    monkeypatch.setattr(scene.repo, "trough_of_current_meal", instrumented)
+    with pytest.raises(ChickenBusy):  # a's chicken is at b's trough now
+        visit(UnitOfWork(factory), a, f"racer-{d - a}", t)
+    other[0].join(timeout=60)
+    assert not isinstance(outcomes["b"], DBAPIError), outcomes["b"]
+    assert isinstance(outcomes["b"], ChickenBusy)  # b's chicken is eating at home
+    assert c  # a bystander: four farmers as in the race above

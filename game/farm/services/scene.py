@@ -43,15 +43,26 @@ class Scene:
 
 def load_scene(session: Session, user_id: int, now: datetime, extra: tuple[int, ...] = (),
                mode: str = repo.LOCK_UPDATE) -> Scene:
-    """Lock the user's farm, the farm whose trough its chicken eats at, and `extra` farms."""
+    """Lock the user's farm, the farm whose trough its chicken eats at, and `extra` farms.
+
+    Each try takes its whole set in one sorted statement inside a savepoint: when the chicken
+    moved to another trough before its farm was held, the try's locks are released (rolling
+    back to a savepoint releases the row locks taken after it) and the next try takes the new
+    set, again in user id order. Holding the first set while locking one more farm could
+    close a cycle with another scene's transaction (a deadlock, seen with eight racing
+    visits, chases and feedings)."""
     for _ in range(LOCK_TRIES):
         ids = {user_id, *extra}
         away = repo.trough_of_current_meal(session, user_id)
         ids |= {away} if away is not None else set()
+        attempt = session.begin_nested()
         farms = repo.lock_farms(session, ids, mode)
-        # The chicken may have moved before we held its farm; now that we do, it cannot.
+        # The chicken may have moved before we held its farm; now that we do, it cannot
+        # move to another trough (only its owner's transactions send it somewhere).
         if repo.trough_of_current_meal(session, user_id) in ids | {None}:
+            attempt.commit()  # releases the savepoint, not the locks
             return _build(session, farms, seconds(now))
+        attempt.rollback()
     raise FarmBusy("Your chicken moved while this request was waiting; please try again.")
 
 
