@@ -19,12 +19,13 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-# One month of carbon_days (a range of the users, or all), rendered per user. The dates probe
-# the date-first key; a batch's users are one range within each date.
+# One month of carbon_days (all of it, or a range of the users), rendered per user. A range
+# of users is read as one range of the date-first key per date (the month's dates as an array):
+# a range over both columns would scan every user of the dates between.
 _RENDER = """
 WITH r AS (
   SELECT local_date AS day, user_id AS u, activity_type AS t, co2e_g AS g FROM carbon_days
-  WHERE local_date BETWEEN :first AND :last{users}
+  WHERE {where}
 ), d AS (
   SELECT u, day, SUM(g) AS g, json_object_agg(t, g ORDER BY t) AS by_type FROM r GROUP BY u, day
 ), dm AS (
@@ -42,8 +43,9 @@ FROM dm JOIN tm ON tm.u = dm.u
 ON CONFLICT (month, user_id) DO UPDATE
 SET co2e_g = EXCLUDED.co2e_g, by_type = EXCLUDED.by_type, days = EXCLUDED.days
 """
-_RENDER_ALL = text(_RENDER.format(users=""))
-_RENDER_USERS = text(_RENDER.format(users=" AND user_id BETWEEN :lo AND :hi"))
+_RENDER_ALL = text(_RENDER.format(where="local_date BETWEEN :first AND :last"))
+_RENDER_USERS = text(_RENDER.format(
+    where="local_date = ANY(CAST(:dates AS date[])) AND user_id BETWEEN :lo AND :hi"))
 
 
 def month_of(day: date) -> date:
@@ -57,11 +59,13 @@ def month_end(month: date) -> date:
 def render(conn: Session | Connection, month: date, users: tuple[int, int] | None = None) -> None:
     """Render `month` (its first day) from carbon_days for every user, or for the users
     first..last of `users`, replacing what was rendered before."""
-    params = {"first": month, "last": month_end(month)}
+    last = month_end(month)
+    params = {"first": month, "last": last}
     if users is None:
         conn.execute(_RENDER_ALL, params)
     else:
-        conn.execute(_RENDER_USERS, {**params, "lo": users[0], "hi": users[1]})
+        dates = [month + timedelta(days=i) for i in range(last.day)]
+        conn.execute(_RENDER_USERS, {**params, "dates": dates, "lo": users[0], "hi": users[1]})
 
 
 def render_through(conn: Session | Connection, months_through: date | None,
