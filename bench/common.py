@@ -67,6 +67,22 @@ def quiet_machine():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def wait_for_autovacuum(url: str, timeout_s: float = 600) -> float:
+    """Wait until no autovacuum worker is busy in `url`'s database (what a bulk load leaves
+    behind: the 07:00 rush comes hours after the nightly jobs, not during their vacuum); the
+    seconds waited. Gives up after `timeout_s`."""
+    started = time.monotonic()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        while time.monotonic() - started < timeout_s:
+            busy = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                                "'autovacuum worker' AND datname = current_database()").fetchone()
+            if not busy or not busy[0]:
+                break
+            time.sleep(1)
+    return time.monotonic() - started
+
+
 def background_backend(conn: psycopg.Connection) -> None:
     """Lower the CPU priority of this connection's PostgreSQL backend to the lowest (nice 19),
     when BENCH_LOCK is set and we may (same user or root): a long set-up then takes only the
