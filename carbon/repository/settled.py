@@ -192,7 +192,7 @@ def statement_json(session: Session, user_id: int, first: date, last: date,
     old, new = split(first, last, marks.days_through)
     months = statement_months.covered(first, last, marks.months_through, marks.through)
     rendered = set(months)
-    dates = ([d for d in _dates(*old) if d.replace(day=1) not in rendered]
+    dates = ([d for d in _dates(*old) if statement_months.month_of(d) not in rendered]
              if old is not None else [])
     span_first, span_last = settled_span(session)
     lows: list[int] = []

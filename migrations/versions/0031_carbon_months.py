@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import text
 
 from carbon.repository import statement_months
-from db.citus_layout import distribute_later_table, has_citus
+from db.citus_layout import distribute_later_table
 
 
 revision = '0031_carbon_months'
@@ -46,8 +46,8 @@ def upgrade() -> None:
     if days_through is None:
         return  # the first roll-up renders what carbon_days holds
     last = days_through
-    if (last + timedelta(days=1)).day != 1:  # a month not whole in carbon_days yet
-        last = last.replace(day=1) - timedelta(days=1)
+    if statement_months.month_end(last) != last:  # a month not whole in carbon_days yet
+        last = statement_months.month_of(last) - timedelta(days=1)
     rendered = statement_months.render_through(conn, None, last)
     conn.execute(text("UPDATE co2e_rollup SET months_through = :m"), {"m": rendered})
 
@@ -56,4 +56,3 @@ def downgrade() -> None:
     with op.batch_alter_table('co2e_rollup', schema=None) as batch_op:
         batch_op.drop_column('months_through')
     op.drop_table('carbon_months')
-
