@@ -1,6 +1,7 @@
 """The 07:00 rush over HTTP: friends' balls, my balls and steals against the server on PostgreSQL.
 
     .venv/bin/python bench/api_load.py [--rate 300] [--seconds 30] [--users 2000]
+    .venv/bin/python bench/api_load.py --paired --history-days 365 [--rounds 3] [--rate 60]
 
 Creates (or recreates) the PostgreSQL database canopy_bench_forest, migrates it, and seeds
 `--users` users in Asia/Shanghai, each a friend of the next `--friends` users around a ring,
@@ -15,6 +16,13 @@ the errors and, apart, the rule refusals (403/409: already stolen, nothing left)
 `reconcile` of the ledger, and the generator's own CPU during the rush. Before the server starts
 it waits until no autovacuum worker is busy in the database (a year of history leaves one
 vacuuming for a minute or more; the 07:00 rush comes hours after the nightly jobs).
+
+`--paired --history-days N` measures a new deployment against one with N nights of play in
+one run: two databases seeded alike (canopy_bench_forest and canopy_bench_forest_year), a
+server on each, and `--rounds` rounds in which each side gets the same requests in turn (the
+order swapped every round); it prints each round and then the year / new ratios of the
+server's CPU per request and of each endpoint's p50 and p99 over all rounds. Runs one after
+the other drift with a shared machine's speed by more than the 1.2× being checked.
 
 The generator is one asyncio event loop in one thread, so that it takes as little as possible of
 the CPU the server under test shares. A chain of loop timers starts request i at start + i/rate:
@@ -367,14 +375,24 @@ def parse_args() -> argparse.Namespace:
                         help="the same build with outbox.record left out (bench/without_outbox)")
     parser.add_argument("--clients", type=int, default=64,
                         help="requests in flight at most (open connections)")
+    parser.add_argument("--paired", action="store_true",
+                        help="with --history-days: a new deployment and the one with history "
+                             "side by side, a server each, measured in alternating rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="--paired: rounds (each one rush on each database, in turns)")
     args = parser.parse_args()
     if not 1 <= args.clients <= 900:
         parser.error("--clients: 1 to 900 (select() takes file descriptors below 1024)")
+    if args.paired and (not args.history_days or args.compare or args.without_outbox):
+        parser.error("--paired needs --history-days and takes neither --compare nor "
+                     "--without-outbox")
     return args
 
 
 def main() -> int:
     args = parse_args()
+    if args.paired:
+        return paired(args)
     load_before = os.getloadavg()[0]
     now = datetime.now(UTC)
     url = fresh_database(DB_NAME)
@@ -432,6 +450,93 @@ def main() -> int:
     print(f"server_cpu_s={server_cpu:.2f} "
           f"server_cpu_per_answered_request_ms={server_cpu / max(answered, 1) * 1000:.3f}")
     return 0 if not problems else 1
+
+
+
+def paired(args: argparse.Namespace) -> int:
+    """A new deployment and one with `--history-days` of play, both seeded alike (the same
+    users, friendships and ripe balls), each served by its own server; every round runs the
+    one-at-a-time requests and the rush on one, then on the other, the order swapped every
+    round (new, year; year, new; ...), each round with its own request sequence, the same on
+    both. A machine whose speed drifts over minutes then moves both sides alike, and the
+    year / new ratios (server CPU per request, p50 and p99 per endpoint, over all rounds) are
+    measured in one run, as issue 10 asks."""
+    now = datetime.now(UTC)
+    sides: dict[str, dict] = {}
+    for label, days in (("new", 0), ("year", args.history_days)):
+        url = fresh_database(DB_NAME + ("_year" if days else ""))
+        monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
+        balls = seed(url, args.users, args.friends, now)
+        if days:
+            built = add_year(url, now.date(), days)
+            print(f"# built {days} nights of history in {built:.0f} s", flush=True)
+        sides[label] = {"url": url, "balls": balls, "cpu": 0.0, "answered": 0,
+                        "alone": {k: [] for k, _ in MIX}, "rush": {k: [] for k, _ in MIX}}
+    for side in sides.values():
+        waited = wait_for_autovacuum(side["url"])
+        print(f"# waited {waited:.0f} s for autovacuum to finish in {side['url'].rsplit('/')[-1]}",
+              flush=True)
+    env = {"CANOPY_JWT_SECRET": SECRET}
+    for label, side in sides.items():
+        side["port"] = free_port()
+        side["server"] = start_server(side["url"], side["port"], args.workers, args.threads,
+                                      log_path=LOG.with_suffix(f".{label}.log"), extra_env=env)
+    try:
+        for side in sides.values():  # warm-up, not counted
+            Load(side["port"], args.users, args.friends, side["balls"]).run_sequential(100, 98)
+        for round_no in range(args.rounds):
+            order = list(sides) if round_no % 2 == 0 else list(sides)[::-1]
+            for label in order:
+                _paired_round(sides[label], label, round_no, args)
+    finally:
+        for side in sides.values():
+            side["server"].terminate()
+        for side in sides.values():
+            side["server"].wait(timeout=120)
+    problems = 0
+    for label, side in sides.items():
+        engine = make_engine(side["url"])
+        found = reconcile(UnitOfWork(make_session_factory(engine)))
+        engine.dispose()
+        problems += len(found)
+        print(f"{label} reconcile=" + ("ok" if not found else f"problems {found[:5]}"))
+    new, year = sides["new"], sides["year"]
+    cpu = {k: v["cpu"] / max(v["answered"], 1) * 1000 for k, v in sides.items()}
+    print(f"all rounds: server_cpu_per_answered_request_ms new={cpu['new']:.3f} "
+          f"year={cpu['year']:.3f} ratio={cpu['year'] / cpu['new']:.2f}")
+    for phase in ("alone", "rush"):
+        for kind, _ in MIX:
+            a, b = new[phase][kind], year[phase][kind]
+            if not a or not b:
+                continue
+            p50 = percentile(b, 50) / percentile(a, 50)
+            p99 = percentile(b, 99) / percentile(a, 99)
+            print(f"all rounds {phase} {kind}: new p50_ms={percentile(a, 50):.1f} "
+                  f"p99_ms={percentile(a, 99):.1f} year p50_ms={percentile(b, 50):.1f} "
+                  f"p99_ms={percentile(b, 99):.1f} ratio_p50={p50:.2f} ratio_p99={p99:.2f}")
+    return 0 if not problems else 1
+
+
+def _paired_round(side: dict, label: str, round_no: int, args: argparse.Namespace) -> None:
+    """One round on one side: 100 requests one at a time, then the rush; both printed, and
+    kept in `side` for the totals. Seeds by round: both sides get the same requests."""
+    alone = Load(side["port"], args.users, args.friends, side["balls"])
+    alone.run_sequential(100, 1000 + round_no)
+    load = Load(side["port"], args.users, args.friends, side["balls"])
+    cpu_before = tree_cpu_s(side["server"].pid)
+    elapsed = load.run(args.rate, args.seconds, 2000 + round_no, args.clients)
+    cpu = tree_cpu_s(side["server"].pid) - cpu_before
+    answered = sum(1 for rows in load.results.values() for status, _ in rows if status != SKIPPED)
+    side["cpu"] += cpu
+    side["answered"] += answered
+    for phase, run in (("alone", alone), ("rush", load)):
+        for kind, rows in run.results.items():
+            side[phase][kind].extend(t for status, t in rows if status != SKIPPED)
+    tag = f"round={round_no + 1} {label}"
+    print(f"{tag} loadavg_1min={os.getloadavg()[0]:.2f} "
+          f"server_cpu_per_answered_request_ms={cpu / max(answered, 1) * 1000:.3f}")
+    report(alone, None, f"{tag} one_at_a_time")
+    report(load, elapsed, f"{tag} rush")
 
 
 if __name__ == "__main__":
