@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/leaderboard.py [--requests 1000] [--clients 4] [--others 800]
                                           [--period week] [--rounds 2] [--client raw]
-                                          [--compare DIR] [--explain-plan]
+                                          [--compare DIR] [--explain-plan] [--no-floor]
 
 Recreates the database canopy_bench_board (+ BENCH_DB_SUFFIX): 200 friends plus `--others`
 users who earn the same way (the tables' size), and two viewers in Asia/Shanghai, one a friend
@@ -12,8 +12,11 @@ alternating runs, sends `--requests` requests per viewer from `--clients` thread
 connection per request); prints p50/p99, requests/s, the server's CPU per request (its
 processes' user + system time from /proc: the figure a loaded machine disturbs least), the
 database backends' CPU per request (the same, for the backends of the bench database), the
-client's own CPU per request and the load average. `--client raw` (the default) sends prepared
-bytes on a plain socket and reads to EOF without parsing; `http.client` is the standard
+client's own CPU per request and the load average. Each round ends with the same load on
+GET /livez (`--no-floor`: not), a route with no database and no token: no board can be served
+faster than that on the same machine and server, so its p99 is the floor under the board's.
+`--client raw` (the default) sends prepared bytes on a plain socket and reads to EOF without
+parsing; `http.client` is the standard
 library's client the bench used before, whose header parsing took a noticeable share of the two
 cores the server runs on. `--compare DIR` starts a second server from another checkout on the
 same database and alternates between the two builds in every round, so that a shared machine's
@@ -174,13 +177,14 @@ def _raw_get(port: int, request: bytes) -> int:
 
 
 def load(port: int, token: str, requests: int, clients: int, period: str,
-         client_kind: str = "raw") -> dict:
+         client_kind: str = "raw", path: str = "") -> dict:
     """`requests` GETs from `clients` threads; p50/p99 in ms, requests/s, and the client's own
-    CPU per request in ms (this process: the threads' share of the cores)."""
+    CPU per request in ms (this process: the threads' share of the cores). `path`: another
+    route than the board (the floor: /livez)."""
     times: list[float] = []
     errors: list[int] = []
     per_client = requests // clients
-    path = f"/v1/me/leaderboard?period={period}"
+    path = path or f"/v1/me/leaderboard?period={period}"
     headers = {"Authorization": f"Bearer {token}"}
     raw = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: identity\r\n"
            f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
@@ -240,20 +244,28 @@ def backends_cpu_s(url: str) -> float:
 
 
 def measure(ports: dict[str, int], pids: dict[str, int], args, label: str) -> None:
-    """Alternating runs: in each round, each viewer, client kind and server (build) in turn."""
+    """Alternating runs: in each round, each viewer, client kind and server (build) in turn;
+    then, unless --no-floor, the same load on GET /livez (no database, no token checked): the
+    latency the server and this machine give a route that does nothing, the floor under any
+    board's figures."""
     tokens = {v: make_token(SECRET, v, "Asia/Shanghai") for v in VIEWERS}
     for port in ports.values():
         for viewer, n in VIEWERS.items():
             check(port, tokens[viewer], args.period, n)
             load(port, tokens[viewer], 100, args.clients, args.period)  # warm-up
+    targets = [(viewer, n, "") for viewer, n in VIEWERS.items()]
+    if not args.no_floor:
+        targets.append(("viewer-200", 0, "/livez"))
     for round_no in range(args.rounds):
-        for viewer, n in VIEWERS.items():
+        for viewer, n, path in targets:
             for kind, (build, port) in itertools.product(args.client.split(","), ports.items()):
                 cpu_before, db_before = tree_cpu_s(pids[build]), backends_cpu_s(args.url)
-                r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind)
+                r = load(port, tokens[viewer], args.requests, args.clients, args.period, kind,
+                         path)
                 server_cpu = (tree_cpu_s(pids[build]) - cpu_before) / args.requests * 1000
                 db_cpu = (backends_cpu_s(args.url) - db_before) / args.requests * 1000
-                print(f"{label} build={build} friends={n} period={args.period} "
+                what = f"path={path}" if path else f"friends={n} period={args.period}"
+                print(f"{label} build={build} {what} "
                       f"server_cpu_per_request_ms={server_cpu:.2f} "
                       f"db_cpu_per_request_ms={db_cpu:.2f} "
                       f"round={round_no + 1} "
@@ -346,6 +358,8 @@ def main() -> None:
                              "maintenance deletes before the year-old runs)")
     parser.add_argument("--threads", type=int, default=None,
                         help="waitress threads per worker process (default: the server's)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the GET /livez runs (the stack's floor) in each round")
     parser.add_argument("--explain-plan", action="store_true",
                         help="also print the board statement's whole plan, fresh and year-old")
     parser.add_argument("--compare", default="",
