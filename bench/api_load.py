@@ -389,20 +389,28 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def prepare(name: str, args: argparse.Namespace, now: datetime,
+            days: int) -> tuple[str, dict[int, list[int]]]:
+    """The database `name` recreated and seeded, with `days` nights of play if any, once no
+    autovacuum worker is busy in it; its url and the seeded balls."""
+    url = fresh_database(name)
+    monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
+    balls = seed(url, args.users, args.friends, now)
+    if days:
+        built = add_year(url, now.date(), days)
+        print(f"# built {days} nights of history in {built:.0f} s", flush=True)
+    waited = wait_for_autovacuum(url)
+    print(f"# waited {waited:.0f} s for autovacuum to finish in {url.rsplit('/', 1)[-1]}",
+          flush=True)
+    return url, balls
+
+
 def main() -> int:
     args = parse_args()
     if args.paired:
         return paired(args)
     load_before = os.getloadavg()[0]
-    now = datetime.now(UTC)
-    url = fresh_database(DB_NAME)
-    monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
-    balls = seed(url, args.users, args.friends, now)
-    if args.history_days:
-        built = add_year(url, now.date(), args.history_days)
-        print(f"# built {args.history_days} nights of history in {built:.0f} s", flush=True)
-    waited = wait_for_autovacuum(url)
-    print(f"# waited {waited:.0f} s for autovacuum to finish in this database", flush=True)
+    url, balls = prepare(DB_NAME, args, datetime.now(UTC), args.history_days)
     port = free_port()
     env = {"CANOPY_JWT_SECRET": SECRET}
     if args.without_outbox:  # its sitecustomize replaces outbox.record in every server process
@@ -452,7 +460,6 @@ def main() -> int:
     return 0 if not problems else 1
 
 
-
 def paired(args: argparse.Namespace) -> int:
     """A new deployment and one with `--history-days` of play, both seeded alike (the same
     users, friendships and ripe balls), each served by its own server; every round runs the
@@ -464,18 +471,9 @@ def paired(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     sides: dict[str, dict] = {}
     for label, days in (("new", 0), ("year", args.history_days)):
-        url = fresh_database(DB_NAME + ("_year" if days else ""))
-        monthly_partitions(url, (now - timedelta(days=1)).date(), now.date())
-        balls = seed(url, args.users, args.friends, now)
-        if days:
-            built = add_year(url, now.date(), days)
-            print(f"# built {days} nights of history in {built:.0f} s", flush=True)
+        url, balls = prepare(DB_NAME + ("_year" if days else ""), args, now, days)
         sides[label] = {"url": url, "balls": balls, "cpu": 0.0, "answered": 0,
                         "alone": {k: [] for k, _ in MIX}, "rush": {k: [] for k, _ in MIX}}
-    for side in sides.values():
-        waited = wait_for_autovacuum(side["url"])
-        print(f"# waited {waited:.0f} s for autovacuum to finish in {side['url'].rsplit('/')[-1]}",
-              flush=True)
     env = {"CANOPY_JWT_SECRET": SECRET}
     for label, side in sides.items():
         side["port"] = free_port()

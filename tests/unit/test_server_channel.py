@@ -17,13 +17,18 @@ from api.server import worker
 from config import Config
 
 
+def _listening() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
+
+
 class Running:
     """build_server(app) serving on 127.0.0.1 from a thread, its loop counted."""
 
     def __init__(self, app: Callable) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
+        self.sock = _listening()
         self.port = self.sock.getsockname()[1]
         self.server = worker.build_server(app, self.sock, Config())
         self.polls = 0
@@ -94,13 +99,6 @@ def test_writable_only_for_a_backlog_or_a_close_while_a_task_runs():
     finally:
         a.close()
         b.close()
-
-
-def _listening() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    return sock
 
 
 def test_a_large_answer_reaches_a_reader_who_starts_late(serve):
